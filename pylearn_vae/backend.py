@@ -1,0 +1,234 @@
+"""The device seam: NumPy on the CPU or CuPy on a GPU, floatX, and random streams.
+
+This is the only module of pylearn_vae that imports CuPy. Everything else asks it
+for the array module (:func:`xp` for creating arrays, :func:`get_array_module` for the
+module an existing array lives in), converts with :func:`asarray` / :func:`to_host`, and
+draws noise from a :class:`RandomStreams`.
+
+Choosing the device
+    ``PYLEARN_VAE_DEVICE=cpu|gpu`` in the environment, or :func:`set_device` in code
+    before a model is built. Asking for ``gpu`` where CuPy or a CUDA device is missing
+    raises one :class:`DeviceError` that says what to install.
+
+Choosing the float type
+    ``PYLEARN_VAE_FLOATX=float32|float64`` (default ``float32``), or :func:`set_floatX`.
+    Every parameter and every batch the framework creates uses :func:`floatX`.
+
+Autograd on CuPy
+    On the first switch to the GPU, ``cupy.ndarray`` is registered with autograd: a Box
+    (so operators on traced CuPy arrays are recorded) and a VSpace whose zeros and
+    ones are CuPy arrays (autograd's own ``ArrayVSpace`` makes NumPy ones).
+"""
+
+import os
+
+import numpy
+
+__all__ = [
+    "DeviceError",
+    "RandomStreams",
+    "asarray",
+    "cast_floatX",
+    "floatX",
+    "get_array_module",
+    "get_device",
+    "set_device",
+    "set_floatX",
+    "to_host",
+    "xp",
+]
+
+_DEVICES = ("cpu", "gpu")
+_FLOATX = ("float32", "float64")
+
+
+class DeviceError(RuntimeError):
+    """The requested device cannot be used here."""
+
+
+def _check_choice(value, choices, what):
+    if value not in choices:
+        raise ValueError(
+            f"unknown {what} {value!r}: choose one of {', '.join(choices)}"
+        )
+    return value
+
+
+_state = {
+    "device": _check_choice(
+        os.environ.get("PYLEARN_VAE_DEVICE", "cpu").lower(), _DEVICES, "PYLEARN_VAE_DEVICE"
+    ),
+    "floatX": _check_choice(
+        os.environ.get("PYLEARN_VAE_FLOATX", "float32").lower(), _FLOATX, "PYLEARN_VAE_FLOATX"
+    ),
+    "cupy": None,
+}
+
+
+def _import_cupy():
+    """Import CuPy, check a GPU is present, and register it with autograd (once)."""
+    if _state["cupy"] is not None:
+        return _state["cupy"]
+    try:
+        import cupy
+    except ImportError as exc:
+        raise DeviceError(
+            "the GPU device needs CuPy, which is not installed: "
+            "pip install 'pylearn-vae[gpu]' (or the cupy-cudaXXx wheel for your CUDA), "
+            "or use PYLEARN_VAE_DEVICE=cpu"
+        ) from exc
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # CUDA driver missing or broken
+        raise DeviceError(
+            f"CuPy is installed but no CUDA GPU can be used ({exc}); "
+            "use PYLEARN_VAE_DEVICE=cpu"
+        ) from exc
+    if count < 1:
+        raise DeviceError("CuPy is installed but no CUDA GPU was found; use PYLEARN_VAE_DEVICE=cpu")
+    _register_cupy_with_autograd(cupy)
+    _state["cupy"] = cupy
+    return cupy
+
+
+def _register_cupy_with_autograd(cupy):
+    from autograd.extend import VSpace
+    from autograd.numpy.numpy_boxes import ArrayBox
+    from autograd.numpy.numpy_vspaces import ArrayVSpace
+
+    class CupyVSpace(ArrayVSpace):
+        """Autograd's vector space of a CuPy array: zeros and ones live on the GPU."""
+
+        def __init__(self, value):
+            self.shape = value.shape
+            self.dtype = value.dtype
+
+        def zeros(self):
+            return cupy.zeros(self.shape, dtype=self.dtype)
+
+        def ones(self):
+            return cupy.ones(self.shape, dtype=self.dtype)
+
+        def randn(self):
+            return cupy.random.standard_normal(self.shape).astype(self.dtype)
+
+        def _inner_prod(self, x, y):
+            return cupy.dot(cupy.ravel(x), cupy.ravel(y))
+
+    ArrayBox.register(cupy.ndarray)
+    VSpace.register(cupy.ndarray, CupyVSpace)
+
+
+def set_device(device):
+    """Choose ``'cpu'`` (NumPy) or ``'gpu'`` (CuPy) for arrays created from now on."""
+    device = _check_choice(str(device).lower(), _DEVICES, "device")
+    if device == "gpu":
+        _import_cupy()
+    _state["device"] = device
+
+
+def get_device():
+    """The current device, ``'cpu'`` or ``'gpu'``."""
+    return _state["device"]
+
+
+def xp():
+    """The array module of the current device: ``numpy`` or ``cupy``."""
+    if _state["device"] == "gpu":
+        return _import_cupy()
+    return numpy
+
+
+def get_array_module(*arrays):
+    """The array module the given arrays live in (autograd boxes are looked through)."""
+    cupy = _state["cupy"]
+    if cupy is not None:
+        for a in arrays:
+            a = getattr(a, "_value", a)
+            while hasattr(a, "_value"):
+                a = a._value
+            if isinstance(a, cupy.ndarray):
+                return cupy
+    return numpy
+
+
+def set_floatX(dtype):
+    """Choose ``'float32'`` (default) or ``'float64'`` for parameters and batches."""
+    _state["floatX"] = _check_choice(numpy.dtype(dtype).name, _FLOATX, "floatX")
+
+
+def floatX():
+    """The name of the float type in use: ``'float32'`` or ``'float64'``."""
+    return _state["floatX"]
+
+
+def asarray(value, dtype=None):
+    """``value`` as an array of the current device, in ``dtype`` (default floatX)."""
+    dtype = floatX() if dtype is None else dtype
+    module = xp()
+    if module is not numpy and not isinstance(value, module.ndarray):
+        value = numpy.asarray(value)
+    return module.asarray(value, dtype=dtype)
+
+
+def cast_floatX(value):
+    """A Python or NumPy scalar as a floatX NumPy scalar."""
+    return numpy.dtype(floatX()).type(value)
+
+
+def to_host(value):
+    """A NumPy array (or scalar) holding ``value``, wherever it lives."""
+    while hasattr(value, "_value"):
+        value = value._value
+    if hasattr(value, "get") and not isinstance(value, (dict, numpy.ndarray)):
+        return value.get()
+    return numpy.asarray(value)
+
+
+class RandomStreams:
+    """A seeded stream of noise on the current device, one per component.
+
+    On the CPU it is a :class:`numpy.random.RandomState`, so a run with a given seed
+    is reproducible; on the GPU it is CuPy's generator with the same seed.
+
+    Parameters
+    ----------
+    seed : int
+        The seed, e.g. the ``rng.randint(2 ** 30)`` draw a component takes in ``set_vae``.
+    """
+
+    def __init__(self, seed):
+        self.seed = int(seed)
+        self._device = None
+        self._rng = None
+
+    def _generator(self):
+        device = get_device()
+        if self._rng is None or device != self._device:
+            if device == "gpu":
+                self._rng = _import_cupy().random.RandomState(self.seed)
+            else:
+                self._rng = numpy.random.RandomState(self.seed)
+            self._device = device
+        return self._rng
+
+    def normal(self, shape, dtype=None):
+        """Standard normal noise of ``shape`` in floatX."""
+        dtype = floatX() if dtype is None else dtype
+        return self._generator().standard_normal(size=shape).astype(dtype, copy=False)
+
+    def uniform(self, shape, dtype=None):
+        """Uniform noise on ``[0, 1)`` of ``shape`` in floatX."""
+        dtype = floatX() if dtype is None else dtype
+        return self._generator().uniform(size=shape).astype(dtype, copy=False)
+
+    def __getstate__(self):
+        # The generator's state is saved from the host so a pickle loads on any device.
+        state = {"seed": self.seed, "_device": None, "_rng": None}
+        if self._rng is not None and self._device == "cpu":
+            state["_rng"] = self._rng
+            state["_device"] = "cpu"
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)

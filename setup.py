@@ -1,0 +1,29 @@
+"""Install pylearn-vae: ``pip install -e '.[test]'``."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="pylearn-vae",
+    version="0.1.0",
+    description=(
+        "Pylearn2's variational autoencoder framework, reimplemented on NumPy and "
+        "autograd, with CuPy for the GPU"
+    ),
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="BSD-3-Clause",
+    python_requires=">=3.10",
+    packages=find_packages(include=["pylearn_vae", "pylearn_vae.*"]),
+    install_requires=["numpy>=1.23", "autograd>=1.6", "scipy>=1.9", "pyyaml>=6.0"],
+    extras_require={
+        "test": ["pytest>=7", "ruff>=0.5", "pillow>=9", "matplotlib>=3.6", "tqdm>=4.60"],
+        "viz": ["pillow>=9", "matplotlib>=3.6", "tqdm>=4.60"],
+        "gpu": ["cupy>=12"],
+        "bench": ["torch"],
+    },
+    entry_points={
+        "console_scripts": [
+            "pylearn-vae-train=pylearn_vae.scripts.train:main",
+        ]
+    },
+)
