@@ -1,0 +1,406 @@
+"""Autograd primitives with hand-written gradients, for NumPy and CuPy alike.
+
+Each function below is an autograd ``@primitive``; its vector-Jacobian product (VJP)
+sits right under it in one ``defvjp`` call. Every body asks
+``xp = get_array_module(...)`` for the array module of its inputs, so one definition
+serves the CPU and the GPU, and none builds a NumPy array from a CuPy one (autograd's
+own VJPs for ``sum``/``mean`` do, and fail on CuPy).
+
+Why hand-written: a VAE step spends its time in a few fused expressions. One primitive
+for the Bernoulli log-likelihood from logits replaces a chain of a dozen elementwise
+operations (each its own temporary and tape entry); ``affine`` replaces autograd's
+``dot`` gradient (``tensordot`` with transposes); and the stable softplus
+``max(x, 0) + log1p(exp(-|x|))`` is about ten times faster than ``numpy.logaddexp``.
+Everything is stable for any finite input (logits of +-1000 give no overflow).
+
+Broadcasting: binary primitives broadcast like NumPy, and their VJPs sum the gradient
+back to each input's shape (so a ``(batch, dim)`` mean can meet ``(S, batch, dim)``
+noise without indexing a traced array).
+"""
+
+import math
+
+from autograd.extend import defvjp, primitive
+
+from pylearn_vae.backend import get_array_module
+
+__all__ = [
+    "affine",
+    "bernoulli_log_likelihood",
+    "diagonal_gaussian_kl",
+    "exp",
+    "gaussian_log_density",
+    "log_mean_exp",
+    "logsumexp",
+    "mean",
+    "relu",
+    "reparametrize",
+    "sigmoid",
+    "softplus",
+    "sum",
+    "tanh",
+]
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+def _unbroadcast(g, shape):
+    """Sum ``g`` down to ``shape``, undoing NumPy broadcasting."""
+    while g.ndim > len(shape):
+        g = g.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and g.shape[axis] != 1:
+            g = g.sum(axis=axis, keepdims=True)
+    return g
+
+
+def _expand(g, shape, axis, keepdims):
+    """Give a reduced gradient ``g`` back the reduced axes of ``shape`` (as size 1)."""
+    if axis is None:
+        return g.reshape((1,) * len(shape))
+    if keepdims:
+        return g
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = sorted(a % len(shape) for a in axes)
+    out_shape = list(g.shape)
+    for a in axes:
+        out_shape.insert(a, 1)
+    return g.reshape(out_shape)
+
+
+def _stable_softplus(xp, x):
+    return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def _stable_sigmoid(xp, x):
+    # 0.5 * (1 + tanh(x / 2)) never overflows, unlike 1 / (1 + exp(-x)).
+    return 0.5 + 0.5 * xp.tanh(0.5 * x)
+
+
+# -- dense layer -----------------------------------------------------------------------
+@primitive
+def affine(x, W, b):
+    """``x @ W + b``.
+
+    Parameters
+    ----------
+    x : array, shape (batch, n_in)
+    W : array, shape (n_in, n_out)
+    b : array, shape (n_out,)
+
+    Returns
+    -------
+    array, shape (batch, n_out)
+    """
+    xp = get_array_module(x, W)
+    out = xp.dot(x, W)
+    out += b
+    return out
+
+
+defvjp(
+    affine,
+    lambda ans, x, W, b: lambda g: get_array_module(g).dot(g, W.T),
+    lambda ans, x, W, b: lambda g: get_array_module(g).dot(x.T, g),
+    lambda ans, x, W, b: lambda g: g.sum(axis=0),
+)
+
+
+# -- elementwise nonlinearities ----------------------------------------------------------
+@primitive
+def relu(x, left_slope=0.0):
+    """Rectifier ``where(x > 0, x, left_slope * x)``; the slope at 0 is ``left_slope``."""
+    xp = get_array_module(x)
+    if left_slope == 0.0:
+        return xp.maximum(x, 0)
+    return xp.where(x > 0, x, left_slope * x)
+
+
+defvjp(
+    relu,
+    lambda ans, x, left_slope=0.0: (
+        lambda g: (
+            g * (x > 0)
+            if left_slope == 0.0
+            else g * get_array_module(x).where(x > 0, 1.0, left_slope).astype(x.dtype)
+        )
+    ),
+)
+
+
+@primitive
+def tanh(x):
+    """Hyperbolic tangent."""
+    return get_array_module(x).tanh(x)
+
+
+defvjp(tanh, lambda ans, x: lambda g: g * (1 - ans * ans))
+
+
+@primitive
+def sigmoid(x):
+    """Logistic sigmoid ``1 / (1 + exp(-x))``, computed without overflow."""
+    return _stable_sigmoid(get_array_module(x), x)
+
+
+defvjp(sigmoid, lambda ans, x: lambda g: g * ans * (1 - ans))
+
+
+@primitive
+def softplus(x):
+    """``log(1 + exp(x))`` as ``max(x, 0) + log1p(exp(-|x|))``."""
+    return _stable_softplus(get_array_module(x), x)
+
+
+defvjp(softplus, lambda ans, x: lambda g: g * _stable_sigmoid(get_array_module(x), x))
+
+
+@primitive
+def exp(x):
+    """Elementwise exponential."""
+    return get_array_module(x).exp(x)
+
+
+defvjp(exp, lambda ans, x: lambda g: g * ans)
+
+
+# -- reductions ------------------------------------------------------------------------
+@primitive
+def sum(x, axis=None, keepdims=False):  # noqa: A001 - mirrors numpy.sum
+    """Sum over ``axis`` (all axes if None)."""
+    return x.sum(axis=axis, keepdims=keepdims)
+
+
+defvjp(
+    sum,
+    lambda ans, x, axis=None, keepdims=False: (
+        lambda g: get_array_module(g).broadcast_to(_expand(g, x.shape, axis, keepdims), x.shape)
+    ),
+)
+
+
+@primitive
+def mean(x, axis=None, keepdims=False):
+    """Mean over ``axis`` (all axes if None)."""
+    return x.mean(axis=axis, keepdims=keepdims)
+
+
+def _mean_vjp(ans, x, axis=None, keepdims=False):
+    count = x.size // max(ans.size, 1)
+
+    def vjp(g):
+        xp = get_array_module(g)
+        return xp.broadcast_to(_expand(g, x.shape, axis, keepdims) / count, x.shape)
+
+    return vjp
+
+
+defvjp(mean, _mean_vjp)
+
+
+@primitive
+def logsumexp(x, axis=0):
+    """``log(sum(exp(x), axis))``, shifted by the maximum so it never overflows."""
+    xp = get_array_module(x)
+    m = x.max(axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)
+    out = xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True)) + m
+    return out.squeeze(axis=axis)
+
+
+defvjp(
+    logsumexp,
+    lambda ans, x, axis=0: (
+        lambda g: (
+            get_array_module(x).expand_dims(g, axis)
+            * get_array_module(x).exp(x - get_array_module(x).expand_dims(ans, axis))
+        )
+    ),
+)
+
+
+def log_mean_exp(x, axis=0):
+    """``log(mean(exp(x), axis))``: the log of an average of likelihood ratios."""
+    return logsumexp(x, axis=axis) - math.log(x.shape[axis])
+
+
+# -- log-densities and the VAE's fused expressions --------------------------------------
+@primitive
+def bernoulli_log_likelihood(x, logits):
+    """Log-likelihood of binary ``x`` under Bernoulli units with pre-sigmoid ``logits``.
+
+    ``sum_d [x log sigmoid(s) + (1 - x) log(1 - sigmoid(s))]``
+    ``= -sum_d [x softplus(-s) + (1 - x) softplus(s)] = sum_d [x s - softplus(s)]``.
+
+    Parameters
+    ----------
+    x : array, shape (..., dim)
+    logits : array, broadcastable against ``x``
+
+    Returns
+    -------
+    array, shape (...,) -- summed over the last axis
+    """
+    xp = get_array_module(x, logits)
+    return (x * logits - _stable_softplus(xp, logits)).sum(axis=-1)
+
+
+def _bernoulli_vjp_x(ans, x, logits):
+    return lambda g: _unbroadcast(g[..., None] * logits, x.shape)
+
+
+def _bernoulli_vjp_logits(ans, x, logits):
+    def vjp(g):
+        xp = get_array_module(g)
+        return _unbroadcast(g[..., None] * (x - _stable_sigmoid(xp, logits)), logits.shape)
+
+    return vjp
+
+
+defvjp(bernoulli_log_likelihood, _bernoulli_vjp_x, _bernoulli_vjp_logits)
+
+
+@primitive
+def gaussian_log_density(x, mu, log_sigma):
+    """Log-density of ``x`` under a diagonal Gaussian, summed over the last axis.
+
+    ``-1/2 sum_d [log 2 pi + 2 log_sigma + (x - mu)^2 exp(-2 log_sigma)]``
+
+    Parameters
+    ----------
+    x, mu, log_sigma : arrays broadcastable to a common shape (..., dim)
+
+    Returns
+    -------
+    array, shape (...,)
+    """
+    xp = get_array_module(x, mu, log_sigma)
+    d = (x - mu) * xp.exp(-log_sigma)
+    return -0.5 * (LOG_2PI + 2 * log_sigma + d * d).sum(axis=-1)
+
+
+def _gaussian_standardized(x, mu, log_sigma):
+    xp = get_array_module(x, mu, log_sigma)
+    return (x - mu) * xp.exp(-log_sigma)
+
+
+defvjp(
+    gaussian_log_density,
+    lambda ans, x, mu, log_sigma: (
+        lambda g: _unbroadcast(
+            -g[..., None]
+            * _gaussian_standardized(x, mu, log_sigma)
+            * get_array_module(g).exp(-log_sigma),
+            x.shape,
+        )
+    ),
+    lambda ans, x, mu, log_sigma: (
+        lambda g: _unbroadcast(
+            g[..., None]
+            * _gaussian_standardized(x, mu, log_sigma)
+            * get_array_module(g).exp(-log_sigma),
+            mu.shape,
+        )
+    ),
+    lambda ans, x, mu, log_sigma: (
+        lambda g: _unbroadcast(
+            g[..., None] * (_gaussian_standardized(x, mu, log_sigma) ** 2 - 1), log_sigma.shape
+        )
+    ),
+)
+
+
+@primitive
+def reparametrize(mu, log_sigma, epsilon):
+    """The reparametrization trick: ``z = mu + exp(log_sigma) * epsilon``.
+
+    Parameters
+    ----------
+    mu, log_sigma : array, shape (batch, nhid)
+    epsilon : array, shape (batch, nhid) or (num_samples, batch, nhid)
+
+    Returns
+    -------
+    array, the shape of ``epsilon``
+    """
+    xp = get_array_module(mu, epsilon)
+    return mu + xp.exp(log_sigma) * epsilon
+
+
+defvjp(
+    reparametrize,
+    lambda ans, mu, log_sigma, epsilon: lambda g: _unbroadcast(g, mu.shape),
+    lambda ans, mu, log_sigma, epsilon: lambda g: _unbroadcast(g * (ans - mu), log_sigma.shape),
+    lambda ans, mu, log_sigma, epsilon: (
+        lambda g: _unbroadcast(g * get_array_module(g).exp(log_sigma), epsilon.shape)
+    ),
+)
+
+
+@primitive
+def diagonal_gaussian_kl(mu_q, log_sigma_q, mu_p, log_sigma_p):
+    """Per-component KL(q || p) between diagonal Gaussians.
+
+    ``log_sigma_p - log_sigma_q + (exp(2 log_sigma_q) + (mu_q - mu_p)^2)
+    / (2 exp(2 log_sigma_p)) - 1/2``
+
+    Parameters
+    ----------
+    mu_q, log_sigma_q : array, shape (batch, nhid)
+        The posterior's parameters.
+    mu_p, log_sigma_p : array, shape (nhid,) or (batch, nhid)
+        The prior's parameters.
+
+    Returns
+    -------
+    array, shape (batch, nhid)
+    """
+    xp = get_array_module(mu_q, mu_p)
+    inv_var_p = xp.exp(-2 * log_sigma_p)
+    diff = mu_q - mu_p
+    return (
+        log_sigma_p - log_sigma_q + 0.5 * (xp.exp(2 * log_sigma_q) + diff * diff) * inv_var_p - 0.5
+    )
+
+
+def _kl_parts(mu_q, log_sigma_q, mu_p, log_sigma_p):
+    xp = get_array_module(mu_q, mu_p)
+    inv_var_p = xp.exp(-2 * log_sigma_p)
+    return xp, inv_var_p, mu_q - mu_p
+
+
+def _kl_vjp_mu_q(ans, mu_q, log_sigma_q, mu_p, log_sigma_p):
+    def vjp(g):
+        _, inv_var_p, diff = _kl_parts(mu_q, log_sigma_q, mu_p, log_sigma_p)
+        return _unbroadcast(g * diff * inv_var_p, mu_q.shape)
+
+    return vjp
+
+
+def _kl_vjp_log_sigma_q(ans, mu_q, log_sigma_q, mu_p, log_sigma_p):
+    def vjp(g):
+        xp, inv_var_p, _ = _kl_parts(mu_q, log_sigma_q, mu_p, log_sigma_p)
+        return _unbroadcast(g * (xp.exp(2 * log_sigma_q) * inv_var_p - 1), log_sigma_q.shape)
+
+    return vjp
+
+
+def _kl_vjp_mu_p(ans, mu_q, log_sigma_q, mu_p, log_sigma_p):
+    def vjp(g):
+        _, inv_var_p, diff = _kl_parts(mu_q, log_sigma_q, mu_p, log_sigma_p)
+        return _unbroadcast(-g * diff * inv_var_p, mu_p.shape)
+
+    return vjp
+
+
+def _kl_vjp_log_sigma_p(ans, mu_q, log_sigma_q, mu_p, log_sigma_p):
+    def vjp(g):
+        xp, inv_var_p, diff = _kl_parts(mu_q, log_sigma_q, mu_p, log_sigma_p)
+        return _unbroadcast(
+            g * (1 - (xp.exp(2 * log_sigma_q) + diff * diff) * inv_var_p), log_sigma_p.shape
+        )
+
+    return vjp
+
+
+defvjp(diagonal_gaussian_kl, _kl_vjp_mu_q, _kl_vjp_log_sigma_q, _kl_vjp_mu_p, _kl_vjp_log_sigma_p)
