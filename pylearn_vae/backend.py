@@ -48,9 +48,7 @@ class DeviceError(RuntimeError):
 
 def _check_choice(value, choices, what):
     if value not in choices:
-        raise ValueError(
-            f"unknown {what} {value!r}: choose one of {', '.join(choices)}"
-        )
+        raise ValueError(f"unknown {what} {value!r}: choose one of {', '.join(choices)}")
     return value
 
 
@@ -81,11 +79,12 @@ def _import_cupy():
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as exc:  # CUDA driver missing or broken
         raise DeviceError(
-            f"CuPy is installed but no CUDA GPU can be used ({exc}); "
-            "use PYLEARN_VAE_DEVICE=cpu"
+            f"CuPy is installed but no CUDA GPU can be used ({exc}); use PYLEARN_VAE_DEVICE=cpu"
         ) from exc
     if count < 1:
-        raise DeviceError("CuPy is installed but no CUDA GPU was found; use PYLEARN_VAE_DEVICE=cpu")
+        raise DeviceError(
+            "CuPy is installed but no CUDA GPU was found; use PYLEARN_VAE_DEVICE=cpu"
+        )
     _register_cupy_with_autograd(cupy)
     _state["cupy"] = cupy
     return cupy

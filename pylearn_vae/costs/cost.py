@@ -108,7 +108,10 @@ class SumOfCosts(Cost):
         self.supervised = any(c.supervised for c in self.costs)
 
     def expr(self, model, data, **kwargs):
-        terms = [coeff * cost.expr(model, data, **kwargs) for coeff, cost in zip(self.coeffs, self.costs)]
+        terms = [
+            coeff * cost.expr(model, data, **kwargs)
+            for coeff, cost in zip(self.coeffs, self.costs)
+        ]
         return sum(terms[1:], terms[0])
 
     def get_data_specs(self, model):

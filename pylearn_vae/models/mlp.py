@@ -33,7 +33,7 @@ from pylearn_vae.utils.rng import make_np_rng
 __all__ = [
     "MLP",
     "CompositeLayer",
-    "ConvRectifiedLinear",
+    "ConvRectifiedLinear",  # noqa: F822 - provided lazily by __getattr__ below
     "Layer",
     "Linear",
     "RectifiedLinear",

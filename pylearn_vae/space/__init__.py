@@ -317,7 +317,9 @@ class CompositeSpace(Space):
 
     def np_format_as(self, batch, space):
         if isinstance(space, CompositeSpace) and len(space.components) == len(self.components):
-            return tuple(c.np_format_as(b, s) for c, b, s in zip(self.components, batch, space.components))
+            return tuple(
+                c.np_format_as(b, s) for c, b, s in zip(self.components, batch, space.components)
+            )
         return super().np_format_as(batch, space)
 
     def _to_flat(self, batch):
