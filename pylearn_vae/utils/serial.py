@@ -1,0 +1,253 @@
+"""Saving and loading objects: pickles, ``.npy``/``.npz``, text matrices and ``.mat``.
+
+Every ``save`` is atomic: the object is written to a temporary file in the target's folder,
+flushed and fsynced, then moved onto the target with ``os.replace``. An interrupted save
+(an exception while pickling, Ctrl-C) leaves the previous file untouched and removes the
+temporary file, so a training run's last good checkpoint is never half-overwritten.
+"""
+
+import errno
+import importlib.util
+import logging
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from pylearn_vae.utils.string_utils import preprocess
+
+__all__ = ["load", "mkdir_p", "save"]
+
+logger = logging.getLogger(__name__)
+
+_RECURSION_LIMIT = 50000
+_LOAD_ATTEMPTS = 4  # first try plus retries after 0.5, 1 and 2 seconds
+
+
+def mkdir_p(path):
+    """Create folder `path` and its parents; do nothing if it already exists.
+
+    Raises
+    ------
+    IOError
+        `path` exists and is not a folder, or cannot be created.
+    """
+    if os.path.isdir(path):
+        return
+    if os.path.exists(path):
+        raise OSError(errno.ENOTDIR, f"Cannot create folder {path!r}: a file is in the way")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise OSError(e.errno, f"Cannot create folder {path!r}: {e.strerror}", path) from e
+
+
+def save(filepath, obj, on_overwrite="ignore"):
+    """Save `obj` to `filepath`, atomically.
+
+    ``.npy`` files are written with ``numpy.save``, ``.joblib`` files with joblib when it
+    is installed, anything else is pickled with protocol ``$PYLEARN2_PICKLE_PROTOCOL``
+    (default ``pickle.HIGHEST_PROTOCOL``; Pylearn2 used 0). Missing parent folders are
+    created.
+
+    Parameters
+    ----------
+    filepath : str
+        Destination; ``${NAME}`` and ``~`` are expanded.
+    obj : object
+        What to save.
+    on_overwrite : {'ignore', 'backup'}
+        With ``'backup'``, an existing file is first copied to ``<filepath>.bak``, which
+        is removed once the new file is in place (it survives only a killed process).
+
+    Raises
+    ------
+    IOError
+        The parent is not a folder or is not writable.
+    """
+    if on_overwrite not in ("ignore", "backup"):
+        raise ValueError(f"on_overwrite must be 'ignore' or 'backup', got {on_overwrite!r}")
+    filepath = preprocess(filepath)
+    folder = os.path.dirname(os.path.abspath(filepath))
+    mkdir_p(folder)
+    backup = None
+    if on_overwrite == "backup" and os.path.exists(filepath):
+        backup = filepath + ".bak"
+        shutil.copy2(filepath, backup)
+    try:
+        _save_atomic_retrying(filepath, obj)
+    finally:
+        if backup is not None:
+            _remove_quietly(backup)
+
+
+def _save_atomic_retrying(filepath, obj):
+    try:
+        _save_atomic(filepath, obj)
+    except RecursionError:
+        logger.warning(
+            "Max recursion depth exceeded while saving %s; retrying with limit %d",
+            filepath,
+            _RECURSION_LIMIT,
+        )
+        old_limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))
+        try:
+            _save_atomic(filepath, obj)
+        finally:
+            sys.setrecursionlimit(old_limit)
+
+
+def _save_atomic(filepath, obj):
+    folder = os.path.dirname(os.path.abspath(filepath))
+    try:
+        fd, tmp = tempfile.mkstemp(
+            dir=folder, prefix="." + os.path.basename(filepath) + ".", suffix=".tmp"
+        )
+    except OSError as e:
+        raise OSError(
+            e.errno, f"Cannot save {filepath!r}: folder {folder!r} is not writable", filepath
+        ) from e
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, _target_mode(filepath))
+        with os.fdopen(fd, "wb") as f:
+            _write(f, filepath, obj)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filepath)
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
+    _fsync_folder(folder)
+
+
+def _write(f, filepath, obj):
+    if filepath.endswith(".npy"):
+        np.save(f, obj)
+    elif filepath.endswith(".joblib") and importlib.util.find_spec("joblib") is not None:
+        import joblib
+
+        joblib.dump(obj, f)
+    else:
+        pickle.dump(obj, f, protocol=_pickle_protocol())
+
+
+def _pickle_protocol():
+    value = os.environ.get("PYLEARN2_PICKLE_PROTOCOL")
+    if value is None:
+        return pickle.HIGHEST_PROTOCOL
+    try:
+        protocol = int(value)
+    except ValueError:
+        protocol = None
+    if protocol is None or protocol > pickle.HIGHEST_PROTOCOL:
+        raise ValueError(
+            f"PYLEARN2_PICKLE_PROTOCOL={value!r} is not a pickle protocol; use an integer "
+            f"up to {pickle.HIGHEST_PROTOCOL} (negative means the highest)"
+        )
+    return protocol
+
+
+def _target_mode(filepath):
+    """Permissions for the new file: the old file's, else what ``open`` would give."""
+    try:
+        return os.stat(filepath).st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _fsync_folder(folder):
+    """Make the rename itself durable (POSIX only; harmless to skip elsewhere)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_quietly(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def load(filepath, retry=True):
+    """Load an object saved by `save` (or a NumPy, text or MATLAB file).
+
+    ``.npy``/``.npz`` go through ``numpy.load``, ``.amat`` and ``*txt`` through
+    ``numpy.loadtxt``, ``.mat`` through ``scipy.io.loadmat``, anything else is unpickled
+    (``latin-1`` for Python 2 pickles). Objects without a ``yaml_src`` get
+    ``yaml_src = '!pkl: "<absolute path>"'``.
+
+    Parameters
+    ----------
+    filepath : str
+        File to load; ``${NAME}`` and ``~`` are expanded.
+    retry : bool
+        Retry transient I/O errors (e.g. on network file systems) after 0.5, 1 and 2
+        seconds. Pylearn2 ignored this flag (spec quirk 25).
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        The file is not a valid pickle (e.g. truncated, or another format).
+    """
+    filepath = preprocess(filepath)
+    attempts = _LOAD_ATTEMPTS if retry else 1
+    for attempt in range(attempts):
+        try:
+            obj = _read(filepath)
+            break
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
+            raise type(e)(e.errno, f"Cannot load {filepath!r}: {e.strerror}", filepath) from e
+        except OSError as e:
+            if attempt + 1 == attempts:
+                raise OSError(e.errno, f"Cannot load {filepath!r}: {e}", filepath) from e
+            delay = 0.5 * 2**attempt
+            logger.warning("Error loading %s (%s); retrying in %.1f s", filepath, e, delay)
+            time.sleep(delay)
+    if not hasattr(obj, "yaml_src"):
+        try:
+            obj.yaml_src = f'!pkl: "{os.path.abspath(filepath)}"'
+        except AttributeError:
+            pass
+    return obj
+
+
+def _read(filepath):
+    _, ext = os.path.splitext(filepath)
+    if ext in (".npy", ".npz"):
+        return np.load(filepath, allow_pickle=True)
+    if ext == ".amat" or filepath.endswith("txt"):
+        return np.loadtxt(filepath)
+    if ext == ".mat":
+        import scipy.io
+
+        return scipy.io.loadmat(filepath)
+    if ext == ".joblib" and importlib.util.find_spec("joblib") is not None:
+        import joblib
+
+        return joblib.load(filepath)
+    with open(filepath, "rb") as f:
+        try:
+            return pickle.load(f, encoding="latin1")
+        except (pickle.UnpicklingError, EOFError, ValueError, IndexError, OverflowError) as e:
+            raise ValueError(
+                f"{filepath!r} is not a valid pickle file ({type(e).__name__}: {e}); it may "
+                "be truncated or in another format"
+            ) from e
