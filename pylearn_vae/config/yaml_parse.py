@@ -1,0 +1,453 @@
+"""YAML experiment files -> Python objects.
+
+Loading runs in two phases. PyYAML first parses the text into a graph of `Proxy` objects
+(one per ``!obj:`` node), dicts, lists and scalars; then the graph is instantiated depth
+first, each `Proxy` calling its class with its instantiated keywords.
+
+Tags
+----
+``!obj:a.b.C {k: v, ...}``
+    ``a.b.C(k=v, ...)``; the object gets ``yaml_src``, the YAML text of its node. The class
+    is imported while parsing.
+``!import:a.b.c`` or ``!import 'a.b.c'``
+    The object ``a.b.c`` itself, imported while parsing.
+``!pkl: 'path'``
+    ``serial.load(path)`` after ``${NAME}`` substitution, while parsing; not instantiated
+    again.
+``!float 'x'``
+    ``float(x)``. Plain scalars in scientific notation (``1e-2``, ``-3E+4``, ``2.5e3``)
+    are floats too (plain YAML 1.1 reads them as strings).
+
+Class path mapping rule: a dotted path that starts with ``pylearn2.`` is resolved as
+``pylearn_vae.`` followed by the rest of the path (``pylearn2.models.mlp.Linear`` ->
+``pylearn_vae.models.mlp.Linear``), so Pylearn2 YAML files load unchanged. A path is
+resolved by importing its module part, one package at a time, and taking the remaining
+names as attributes; a path without a dot names a builtin (``!obj:dict``). Nothing else
+runs code: the loader is a ``yaml.SafeLoader`` (no ``!!python/...`` tags) and no text is
+``eval``'d.
+
+Nodes that share an anchor (``&a`` ... ``*a``) give one shared instance. Every string is
+passed through `preprocess` with `environ` (Pylearn2 applied `environ` to ``!pkl:`` paths
+only, spec quirk 14).
+
+Errors name the file (when loaded with `load_path`) and line, e.g.
+``vae.yaml, line 12: pylearn_vae.models.mlp.Linear does not support the following
+keywords: irnage. Did you mean irange?``. An exception raised by a constructor keeps its
+type and gets the same ``file, line N:`` prefix.
+"""
+
+import builtins
+import collections
+import difflib
+import importlib
+import inspect
+import pkgutil
+import re
+import sys
+
+import yaml
+from yaml.constructor import ConstructorError
+
+from pylearn_vae.utils import serial
+from pylearn_vae.utils.string_utils import preprocess
+
+__all__ = ["Proxy", "initialize", "instantiate", "load", "load_path"]
+
+SCIENTIFIC_NOTATION_REGEXP = r"^[\-\+]?(\d+\.?\d*|\d*\.?\d+)[eE][\-\+]?\d+$"
+_PREFIX_FROM, _PREFIX_TO = "pylearn2.", "pylearn_vae."
+_KEYWORD_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+class Proxy(collections.namedtuple("Proxy", ["callable", "positionals", "keywords", "yaml_src"])):
+    """A call not made yet: ``callable(*positionals, **keywords)``, from YAML `yaml_src`.
+
+    Hashed and compared by identity, so two equal-looking nodes stay two objects. The
+    loader also records ``mark`` (where the node starts), ``name`` (the dotted path) and
+    ``key_marks`` (where each keyword is written) for error messages.
+    """
+
+    mark = None
+    name = None
+    key_marks = None
+
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other
+
+    def __ne__(self, other):
+        return self is not other
+
+
+class _Loader(yaml.SafeLoader):
+    """``SafeLoader`` plus our tags, duplicate-key checks and the `environ` for ``!pkl:``."""
+
+    environ = None
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            _check_duplicate_keys(self, node)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _check_duplicate_keys(loader, node):
+    seen = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            is_duplicate = key in seen
+        except TypeError:
+            continue  # unhashable: the base constructor reports it
+        if is_duplicate:
+            raise ConstructorError(
+                "while constructing a mapping", key_node.start_mark, f"found duplicate key ({key})"
+            )
+        seen.add(key)
+
+
+def _where(mark):
+    """``'file, line N: '`` (or ``'line N: '`` for a string) for a PyYAML mark."""
+    if mark is None:
+        return ""
+    line = f"line {mark.line + 1}: "
+    if mark.name and not mark.name.startswith("<"):
+        return f"{mark.name}, {line}"
+    return line
+
+
+def _add_context(exc, mark):
+    """Prefix `exc`'s message with where it happened, keeping its type; once only."""
+    if mark is None or getattr(exc, "_yaml_context", False):
+        return
+    if isinstance(exc, yaml.MarkedYAMLError):
+        return  # PyYAML errors print their own file and line
+    prefix = _where(mark)
+    args = exc.args
+    if args and isinstance(args[0], str):
+        before = str(exc)
+        exc.args = (prefix + args[0],) + args[1:]
+        if str(exc) == before:
+            exc.args = args
+    if isinstance(exc, ImportError) and isinstance(exc.msg, str):
+        exc.msg = prefix + exc.msg  # ImportError prints .msg, not .args
+    elif isinstance(exc, OSError) and isinstance(exc.strerror, str):
+        exc.strerror = prefix + exc.strerror  # OSError prints "[Errno N] strerror: file"
+    if prefix not in str(exc) and hasattr(exc, "add_note"):
+        exc.add_note(f"(while loading the YAML node at {prefix.rstrip(': ')})")
+    try:
+        exc._yaml_context = True
+    except AttributeError:
+        pass
+
+
+def _closest(word, candidates):
+    matches = difflib.get_close_matches(word, sorted(set(candidates)), n=1)
+    return matches[0] if matches else None
+
+
+def _import_dotted(path):
+    """The object named by dotted `path` (after the ``pylearn2.`` mapping), no eval."""
+    parts = path.split(".")
+    if not all(part.isidentifier() for part in parts):
+        raise ImportError(f"{path!r} is not a dotted Python name like package.module.Class")
+    if len(parts) == 1:
+        if hasattr(builtins, path):
+            return getattr(builtins, path)
+        guess = _closest(path, dir(builtins))
+        hint = f" Did you mean {guess}?" if guess else ""
+        raise ImportError(f"Could not import {path}: it is not a builtin.{hint}")
+    obj = None
+    for j, part in enumerate(parts):
+        prefix = ".".join(parts[: j + 1])
+        if j > 0 and hasattr(obj, part):
+            obj = getattr(obj, part)
+            continue
+        if j == 0 or hasattr(obj, "__path__"):  # a package: `part` may be a submodule
+            try:
+                obj = importlib.import_module(prefix)
+                continue
+            except ModuleNotFoundError as e:
+                if e.name != prefix:
+                    raise ImportError(f"Could not import {prefix}; ImportError was {e}") from e
+            except ImportError as e:
+                raise ImportError(f"Could not import {prefix}; ImportError was {e}") from e
+        if j == 0:
+            top = [m.name for m in pkgutil.iter_modules()] + list(sys.builtin_module_names)
+            guess = _closest(part, top)
+            hint = f" Did you mean {guess}?" if guess else ""
+            raise ImportError(f"Could not import {path}: there is no module {part}.{hint}")
+        names = dir(obj)
+        if hasattr(obj, "__path__"):
+            names += [m.name for m in pkgutil.iter_modules(obj.__path__)]
+        guess = _closest(part, names)
+        hint = f" Did you mean {'.'.join(parts[:j] + [guess])}?" if guess else ""
+        raise AttributeError(
+            f"Could not evaluate {prefix}.{hint} ({parts[j - 1]!r} has no {part!r})"
+        )
+    return obj
+
+
+def _map_path(path):
+    if path.startswith(_PREFIX_FROM):
+        return _PREFIX_TO + path[len(_PREFIX_FROM) :]
+    return path
+
+
+def _resolve(path, mark):
+    dotted = _map_path(path)
+    try:
+        return dotted, _import_dotted(dotted)
+    except (ImportError, AttributeError) as e:
+        _add_context(e, mark)
+        raise
+
+
+def _construct_obj(loader, tag_suffix, node):
+    if not isinstance(node, yaml.MappingNode):
+        raise ConstructorError(
+            None,
+            None,
+            f"!obj:{tag_suffix} needs a mapping of keyword arguments, found a {node.id}",
+            node.start_mark,
+        )
+    yaml_src = yaml.serialize(node, Dumper=yaml.SafeDumper)
+    key_marks = {k.value: k.start_mark for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
+    keywords = loader.construct_mapping(node, deep=True)
+    for key in keywords:
+        if not isinstance(key, str):
+            raise TypeError(
+                f"{_where(node.start_mark)}Received non string object ({key}) as key in mapping."
+            )
+    name, target = _resolve(tag_suffix, node.start_mark)
+    proxy = Proxy(callable=target, positionals=(), keywords=keywords, yaml_src=yaml_src)
+    proxy.mark, proxy.name, proxy.key_marks = node.start_mark, name, key_marks
+    return proxy
+
+
+def _do_not_recurse(value):
+    """Marks a `Proxy` whose value is already built (``!pkl:``)."""
+    return value
+
+
+def _construct_pkl(loader, tag_suffix, node):
+    if tag_suffix != "":
+        raise AssertionError(
+            f'{_where(node.start_mark)}Expected the tag suffix to be "" but it is '
+            f'"{tag_suffix}": put a space between !pkl: and the file name.'
+        )
+    path = loader.construct_scalar(node)
+    try:
+        value = serial.load(preprocess(path, loader.environ))
+    except Exception as e:
+        _add_context(e, node.start_mark)
+        raise
+    yaml_src = yaml.serialize(node, Dumper=yaml.SafeDumper)
+    proxy = Proxy(_do_not_recurse, (), {"value": value}, yaml_src)
+    proxy.mark = node.start_mark
+    return proxy
+
+
+def _import_checked(path, node):
+    if "." not in path:
+        raise yaml.YAMLError(
+            f"{_where(node.start_mark)}!import needs a dotted path like package.module.name, "
+            f"got {path!r}"
+        )
+    return _resolve(path, node.start_mark)[1]
+
+
+def _construct_import_suffix(loader, tag_suffix, node):
+    return _import_checked(tag_suffix, node)
+
+
+def _construct_import(loader, node):
+    return _import_checked(loader.construct_scalar(node), node)
+
+
+def _construct_float(loader, node):
+    text = loader.construct_scalar(node)
+    try:
+        return float(text)
+    except ValueError as e:
+        raise ValueError(f"{_where(node.start_mark)}!float needs a number, got {text!r}") from e
+
+
+_initialized = False
+
+
+def initialize():
+    """Register our tags and the scientific-notation float resolver (idempotent)."""
+    global _initialized
+    if _initialized:
+        return
+    _Loader.add_multi_constructor("!obj:", _construct_obj)
+    _Loader.add_multi_constructor("!pkl:", _construct_pkl)
+    _Loader.add_multi_constructor("!import:", _construct_import_suffix)
+    _Loader.add_constructor("!import", _construct_import)
+    _Loader.add_constructor("!float", _construct_float)
+    _Loader.add_implicit_resolver(
+        "!float", re.compile(SCIENTIFIC_NOTATION_REGEXP), list("-+0123456789.")
+    )
+    _initialized = True
+
+
+def load(stream, environ=None, instantiate=True, **kw):
+    """Build the objects described by YAML `stream`.
+
+    Parameters
+    ----------
+    stream : str or file
+        YAML text, or an open file (its ``name`` is used in error messages).
+    environ : dict, optional
+        Values for ``${NAME}`` that take precedence over ``os.environ``.
+    instantiate : bool
+        False returns the parsed graph of `Proxy` objects without calling anything.
+    **kw
+        ``Loader``: a subclass of this module's loader, to add tags.
+
+    Returns
+    -------
+    object
+        The top-level object (usually a ``Train``), or its `Proxy` graph.
+    """
+    return _load(stream, getattr(stream, "name", None), environ, instantiate, **kw)
+
+
+def load_path(path, environ=None, instantiate=True, **kw):
+    """`load` the YAML file at `path`; errors name `path` and the line."""
+    with open(path, encoding="utf-8") as f:
+        content = f.read()
+    return _load(content, str(path), environ, instantiate, **kw)
+
+
+def _load(stream, source, environ, instantiate, Loader=None):
+    initialize()
+    Loader = _Loader if Loader is None else Loader
+    if not (isinstance(Loader, type) and issubclass(Loader, _Loader)):
+        raise TypeError("Loader must be a subclass of pylearn_vae.config.yaml_parse._Loader")
+    loader = Loader(stream)
+    if source is not None:
+        loader.name = source
+    loader.environ = environ
+    try:
+        graph = loader.get_single_data()
+    finally:
+        loader.dispose()
+    if not instantiate:
+        return graph
+    return _instantiate(graph, environ, {})
+
+
+def instantiate(graph, environ=None):
+    """Build the objects of a `Proxy` graph (what ``load(..., instantiate=False)`` gave)."""
+    return _instantiate(graph, environ, {})
+
+
+def _instantiate(node, environ, memo):
+    if isinstance(node, Proxy):
+        if id(node) not in memo:
+            memo[id(node)] = _call(node, environ, memo)
+        return memo[id(node)]
+    if isinstance(node, dict):
+        if id(node) not in memo:
+            memo[id(node)] = out = {}
+            for key, value in node.items():
+                out[_instantiate(key, environ, memo)] = _instantiate(value, environ, memo)
+        return memo[id(node)]
+    if isinstance(node, list):
+        if id(node) not in memo:
+            memo[id(node)] = out = []
+            out.extend(_instantiate(item, environ, memo) for item in node)
+        return memo[id(node)]
+    if isinstance(node, str):
+        return preprocess(node, environ)
+    return node
+
+
+def _call(proxy, environ, memo):
+    if proxy.callable is _do_not_recurse:
+        return proxy.keywords["value"]
+    key_marks = proxy.key_marks or {}
+    kwargs = {}
+    for key, value in proxy.keywords.items():
+        try:
+            kwargs[key] = _instantiate(value, environ, memo)
+        except Exception as e:
+            _add_context(e, key_marks.get(key, proxy.mark))
+            raise
+    args = [_instantiate(value, environ, memo) for value in proxy.positionals]
+    try:
+        obj = proxy.callable(*args, **kwargs)
+    except TypeError as e:
+        _raise_diagnosed(proxy, args, kwargs, e)
+    except Exception as e:
+        _add_context(e, proxy.mark)
+        raise
+    try:
+        obj.yaml_src = proxy.yaml_src
+    except AttributeError:
+        pass
+    return obj
+
+
+def _raise_diagnosed(proxy, args, kwargs, error):
+    """Explain a TypeError from a call against the callable's signature, then raise."""
+    name = proxy.name or getattr(proxy.callable, "__qualname__", repr(proxy.callable))
+    message, mark = _signature_problem(proxy, name, args, kwargs)
+    if message is None:
+        _add_context(error, proxy.mark)
+        raise error
+    diagnosed = TypeError(_where(mark) + message)
+    diagnosed._yaml_context = True
+    raise diagnosed from error
+
+
+def _signature_problem(proxy, name, args, kwargs):
+    try:
+        signature = inspect.signature(proxy.callable)
+    except (TypeError, ValueError):
+        return None, None  # no signature to check against (some builtins)
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError:
+        pass
+    else:
+        return None, None  # the arguments fit: the TypeError came from inside the call
+    params = signature.parameters
+    valid = [p for p, param in params.items() if param.kind in _KEYWORD_KINDS]
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    unknown = [] if takes_any else [k for k in kwargs if k not in valid]
+    if unknown:
+        guesses = [(k, _closest(k, valid)) for k in unknown]
+        guesses = [(k, g) for k, g in guesses if g]
+        message = f"{name} does not support the following keywords: {', '.join(unknown)}."
+        if len(unknown) == 1 and guesses:
+            message += f" Did you mean {guesses[0][1]}?"
+        elif guesses:
+            message += " Did you mean " + ", ".join(f"{g} (for {k})" for k, g in guesses) + "?"
+        else:
+            message += f" Valid keywords: {', '.join(valid)}."
+        key_marks = proxy.key_marks or {}
+        return message, key_marks.get(unknown[0], proxy.mark)
+    positional = [
+        p
+        for p in params.values()
+        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    given = {p.name for p in positional[: len(args)]} | set(kwargs)
+    missing = [
+        p.name
+        for p in params.values()
+        if p.default is inspect.Parameter.empty
+        and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        and p.name not in given
+    ]
+    if missing:
+        return f"{name} did not get these expected arguments: {', '.join(missing)}", proxy.mark
+    return None, None
+
+
+initialize()
