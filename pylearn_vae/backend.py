@@ -153,7 +153,11 @@ def get_array_module(*arrays):
 
 def set_floatX(dtype):
     """Choose ``'float32'`` (default) or ``'float64'`` for parameters and batches."""
-    _state["floatX"] = _check_choice(numpy.dtype(dtype).name, _FLOATX, "floatX")
+    try:
+        name = numpy.dtype(dtype).name
+    except TypeError:  # not a dtype at all: report it with the valid choices
+        name = str(dtype)
+    _state["floatX"] = _check_choice(name, _FLOATX, "floatX")
 
 
 def floatX():

@@ -47,14 +47,34 @@ def conv2d_valid(x, filters, stride=(1, 1)):
     return out
 
 
+def pooled_size(size, pool, stride):
+    """Pooled extent along one axis: ``ceil((size - pool) / stride) + 1``.
+
+    As Pylearn2's ``max_pool``: every input pixel lies in some window, so the last
+    window may hang over the border (its missing pixels count as ``-inf``).
+    """
+    return -(-(size - pool) // stride) + 1
+
+
 def max_pool_2d(x, pool_shape, pool_stride):
-    """Max pooling over the last two axes of ``(batch, channels, rows, cols)``."""
+    """Max pooling over the last two axes of ``(batch, channels, rows, cols)``.
+
+    Returns
+    -------
+    array, shape (batch, channels, pooled_size(rows, ...), pooled_size(cols, ...))
+    """
     pr, pc = pool_shape
     sr, sc = pool_stride
     if (pr, pc) == (1, 1) and (sr, sc) == (1, 1):
         return x
-    _, _, rows, cols = x.shape
-    out_r, out_c = (rows - pr) // sr + 1, (cols - pc) // sc + 1
+    b, ch, rows, cols = x.shape
+    out_r, out_c = pooled_size(rows, pr, sr), pooled_size(cols, pc, sc)
+    extra_r, extra_c = sr * (out_r - 1) + pr - rows, sc * (out_c - 1) + pc - cols
+    xp = get_array_module(x)
+    if extra_r > 0:
+        x = anp.concatenate([x, xp.full((b, ch, extra_r, cols), -xp.inf, x.dtype)], axis=2)
+    if extra_c > 0:
+        x = anp.concatenate([x, xp.full((b, ch, rows + extra_r, extra_c), -xp.inf, x.dtype)], 3)
     windows = [
         x[:, :, u : u + sr * (out_r - 1) + 1 : sr, v : v + sc * (out_c - 1) + 1 : sc]
         for u in range(pr)
@@ -159,8 +179,13 @@ class ConvRectifiedLinear(Layer):
             )
         self.detector_shape = (det_r, det_c)
         pr, pc = self.pool_shape
-        pool_r = (det_r - pr) // self.pool_stride[0] + 1
-        pool_c = (det_c - pc) // self.pool_stride[1] + 1
+        if pr > det_r or pc > det_c:
+            raise ValueError(
+                f"ConvRectifiedLinear {self.layer_name!r}: pool_shape {self.pool_shape} is "
+                f"larger than the detector output {self.detector_shape}"
+            )
+        pool_r = pooled_size(det_r, pr, self.pool_stride[0])
+        pool_c = pooled_size(det_c, pc, self.pool_stride[1])
         self.output_space = Conv2DSpace(
             (pool_r, pool_c), num_channels=self.output_channels, axes=_BC01
         )

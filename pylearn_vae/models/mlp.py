@@ -519,8 +519,11 @@ class CompositeLayer(Layer):
                 routes.setdefault(layer_index, []).append(input_index)
         return routes
 
-    def _layer_input(self, routes, i, parts):
-        chosen = routes.get(i, [])
+    def _layer_input(self, routes, i, parts, whole):
+        # As in Pylearn2, a layer that no input is routed to sees the whole input.
+        if routes is None or i not in routes:
+            return whole
+        chosen = routes[i]
         return parts[chosen[0]] if len(chosen) == 1 else tuple(parts[j] for j in chosen)
 
     def set_input_space(self, space):
@@ -531,8 +534,9 @@ class CompositeLayer(Layer):
                 f"CompositeLayer {self.layer_name!r} has inputs_to_layers, so it needs a "
                 f"CompositeSpace input, got {space}"
             )
+        parts = space.components if routes is not None else None
         for i, layer in enumerate(self.layers):
-            sub = space if routes is None else self._layer_input(routes, i, space.components)
+            sub = self._layer_input(routes, i, parts, space)
             if isinstance(sub, tuple):
                 sub = CompositeSpace(list(sub))
             layer.set_input_space(sub)
@@ -556,10 +560,8 @@ class CompositeLayer(Layer):
 
     def fprop(self, state_below):
         routes = self._routing()
-        if routes is None:
-            return tuple(layer.fprop(state_below) for layer in self.layers)
         return tuple(
-            layer.fprop(self._layer_input(routes, i, state_below))
+            layer.fprop(self._layer_input(routes, i, state_below, state_below))
             for i, layer in enumerate(self.layers)
         )
 

@@ -52,7 +52,7 @@ class Space:
 
     def batch_size(self, batch):
         self.validate(batch)
-        return batch.shape[0]
+        return batch.shape[self.get_batch_axis()]
 
     def get_origin(self):
         raise NotImplementedError
@@ -74,17 +74,23 @@ class Space:
 
     def np_format_as(self, batch, space):
         """Convert a numeric batch into ``space``, cast to the target dtype."""
-        out = self.format_as(batch, space)
-        dtype = getattr(space, "dtype", None)
-        if dtype is not None and out.dtype != dtype:
-            out = out.astype(dtype)
-        return out
+        return _cast(self.format_as(batch, space), space)
 
     def __ne__(self, other):
         return not self == other
 
     def __hash__(self):
         return hash(str(self))
+
+
+def _cast(batch, space):
+    """``batch`` in the dtype of ``space`` (each component's, for a CompositeSpace)."""
+    if isinstance(batch, tuple):
+        return tuple(_cast(b, s) for b, s in zip(batch, space.components))
+    dtype = getattr(space, "dtype", None)
+    if dtype is not None and batch.dtype != dtype:
+        return batch.astype(dtype)
+    return batch
 
 
 def _check_array(space, batch, ndim):
@@ -246,9 +252,12 @@ class Conv2DSpace(Space):
         sizes = {"b": batch_size, 0: self.shape[0], 1: self.shape[1], "c": self.num_channels}
         return tuple(sizes[a] for a in self.axes)
 
+    def get_batch_axis(self):
+        return self.axes.index("b")
+
     def validate(self, batch):
         _check_array(self, batch, 4)
-        expected = self._extents(batch.shape[0])
+        expected = self._extents(batch.shape[self.get_batch_axis()])
         if tuple(batch.shape) != expected:
             raise ValueError(
                 f"{self} expected a batch of shape {expected} (axes {self.axes}), "
@@ -260,8 +269,8 @@ class Conv2DSpace(Space):
         return numpy.zeros(self._extents(batch_size), dtype=self.dtype)
 
     def _to_flat(self, batch):
-        perm = [self.axes.index(a) for a in _DEFAULT_AXES]
-        return batch.transpose(perm).reshape((batch.shape[0], -1))
+        b01c = batch.transpose([self.axes.index(a) for a in _DEFAULT_AXES])
+        return b01c.reshape((b01c.shape[0], -1))
 
     def _from_flat(self, flat):
         b01c = flat.reshape((flat.shape[0],) + self.shape + (self.num_channels,))

@@ -1,0 +1,92 @@
+"""The device seam: device and floatX choice, host copies, random streams."""
+
+import builtins
+import pickle
+
+import numpy as np
+import pytest
+
+from pylearn_vae import backend
+from pylearn_vae.models.model import Param
+
+
+@pytest.fixture
+def restore_backend():
+    device, floatx, cupy = backend.get_device(), backend.floatX(), backend._state["cupy"]
+    yield
+    backend._state.update(device=device, floatX=floatx, cupy=cupy)
+
+
+def test_unknown_device_names_choices():
+    with pytest.raises(ValueError, match="unknown device 'tpu': choose one of cpu, gpu"):
+        backend.set_device("tpu")
+    assert backend.get_device() == "cpu"
+
+
+def test_gpu_without_cupy_raises_device_error(monkeypatch, restore_backend):
+    real_import = builtins.__import__
+
+    def no_cupy(name, *args, **kwargs):
+        if name == "cupy" or name.startswith("cupy."):
+            raise ImportError("No module named 'cupy'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_cupy)
+    backend._state["cupy"] = None
+    with pytest.raises(backend.DeviceError, match=r"pip install .*PYLEARN_VAE_DEVICE=cpu"):
+        backend.set_device("gpu")
+    assert backend.get_device() == "cpu"
+    assert backend.xp() is np
+
+
+def test_floatX_switch_changes_param_and_asarray_dtype(restore_backend):
+    assert backend.floatX() == "float32"
+    assert Param(np.zeros(2)).dtype == np.float32
+    assert backend.asarray([1, 2]).dtype == np.float32
+    backend.set_floatX("float64")
+    assert backend.floatX() == "float64"
+    assert Param(np.zeros(2)).dtype == np.float64
+    assert backend.asarray([1, 2]).dtype == np.float64
+    assert type(backend.cast_floatX(1.5)) is np.float64
+    assert backend.asarray([1, 2], dtype="int32").dtype == np.int32
+    backend.set_floatX(np.float32)
+    assert backend.floatX() == "float32"
+
+
+@pytest.mark.parametrize("bad", ["float16", "int32", "bogus"])
+def test_unknown_floatX_names_choices(bad):
+    with pytest.raises(ValueError, match="choose one of float32, float64"):
+        backend.set_floatX(bad)
+    assert backend.floatX() == "float32"
+
+
+def test_to_host_and_array_module():
+    a = np.arange(3.0)
+    assert backend.to_host(a) is a
+    np.testing.assert_array_equal(backend.to_host([1, 2]), [1, 2])
+    assert backend.to_host(2.0) == 2.0
+    assert backend.get_array_module(a, 1.0) is np
+    assert backend.xp() is np
+
+
+def test_random_streams_reproducible_by_seed():
+    a, b, c = backend.RandomStreams(7), backend.RandomStreams(7), backend.RandomStreams(8)
+    n1, u1 = a.normal((3, 2)), a.uniform((4,))
+    np.testing.assert_array_equal(n1, b.normal((3, 2)))
+    np.testing.assert_array_equal(u1, b.uniform((4,)))
+    assert not np.allclose(n1, c.normal((3, 2)))
+    assert n1.dtype == np.float32 and u1.dtype == np.float32
+    assert np.all((u1 >= 0) & (u1 < 1))
+    ref = np.random.RandomState(7)
+    np.testing.assert_allclose(n1, ref.standard_normal((3, 2)).astype("float32"))
+    assert backend.RandomStreams(7).normal((2,), dtype="float64").dtype == np.float64
+
+
+def test_random_streams_pickle_round_trip_continues_the_stream():
+    s = backend.RandomStreams(3)
+    s.normal((5,))
+    clone = pickle.loads(pickle.dumps(s))
+    assert clone.seed == 3
+    np.testing.assert_array_equal(clone.normal((5,)), s.normal((5,)))
+    fresh = pickle.loads(pickle.dumps(backend.RandomStreams(3)))
+    np.testing.assert_array_equal(fresh.uniform((2,)), backend.RandomStreams(3).uniform((2,)))
