@@ -104,8 +104,9 @@ def test_batchwise_shuffled_sequential_visits_slices_in_random_order():
 
 
 def test_random_uniform_draws_with_replacement():
-    it, out = batches("random_uniform", 5, batch_size=4, num_batches=50,
-                      rng=np.random.RandomState(0))  # fmt: skip
+    it, out = batches(
+        "random_uniform", 5, batch_size=4, num_batches=50, rng=np.random.RandomState(0)
+    )
     assert len(out) == 50 and all(len(b) == 4 for b in out)
     flat = np.concatenate(out)
     assert flat.min() == 0 and flat.max() == 4  # both ends reachable
@@ -123,8 +124,9 @@ def test_random_uniform_needs_sizes():
 
 
 def test_random_slice_gives_full_contiguous_slices():
-    it, out = batches("random_slice", 10, batch_size=4, num_batches=200,
-                      rng=np.random.RandomState(0))  # fmt: skip
+    it, out = batches(
+        "random_slice", 10, batch_size=4, num_batches=200, rng=np.random.RandomState(0)
+    )
     starts = {b[0] for b in out}
     assert all(b.tolist() == list(range(b[0], b[0] + 4)) for b in out)
     assert starts == set(range(7))  # every start in [0, N - bs]
@@ -150,8 +152,13 @@ def test_even_modes_drop_the_short_batch(mode):
 
 def test_mode_helpers():
     assert not is_stochastic("sequential")
-    for mode in ["shuffled_sequential", "random_uniform", "random_slice",
-                 "batchwise_shuffled_sequential", "even_shuffled_sequential"]:  # fmt: skip
+    for mode in [
+        "shuffled_sequential",
+        "random_uniform",
+        "random_slice",
+        "batchwise_shuffled_sequential",
+        "even_shuffled_sequential",
+    ]:
         assert is_stochastic(mode)
     assert has_uniform_batch_size("random_uniform") and has_uniform_batch_size("random_slice")
     assert not has_uniform_batch_size("sequential")
@@ -189,8 +196,9 @@ def test_float64_batches_when_floatX_is_float64(dataset):
     before = backend.floatX()
     backend.set_floatX("float64")
     try:
-        batch = next(dataset.iterator("sequential", batch_size=4,
-                                      data_specs=(VectorSpace(6), "features")))  # fmt: skip
+        batch = next(
+            dataset.iterator("sequential", batch_size=4, data_specs=(VectorSpace(6), "features"))
+        )
     finally:
         backend.set_floatX(before)
     assert batch.dtype == np.float64
@@ -207,16 +215,18 @@ def test_features_and_targets_together(dataset):
 
 def test_return_tuple_and_conv_space(dataset):
     space = Conv2DSpace((2, 3), num_channels=1, axes=("b", "c", 0, 1))
-    it = dataset.iterator("sequential", batch_size=5, data_specs=(space, "features"),
-                          return_tuple=True)  # fmt: skip
+    it = dataset.iterator(
+        "sequential", batch_size=5, data_specs=(space, "features"), return_tuple=True
+    )
     (batch,) = next(it)
     assert batch.shape == (5, 1, 2, 3)
     np.testing.assert_array_equal(batch[1, 0], dataset.X[1].reshape(2, 3))
 
 
 def test_sequential_batches_are_read_only(dataset):
-    batch = next(dataset.iterator("sequential", batch_size=4,
-                                  data_specs=(VectorSpace(6), "features")))  # fmt: skip
+    batch = next(
+        dataset.iterator("sequential", batch_size=4, data_specs=(VectorSpace(6), "features"))
+    )
     with pytest.raises(ValueError, match="read-only"):
         batch[0, 0] = 1.0
 

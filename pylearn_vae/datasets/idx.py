@@ -1,0 +1,201 @@
+"""Images in the IDX format of MNIST and Fashion-MNIST, plain or gzipped.
+
+An IDX file is a 4-byte magic number -- two zero bytes, a type code, the number of
+dimensions ``d`` -- then ``d`` big-endian uint32 extents, then the values, big-endian,
+in C order.
+"""
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy
+
+from pylearn_vae.datasets.binarized_images import BinarizedImages, row_range
+from pylearn_vae.datasets.dataset import NotInstalledError
+
+__all__ = ["FashionMNIST", "IDXImages", "read_idx", "write_idx"]
+
+_DTYPES = {
+    0x08: numpy.dtype("u1"),
+    0x09: numpy.dtype("i1"),
+    0x0B: numpy.dtype(">i2"),
+    0x0C: numpy.dtype(">i4"),
+    0x0D: numpy.dtype(">f4"),
+    0x0E: numpy.dtype(">f8"),
+}
+_CODES = {dtype.newbyteorder(">"): code for code, dtype in _DTYPES.items()}
+
+
+def read_idx(path):
+    """The array stored in the IDX file ``path`` (gzipped when it ends in ``.gz``).
+
+    Returns
+    -------
+    numpy.ndarray
+        In native byte order, with the file's shape.
+
+    Raises
+    ------
+    ValueError
+        When the file is not a well-formed IDX file.
+    """
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _DTYPES:
+        raise ValueError(f"{path} is not an IDX file (bad magic number {data[:4].hex()})")
+    dtype, ndim = _DTYPES[data[2]], data[3]
+    header = 4 + 4 * ndim
+    shape = tuple(int(s) for s in numpy.frombuffer(data, ">u4", count=ndim, offset=4))
+    expected = header + int(numpy.prod(shape)) * dtype.itemsize
+    if len(data) != expected:
+        raise ValueError(
+            f"{path}: an IDX array of shape {shape} and type {dtype.name} needs {expected} "
+            f"bytes, the file has {len(data)} (truncated or corrupt)"
+        )
+    array = numpy.frombuffer(data, dtype, offset=header).reshape(shape)
+    return array.astype(dtype.newbyteorder("="))
+
+
+def write_idx(path, array):
+    """Write ``array`` to ``path`` as IDX (gzipped when ``path`` ends in ``.gz``)."""
+    array = numpy.asarray(array)
+    big = array.dtype.newbyteorder(">")
+    if big not in _CODES:
+        raise ValueError(f"IDX cannot hold {array.dtype.name} values")
+    header = bytes([0, 0, _CODES[big], array.ndim]) + numpy.asarray(array.shape, ">u4").tobytes()
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "wb") as f:
+        f.write(header + numpy.ascontiguousarray(array, big).tobytes())
+
+
+class IDXImages(BinarizedImages):
+    """Images (and optionally labels) read from IDX files, binarized on demand.
+
+    Parameters
+    ----------
+    images_path : str
+        IDX file of shape ``(n, rows, cols)`` (or ``(n, dim)``, seen as ``(1, dim)`` images).
+    labels_path : str, optional
+        IDX file of shape ``(n,)``; kept as ``labels``.
+    start, stop : int, optional
+        Keep examples ``[start, stop)``. A fixed binarization is drawn over all the
+        file's images first, so a subset has the same bits as the whole.
+    binarize : {'fixed', 'dynamic', None}
+        See :mod:`pylearn_vae.datasets.binarized_images`.
+    seed : int
+        Seeds the binarization.
+    scale : float
+        The grey level meaning "always on" (255 for MNIST bytes).
+    axes : tuple
+        Axes of topological views.
+    """
+
+    def __init__(
+        self,
+        images_path,
+        labels_path=None,
+        start=None,
+        stop=None,
+        binarize="fixed",
+        seed=20141008,
+        scale=255.0,
+        axes=("b", 0, 1, "c"),
+        preprocessor=None,
+        fit_preprocessor=False,
+    ):
+        images = read_idx(images_path)
+        if images.ndim == 3:
+            shape = images.shape[1:] + (1,)
+        elif images.ndim == 2:
+            shape = (1, images.shape[1], 1)
+        else:
+            raise ValueError(
+                f"{images_path}: expected images of shape (n, rows, cols), got {images.shape}"
+            )
+        images = images.reshape((images.shape[0], -1))
+        labels = None
+        if labels_path is not None:
+            labels = read_idx(labels_path)
+            if labels.shape != (images.shape[0],):
+                raise ValueError(
+                    f"{labels_path}: expected {images.shape[0]} labels of shape "
+                    f"({images.shape[0]},), got shape {labels.shape}"
+                )
+        rows = row_range(images.shape[0], start, stop)
+        fixed = None
+        if binarize == "fixed":
+            draw = numpy.random.default_rng(seed).random(images.shape, dtype="float32")
+            fixed = (draw < images / numpy.float32(scale))[rows]
+        super().__init__(
+            images[rows],
+            shape=shape,
+            binarize=binarize,
+            fixed=fixed,
+            seed=seed,
+            scale=scale,
+            labels=None if labels is None else labels[rows],
+            axes=axes,
+            preprocessor=preprocessor,
+            fit_preprocessor=fit_preprocessor,
+        )
+
+
+FASHION_MNIST_PATH = "/usr/share/datasets/fashion-mnist"
+_FASHION_PREFIX = {"train": "train", "test": "t10k"}
+
+
+class FashionMNIST(IDXImages):
+    """Fashion-MNIST (60,000 train / 10,000 test 28x28 images) from its IDX files.
+
+    Parameters
+    ----------
+    which_set : {'train', 'test'}
+    path : str
+        Folder holding ``{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz``, where
+        ``apt-get install dataset-fashion-mnist`` puts them by default.
+    start, stop, binarize, seed, axes, preprocessor, fit_preprocessor
+        As :class:`IDXImages`.
+    """
+
+    def __init__(
+        self,
+        which_set="train",
+        path=FASHION_MNIST_PATH,
+        start=None,
+        stop=None,
+        binarize="fixed",
+        seed=20141008,
+        axes=("b", 0, 1, "c"),
+        preprocessor=None,
+        fit_preprocessor=False,
+    ):
+        if which_set not in _FASHION_PREFIX:
+            raise ValueError(
+                f"Unrecognized which_set value {which_set!r}: valid values are 'train', 'test'"
+            )
+        folder = Path(os.path.expanduser(path))
+        prefix = _FASHION_PREFIX[which_set]
+        images_path = folder / f"{prefix}-images-idx3-ubyte.gz"
+        labels_path = folder / f"{prefix}-labels-idx1-ubyte.gz"
+        missing = [str(p) for p in (images_path, labels_path) if not p.is_file()]
+        if missing:
+            raise NotInstalledError(
+                f"Fashion-MNIST files are missing: {', '.join(missing)}. Install them with "
+                f"`apt-get install dataset-fashion-mnist` (puts them in {FASHION_MNIST_PATH}), "
+                "or pass path= the folder holding the IDX .gz files"
+            )
+        self.which_set = which_set
+        super().__init__(
+            images_path,
+            labels_path,
+            start=start,
+            stop=stop,
+            binarize=binarize,
+            seed=seed,
+            scale=255.0,
+            axes=axes,
+            preprocessor=preprocessor,
+            fit_preprocessor=fit_preprocessor,
+        )
