@@ -333,3 +333,16 @@ def test_fashion_mnist_from_a_folder(tmp_path):
 def test_fashion_mnist_missing_says_how_to_install(tmp_path):
     with pytest.raises(NotInstalledError, match="apt-get install dataset-fashion-mnist"):
         FashionMNIST("train", path=str(tmp_path / "none"))
+
+
+def test_dynamic_dataset_pickles_with_its_generator():
+    import pickle
+
+    ds = MNIST10k("test", binarize="dynamic", seed=3, stop=50)
+    next(ds.iterator("sequential", batch_size=50))
+    copy = pickle.loads(pickle.dumps(ds))
+    assert copy._probabilities is None
+    np.testing.assert_array_equal(
+        next(copy.iterator("sequential", batch_size=50)),
+        next(ds.iterator("sequential", batch_size=50)),
+    )

@@ -8,7 +8,8 @@ A VAE with a Bernoulli conditional models pixels in {0, 1}. Grey levels ``g`` in
     binarized MNIST), so results are comparable between runs;
 ``binarize='dynamic'``
     a new draw at every call to :meth:`BinarizedImages.iterator`, i.e. every epoch,
-    from the dataset's own seeded generator (reproducible by ``seed``);
+    from the dataset's own seeded generator (reproducible by ``seed``). The monitor
+    calls ``iterator`` too, so keep ``'fixed'`` for validation and test sets;
 ``binarize=None``
     the grey levels scaled to ``[0, 1]``.
 
@@ -121,6 +122,11 @@ class BinarizedImages(DenseDesignMatrix):
             if self.preprocessor is not None:
                 self.preprocessor.apply(self, can_fit=False)
         return super().iterator(*args, **kwargs)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_probabilities"] = None  # a cache, rebuilt from images on the next draw
+        return state
 
     def adjust_for_viewer(self, X):
         """``clip(2 X - 1, -1, 1)``: pixels in ``[0, 1]`` shown in ``[-1, 1]``."""
