@@ -39,6 +39,10 @@ def registered_integrators():
     return dict(_REGISTRY)
 
 
+def _qualified_name(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 class KLIntegrator:
     """Base class of analytic KL integrators.
 
@@ -55,11 +59,13 @@ class KLIntegrator:
         pair = (cls.prior_class, cls.posterior_class)
         if pair == (ImpossiblePrior, ImpossiblePosterior) or None in pair:
             return  # an abstract intermediate class
-        if pair in _REGISTRY and _REGISTRY[pair].__qualname__ != cls.__qualname__:
-            other = _REGISTRY[pair]
+        other = _REGISTRY.get(pair)
+        # The same class defined again (a module reloaded) replaces itself; any other
+        # class, even one of the same name in another module, is a second integrator.
+        if other is not None and _qualified_name(other) != _qualified_name(cls):
             raise TypeError(
                 f"two KL integrators for ({pair[0].__name__}, {pair[1].__name__}): "
-                f"{other.__module__}.{other.__qualname__} and {cls.__module__}.{cls.__qualname__}"
+                f"{_qualified_name(other)} and {_qualified_name(cls)}"
             )
         _REGISTRY[pair] = cls
 
