@@ -1,19 +1,23 @@
-"""The primitives and an MLP gradient on CuPy, compared with the NumPy results.
+"""The primitives, an MLP gradient and the VAE on CuPy, compared with the NumPy results.
 
 Every test is marked ``gpu`` and skipped where CuPy or a CUDA device is missing.
 Each runs the same computation on small float64 NumPy and CuPy arrays and compares
 values and autograd gradients (moved back with ``cupy.asnumpy``); the NumPy results
 themselves are checked against formulas and finite differences in
-``tests/test_primitives.py`` and ``tests/test_mlp.py``.
+``tests/test_primitives.py``, ``tests/test_mlp.py`` and ``tests/test_vae_maths.py``.
+The VAE's two criteria are compared on the same fixed noise; its Monte Carlo KL is
+checked against the analytic KL on the GPU's own noise.
 """
 
 import numpy as np
 import pytest
 from autograd import grad
+from test_vae import make_vae
 
 from pylearn_vae import backend
 from pylearn_vae import primitives as P
 from pylearn_vae.costs.cost import Cost, DefaultDataSpecsMixin
+from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
 from pylearn_vae.models.mlp import MLP, CompositeLayer, RectifiedLinear, Sigmoid, Softplus, Tanh
 
 pytestmark = pytest.mark.gpu
@@ -152,3 +156,81 @@ def test_mlp_gradients_on_gpu_match_cpu(cupy):
         assert isinstance(g_dev, cupy.ndarray), p.name
         assert np.any(g_host != 0), p.name
         np.testing.assert_allclose(cupy.asnumpy(g_dev), g_host, rtol=1e-9, err_msg=p.name)
+
+
+# -- the VAE on the GPU ---------------------------------------------------------------------
+def _vae_with_fixed_noise(epsilon, **kwargs):
+    """A small VAE on the current device whose posterior noise is always ``epsilon``."""
+    vae = make_vae(nvis=6, nhid=3, hidden=5, irange=0.5, **kwargs)
+
+    def fixed(shape):
+        assert tuple(shape) == epsilon.shape
+        return backend.asarray(epsilon)
+
+    vae.posterior.sample_from_epsilon = fixed
+    return vae
+
+
+@pytest.mark.parametrize("conditional", ["bernoulli", "gaussian"])
+def test_vae_criteria_and_gradients_on_gpu_match_cpu(cupy, conditional):
+    epsilon = rng.randn(4, 5, 3)
+    x = (rng.uniform(size=(5, 6)) < 0.5).astype(float)
+    results = {}
+    for device in ("gpu", "cpu"):
+        backend.set_device(device)
+        vae = _vae_with_fixed_noise(epsilon, conditional=conditional)
+        X = backend.asarray(x)
+        lower_bound = vae.log_likelihood_lower_bound(X, 4)
+        approximation = vae.log_likelihood_approximation(X, 4)
+        costs = [
+            cost.get_value_and_gradients(vae, X)
+            for cost in (VAECriterion(num_samples=4), ImportanceSamplingCriterion(num_samples=4))
+        ]
+        results[device] = (vae, lower_bound, approximation, costs)
+    backend.set_device("gpu")
+
+    gpu, cpu = results["gpu"], results["cpu"]
+    assert isinstance(gpu[1], cupy.ndarray) and gpu[1].shape == (5,)
+    for a, b in zip(gpu[1:3], cpu[1:3]):
+        np.testing.assert_allclose(cupy.asnumpy(a), b, rtol=1e-10, atol=1e-12)
+    if conditional == "bernoulli":
+        assert np.all(cupy.asnumpy(gpu[1]) <= 0)
+    for (v_dev, g_dev, _), (v_host, g_host, _) in zip(gpu[3], cpu[3]):
+        assert float(v_dev) == pytest.approx(float(v_host), rel=1e-10)
+        assert (
+            [p.name for p in g_dev]
+            == [p.name for p in g_host]
+            == [p.name for p in gpu[0].get_params()]
+        )
+        for (p, a), b in zip(g_dev.items(), g_host.values()):
+            assert isinstance(a, cupy.ndarray), p.name
+            np.testing.assert_allclose(cupy.asnumpy(a), b, rtol=1e-9, atol=1e-12, err_msg=p.name)
+
+
+def test_vae_monte_carlo_kl_on_gpu_noise(cupy):
+    vae = make_vae(nvis=6, nhid=3, hidden=5, irange=0.5)
+    vae.prior.prior_mu.set_value(cupy.asarray(rng.randn(3)))
+    X = backend.asarray((rng.uniform(size=(4, 6)) < 0.5).astype(float))
+    phi = vae.encode_phi(X)
+    analytic = cupy.asnumpy(vae.kl_divergence_term(phi, vae.get_prior_theta()))
+    epsilon = vae.sample_from_epsilon((20000, 4, 3))
+    assert isinstance(epsilon, cupy.ndarray) and epsilon.dtype == np.float64
+    z = vae.sample_from_q_z_given_x(epsilon, phi)
+    log_ratio = cupy.asnumpy(vae.log_q_z_given_x(z, phi) - vae.log_p_z(z))
+    monte_carlo = cupy.asnumpy(vae.kl_divergence_term(phi, None, True, epsilon))
+    np.testing.assert_allclose(monte_carlo, log_ratio.mean(axis=0), rtol=1e-10)
+    standard_error = log_ratio.std(axis=0) / np.sqrt(20000)
+    assert np.all(np.abs(monte_carlo - analytic) < 5 * standard_error)
+
+
+def test_vae_sampling_and_monitoring_on_gpu(cupy):
+    vae = make_vae(nvis=6, nhid=3, hidden=5)
+    X = backend.asarray((rng.uniform(size=(4, 6)) < 0.5).astype(float))
+    samples, means = vae.sample(7)
+    assert isinstance(samples, cupy.ndarray) and samples.shape == means.shape == (7, 6)
+    assert set(cupy.asnumpy(samples).ravel()) <= {0.0, 1.0}
+    reconstructed, means = vae.reconstruct(X, noisy_encoding=True)
+    assert isinstance(means, cupy.ndarray) and reconstructed.shape == (4, 6)
+    channels = vae.get_monitoring_channels(X)
+    assert list(channels)[0] == "reconstruction_mse" and "posterior_sigma_std" in channels
+    assert all(np.isfinite(float(v)) for v in channels.values())
