@@ -24,6 +24,14 @@ setup(
     entry_points={
         "console_scripts": [
             "pylearn-vae-train=pylearn_vae.scripts.train:main",
+            "pylearn-vae-nll=pylearn_vae.scripts.nll:main",
+            "pylearn-vae-samples=pylearn_vae.scripts.samples:main",
+            "pylearn-vae-reconstruct=pylearn_vae.scripts.reconstruct:main",
+            "pylearn-vae-latent-report=pylearn_vae.scripts.latent_report:main",
+            "pylearn-vae-print-monitor=pylearn_vae.scripts.print_monitor:main",
+            "pylearn-vae-plot-monitor=pylearn_vae.scripts.plot_monitor:main",
+            "pylearn-vae-summarize-model=pylearn_vae.scripts.summarize_model:main",
+            "pylearn-vae-show-weights=pylearn_vae.scripts.show_weights:main",
         ]
     },
 )

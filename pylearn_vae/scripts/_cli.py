@@ -1,0 +1,193 @@
+"""What every inspection script shares: argument parsing, loading, clear errors.
+
+A script's ``main(argv=None)`` parses with :class:`ArgumentParser` (usage errors are
+one line), loads its model with :func:`load_model` (and :func:`load_vae`) and its data
+with :func:`load_dataset`, checks output paths with :func:`check_output_path`, and runs
+its body inside :func:`clear_errors`, which turns the errors a user can cause (a missing
+or wrong file, bad data, a missing optional library) into one line on stderr and exit
+status 1 instead of a traceback. Set ``PYLEARN_VAE_TRACEBACK=1`` to see the traceback.
+"""
+
+import argparse
+import contextlib
+import os
+
+import numpy
+
+from pylearn_vae.datasets.dataset import NotInstalledError
+from pylearn_vae.utils import serial
+from pylearn_vae.utils.images import MissingLibraryError
+
+__all__ = [
+    "ArgumentParser",
+    "CliError",
+    "check_output_path",
+    "clear_errors",
+    "dataset_view_shape",
+    "design_matrix",
+    "load_dataset",
+    "load_model",
+    "load_vae",
+    "positive_int",
+    "reseed",
+]
+
+DATASET_NAMES = {
+    "mnist10k": "!obj:pylearn_vae.datasets.mnist10k.MNIST10k {which_set: '%s'}",
+    "binarized_mnist": "!obj:pylearn_vae.datasets.binarized_mnist.BinarizedMNIST "
+    "{which_set: '%s'}",
+}
+
+
+class CliError(Exception):
+    """A problem with the user's input; its message is shown as one line."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """``argparse`` whose usage errors are one line: ``prog: error: ... (see --help)``."""
+
+    def error(self, message):
+        raise SystemExit(f"{self.prog}: error: {message} (see {self.prog} --help)")
+
+
+def positive_int(text):
+    """An argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+@contextlib.contextmanager
+def clear_errors(prog):
+    """Turn user-caused errors raised inside the block into ``SystemExit(one line)``."""
+    try:
+        yield
+    except (CliError, MissingLibraryError, NotInstalledError, OSError, ValueError) as exc:
+        if os.environ.get("PYLEARN_VAE_TRACEBACK"):
+            raise
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        raise SystemExit(f"{prog}: error: {message}") from exc
+
+
+def load_model(path):
+    """Unpickle the model saved at ``path``; a clear :class:`CliError` if it cannot be."""
+    if not os.path.exists(path):
+        raise CliError(f"{path}: no such file (give the .pkl a training run saved)")
+    if os.path.isdir(path):
+        raise CliError(f"{path} is a folder, not a saved model (.pkl)")
+    try:
+        return serial.load(path)
+    except Exception as exc:  # any unpickling failure means "not one of our models"
+        raise CliError(
+            f"{path} is not a saved pylearn_vae model ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def load_vae(path):
+    """:func:`load_model`, checking the object is a :class:`~pylearn_vae.models.vae.VAE`."""
+    from pylearn_vae.models.vae import VAE
+
+    model = load_model(path)
+    if not isinstance(model, VAE):
+        raise CliError(
+            f"{path} holds a {type(model).__module__}.{type(model).__name__}, not a VAE: "
+            "give the .pkl of a trained pylearn_vae.models.vae.VAE"
+        )
+    return model
+
+
+def load_dataset(model, spec=None, which_set=None):
+    """The dataset to evaluate ``model`` on.
+
+    Parameters
+    ----------
+    model : Model
+        Its ``dataset_yaml_src`` (the training set's YAML) is the default.
+    spec : str, optional
+        A dataset name (``mnist10k``, ``binarized_mnist``), a path to a ``.yaml``
+        file, or YAML text (``!obj:...``).
+    which_set : str, optional
+        Replaces the ``which_set`` argument of the dataset's YAML (e.g. ``'test'``).
+    """
+    from pylearn_vae.config import yaml_parse
+
+    if spec is None:
+        src = getattr(model, "dataset_yaml_src", None)
+        if not src:
+            raise CliError(
+                "the model does not record the dataset it was trained on: pass --dataset "
+                f"(one of {', '.join(DATASET_NAMES)}, a .yaml file or YAML text)"
+            )
+    elif spec in DATASET_NAMES:
+        src = DATASET_NAMES[spec] % (which_set or "test")
+    elif os.path.isfile(spec):
+        with open(spec, encoding="utf-8") as f:
+            src = f.read()
+    elif spec.lstrip().startswith("!"):
+        src = spec
+    else:
+        raise CliError(
+            f"--dataset {spec!r} is neither a dataset name ({', '.join(DATASET_NAMES)}), "
+            "nor an existing .yaml file, nor YAML text starting with '!obj:'"
+        )
+    graph = yaml_parse.load(src, instantiate=False)
+    if which_set is not None and isinstance(graph, yaml_parse.Proxy):
+        if "which_set" in graph.keywords:
+            keywords = dict(graph.keywords, which_set=which_set)
+            graph = graph._replace(keywords=keywords)
+    dataset = yaml_parse.instantiate(graph)
+    if not hasattr(dataset, "get_design_matrix"):
+        raise CliError(f"the dataset YAML built a {type(dataset).__name__}, not a dataset")
+    return dataset
+
+
+def design_matrix(dataset, model, limit=None):
+    """The dataset's rows as a float array ``(n, nvis)``, checked against ``model.nvis``."""
+    X = numpy.asarray(dataset.get_design_matrix())
+    if X.ndim != 2 or X.shape[1] != model.nvis:
+        raise CliError(
+            f"the dataset {type(dataset).__name__} has examples of {X.shape[1:]} values but the "
+            f"model's nvis is {model.nvis}: pass a --dataset the model was trained on"
+        )
+    return X if limit is None else X[:limit]
+
+
+def dataset_view_shape(model, spec=None):
+    """The training data's ``(rows, cols, channels)`` view, or None when unknown."""
+    try:
+        dataset = load_dataset(model, spec)
+    except (CliError, OSError, ValueError, ImportError):
+        return None
+    view_shape = getattr(dataset, "view_shape", None)
+    return view_shape() if callable(view_shape) else None
+
+
+def check_output_path(path):
+    """Make sure ``path`` can be written (its folder is created); CliError otherwise."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise CliError(f"output path {path} is a folder: give a file name, e.g. {path}/out.png")
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"cannot create the folder of output path {path}: {exc.strerror}") from exc
+    if not os.access(folder, os.W_OK):
+        raise CliError(f"cannot write output path {path}: folder {folder} is not writable")
+    return path
+
+
+def reseed(model, seed):
+    """Give the VAE's components fresh noise streams from ``seed``, for reproducible runs.
+
+    The posterior gets ``seed``, the conditional ``seed + 1`` and the prior ``seed + 2``.
+    """
+    from pylearn_vae import backend
+
+    model.posterior.noise = backend.RandomStreams(seed)
+    model.conditional.noise = backend.RandomStreams(seed + 1)
+    model.prior.noise = backend.RandomStreams(seed + 2)

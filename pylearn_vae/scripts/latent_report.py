@@ -1,0 +1,113 @@
+"""Which latent units does a trained VAE use? Per-unit KL and active units.
+
+For each unit j: the mean over the data of KL(q(z_j|x) || p(z_j)) (nats), and the
+variance over the data of the posterior mean ``Var_x E_q[z_j]``. A unit is *active*
+when that variance exceeds 0.01 (Burda et al., 2016): an inactive unit's posterior
+ignores x (a collapsed unit, whose KL is near 0).
+
+Command line::
+
+    python bin/vae_latent_report.py MODEL.pkl [-o latent.png] [--dataset ...] \\
+        [--which-set test] [--threshold 0.01]
+"""
+
+import dataclasses
+
+import numpy
+
+from pylearn_vae import backend
+from pylearn_vae.scripts import _cli
+from pylearn_vae.utils import images
+
+__all__ = ["LatentReport", "latent_report", "main"]
+
+
+@dataclasses.dataclass
+class LatentReport:
+    """Per-unit statistics, each ``(nhid,)``."""
+
+    kl: numpy.ndarray
+    mean_variance: numpy.ndarray
+    threshold: float
+
+    @property
+    def active(self):
+        return self.mean_variance > self.threshold
+
+    @property
+    def num_active(self):
+        return int(self.active.sum())
+
+    def table(self):
+        lines = [f"{'unit':>5} {'KL (nats)':>10} {'Var[mu]':>10}  active"]
+        for j, (kl, var, on) in enumerate(zip(self.kl, self.mean_variance, self.active)):
+            lines.append(f"{j:>5} {kl:>10.4f} {var:>10.4f}  {'yes' if on else 'no'}")
+        lines.append(
+            f"active units: {self.num_active} of {len(self.kl)} "
+            f"(Var_x E[z_j|x] > {self.threshold:g}); total KL {self.kl.sum():.4f} nats"
+        )
+        return "\n".join(lines)
+
+
+def latent_report(model, X, threshold=0.01, batch_size=500):
+    """Per-unit mean KL and variance of the posterior mean over the rows of ``X``."""
+    theta = model.get_prior_theta()
+    kl_sum = numpy.zeros(model.nhid)
+    means = []
+    for start in range(0, len(X), batch_size):
+        phi = model.encode_phi(backend.asarray(X[start : start + batch_size]))
+        kl = model.per_component_kl_divergence_term(phi, theta)
+        kl_sum += backend.to_host(kl).astype("float64").sum(axis=0)
+        means.append(backend.to_host(model.posterior.conditional_expectation(phi)))
+    means = numpy.concatenate(means).astype("float64")
+    return LatentReport(kl_sum / len(X), means.var(axis=0), float(threshold))
+
+
+def save_bar_chart(report, path):
+    """Bar chart of the per-unit KL, active units in one colour, inactive in grey."""
+    matplotlib = images.require("matplotlib", "the latent bar chart")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    units = numpy.arange(len(report.kl))
+    fig, ax = plt.subplots(figsize=(max(6, 0.12 * len(units)), 3.5))
+    colors = numpy.where(report.active, "tab:blue", "tab:gray")
+    ax.bar(units, report.kl, color=colors)
+    ax.set_xlabel("latent unit")
+    ax.set_ylabel("mean KL (nats)")
+    ax.set_title(f"{report.num_active} of {len(units)} units active")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def build_parser():
+    parser = _cli.ArgumentParser(prog="vae_latent_report.py", description=__doc__.splitlines()[0])
+    parser.add_argument("model", help="the trained model's .pkl")
+    parser.add_argument("-o", "--out", help="PNG bar chart of the per-unit KL")
+    parser.add_argument("--dataset", help="dataset name, .yaml file or YAML text")
+    parser.add_argument("--which-set", default="test", help="split (default test)")
+    parser.add_argument("--threshold", type=float, default=0.01, help="activity threshold")
+    parser.add_argument("--limit", type=_cli.positive_int, help="use only the first N examples")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    with _cli.clear_errors("vae_latent_report.py"):
+        if args.out:
+            _cli.check_output_path(args.out)
+            images.require("matplotlib", "the latent bar chart")
+        model = _cli.load_vae(args.model)
+        dataset = _cli.load_dataset(model, args.dataset, args.which_set)
+        X = _cli.design_matrix(dataset, model, args.limit)
+        try:
+            report = latent_report(model, X, args.threshold)
+        except NotImplementedError as exc:
+            raise _cli.CliError(str(exc)) from exc
+        if args.out:
+            save_bar_chart(report, args.out)
+    print(report.table())
+    if args.out:
+        print(f"wrote {args.out}")
+    return 0

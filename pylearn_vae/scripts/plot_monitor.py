@@ -1,0 +1,98 @@
+"""Plot learning curves (monitoring channels) of saved models to a PNG.
+
+Pylearn2's ``plot_monitor.py`` asked for channels at an interactive prompt; this one
+takes them as arguments -- exact names or shell-style patterns such as ``'*objective'``
+-- and always writes a file. With several models each channel name gets the suffix
+``:<path>``. A single channel works (Pylearn2's crashed, spec quirk 28).
+
+Command line::
+
+    python bin/plot_monitor.py MODEL.pkl [MORE.pkl ...] -o curves.png \\
+        [--channels '*_objective' ...] [--x examples|batches|epochs|seconds] [--yrange a:b]
+"""
+
+import fnmatch
+
+from pylearn_vae.scripts import _cli
+from pylearn_vae.scripts.print_monitor import get_monitor
+from pylearn_vae.utils import images
+
+__all__ = ["main", "select_channels"]
+
+X_RECORDS = {
+    "examples": "example_record",
+    "batches": "batch_record",
+    "epochs": "epoch_record",
+    "seconds": "time_record",
+}
+DEFAULT_CHANNELS = ("*objective",)
+
+
+def select_channels(names, patterns):
+    """The names matching any of ``patterns`` (exact or fnmatch), in ``names`` order.
+
+    Raises CliError naming the available channels when a pattern matches nothing.
+    """
+    chosen = []
+    for pattern in patterns:
+        matched = [n for n in names if n == pattern or fnmatch.fnmatchcase(n, pattern)]
+        if not matched:
+            raise _cli.CliError(
+                f"no channel matches {pattern!r}; channels: {', '.join(sorted(names))}"
+            )
+        chosen.extend(n for n in matched if n not in chosen)
+    return chosen
+
+
+def parse_yrange(text):
+    import argparse
+
+    try:
+        low, high = (float(v) for v in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW:HIGH, e.g. 80:200, got {text!r}") from None
+    return low, high
+
+
+def build_parser():
+    parser = _cli.ArgumentParser(prog="plot_monitor.py", description=__doc__.splitlines()[0])
+    parser.add_argument("model_paths", nargs="+", help="saved models (.pkl)")
+    parser.add_argument("-o", "--out", default="curves.png", help="image to write (PNG)")
+    parser.add_argument(
+        "--channels",
+        nargs="+",
+        default=list(DEFAULT_CHANNELS),
+        help="channel names or patterns (default '*objective')",
+    )
+    parser.add_argument("--x", choices=sorted(X_RECORDS), default="examples", help="x axis")
+    parser.add_argument("--yrange", type=parse_yrange, help="y limits LOW:HIGH")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    with _cli.clear_errors("plot_monitor.py"):
+        _cli.check_output_path(args.out)
+        matplotlib = images.require("matplotlib", "plotting learning curves")
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        curves = []
+        for path in args.model_paths:
+            monitor = get_monitor(_cli.load_model(path), path)
+            for name in select_channels(list(monitor.channels), args.channels):
+                channel = monitor.channels[name]
+                label = name if len(args.model_paths) == 1 else f"{name}:{path}"
+                curves.append((label, getattr(channel, X_RECORDS[args.x]), channel.val_record))
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        for label, x, y in curves:
+            ax.plot(x, y, label=label)
+        ax.set_xlabel(f"{args.x} seen")
+        if args.yrange:
+            ax.set_ylim(*args.yrange)
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small")
+        fig.tight_layout()
+        fig.savefig(args.out)
+        plt.close(fig)
+    print(f"wrote {args.out} ({len(curves)} curves)")
+    return 0

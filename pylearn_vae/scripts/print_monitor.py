@@ -1,0 +1,51 @@
+"""Print the last value of every monitoring channel of saved models (as Pylearn2's).
+
+Command line::
+
+    python bin/print_monitor.py MODEL.pkl [MORE.pkl ...]
+"""
+
+from pylearn_vae.scripts import _cli
+
+__all__ = ["get_monitor", "main", "monitor_report"]
+
+
+def get_monitor(model, path):
+    """``model.monitor``, or a clear error when the model was never trained."""
+    monitor = getattr(model, "monitor", None)
+    if monitor is None or not hasattr(monitor, "channels"):
+        raise _cli.CliError(f"{path} has no monitor: it was not saved by a training run")
+    return monitor
+
+
+def monitor_report(monitor):
+    """Lines: epochs seen, time trained (s), then ``name : last value`` sorted by name."""
+    times = [c.time_record[-1] for c in monitor.channels.values() if c.time_record]
+    lines = [
+        f"epochs seen:  {monitor._epochs_seen}",
+        f"time trained:  {max(times) if times else 0.0}",
+    ]
+    for name in sorted(monitor.channels):
+        record = monitor.channels[name].val_record
+        lines.append(f"{name} : {record[-1] if record else 'no value yet'}")
+    return lines
+
+
+def build_parser():
+    parser = _cli.ArgumentParser(prog="print_monitor.py", description=__doc__.splitlines()[0])
+    parser.add_argument("model_paths", nargs="+", help="saved models (.pkl)")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    with _cli.clear_errors("print_monitor.py"):
+        reports = [
+            (path, monitor_report(get_monitor(_cli.load_model(path), path)))
+            for path in args.model_paths
+        ]
+    for path, lines in reports:
+        if len(reports) > 1:
+            print(path)
+        print("\n".join(lines))
+    return 0

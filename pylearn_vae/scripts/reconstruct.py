@@ -1,0 +1,64 @@
+"""Inputs beside their reconstructions by a trained VAE, as a PNG grid.
+
+Each input image is followed by E[x|z] for z the posterior mean (or, with
+``--noisy``, z drawn from q(z|x)). Pairs fill the grid row by row.
+
+Command line::
+
+    python bin/vae_reconstruct.py MODEL.pkl -o recon.png [-n 50] [--noisy] \\
+        [--dataset YAML-or-name] [--which-set test]
+"""
+
+import numpy
+
+from pylearn_vae import backend
+from pylearn_vae.scripts import _cli
+from pylearn_vae.scripts.samples import add_grid_arguments, write_grid
+from pylearn_vae.utils import images
+
+__all__ = ["interleave_reconstructions", "main"]
+
+
+def interleave_reconstructions(model, X, noisy=False, seed=None):
+    """``(2 n, nvis)``: row ``2 i`` is ``X[i]``, row ``2 i + 1`` its reconstruction."""
+    if seed is not None:
+        _cli.reseed(model, seed)
+    _, means = model.reconstruct(
+        backend.asarray(X), noisy_encoding=noisy, return_sample_means=True
+    )
+    out = numpy.empty((2 * len(X), X.shape[1]))
+    out[0::2] = X
+    out[1::2] = backend.to_host(means)
+    return out
+
+
+def build_parser():
+    parser = _cli.ArgumentParser(prog="vae_reconstruct.py", description=__doc__.splitlines()[0])
+    parser.add_argument("model", help="the trained model's .pkl")
+    parser.add_argument("-n", type=_cli.positive_int, default=50, help="number of inputs")
+    parser.add_argument("--noisy", action="store_true", help="encode with z ~ q(z|x)")
+    parser.add_argument("--dataset", help="dataset name, .yaml file or YAML text")
+    parser.add_argument("--which-set", default="test", help="split (default test)")
+    parser.add_argument("--seed", type=int, default=1234, help="noise seed (default 1234)")
+    add_grid_arguments(parser, "recon.png")
+    parser.set_defaults(cols=10)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if args.cols % 2:
+        args.cols += 1  # keep each input next to its reconstruction
+    with _cli.clear_errors("vae_reconstruct.py"):
+        _cli.check_output_path(args.out)
+        images.require("PIL.Image", "writing PNG images")
+        model = _cli.load_vae(args.model)
+        dataset = _cli.load_dataset(model, args.dataset, args.which_set)
+        X = _cli.design_matrix(dataset, model, args.n)
+        rows = interleave_reconstructions(model, X, noisy=args.noisy, seed=args.seed)
+        grid = write_grid(model, rows, args.out, args)
+    print(
+        f"wrote {args.out} ({len(X)} inputs and reconstructions, "
+        f"{grid.shape[1]}x{grid.shape[0]} pixels)"
+    )
+    return 0

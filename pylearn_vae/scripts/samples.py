@@ -1,0 +1,76 @@
+"""A PNG grid of samples from a trained VAE.
+
+z is drawn from the prior p(z) and each image shows the conditional mean E[x|z] (pixel
+probabilities for a Bernoulli decoder), or, with ``--binary``, one draw x ~ p(x|z).
+
+Command line::
+
+    python bin/vae_samples.py MODEL.pkl -n 100 -o samples.png [--binary] [--seed 1234]
+"""
+
+from pylearn_vae import backend
+from pylearn_vae.scripts import _cli
+from pylearn_vae.utils import images
+
+__all__ = ["draw_samples", "main", "write_grid"]
+
+
+def draw_samples(model, num_samples, binary=False, seed=None):
+    """``(num_samples, nvis)`` host array: means of p(x|z), or samples when ``binary``."""
+    if seed is not None:
+        _cli.reseed(model, seed)
+    x, means = model.sample(num_samples, return_sample_means=True)
+    return backend.to_host(x if binary else means).astype("float64")
+
+
+def write_grid(model, rows, path, args, transform=None):
+    """Shape ``rows`` (n, nvis) as images and write them as a grid PNG at ``path``."""
+    shape = args.shape or images.image_shape(model.nvis, _cli.dataset_view_shape(model))
+    pictures = rows.reshape((len(rows),) + tuple(shape))
+    if transform is not None:
+        pictures = transform(pictures)
+    grid = images.tile_images(pictures, cols=args.cols, border=args.border)
+    images.save_png(grid, path, zoom=args.zoom)
+    return grid
+
+
+def parse_shape(text):
+    """``'28x28'`` -> ``(28, 28)``."""
+    import argparse
+
+    try:
+        rows, cols = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected ROWSxCOLS, e.g. 28x28, got {text!r}") from None
+    return rows, cols
+
+
+def add_grid_arguments(parser, default_output):
+    """Options every grid-writing script takes."""
+    parser.add_argument("-o", "--out", default=default_output, help="PNG to write")
+    parser.add_argument("--cols", type=_cli.positive_int, help="images per grid row")
+    parser.add_argument("--border", type=int, default=1, help="pixels between images")
+    parser.add_argument("--zoom", type=_cli.positive_int, default=1, help="pixel repeat")
+    parser.add_argument("--shape", type=parse_shape, help="image shape ROWSxCOLS")
+
+
+def build_parser():
+    parser = _cli.ArgumentParser(prog="vae_samples.py", description=__doc__.splitlines()[0])
+    parser.add_argument("model", help="the trained model's .pkl")
+    parser.add_argument("-n", type=_cli.positive_int, default=100, help="number of samples")
+    parser.add_argument("--binary", action="store_true", help="show x ~ p(x|z) instead of E[x|z]")
+    parser.add_argument("--seed", type=int, default=1234, help="noise seed (default 1234)")
+    add_grid_arguments(parser, "samples.png")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    with _cli.clear_errors("vae_samples.py"):
+        _cli.check_output_path(args.out)
+        images.require("PIL.Image", "writing PNG images")
+        model = _cli.load_vae(args.model)
+        rows = draw_samples(model, args.n, binary=args.binary, seed=args.seed)
+        grid = write_grid(model, rows, args.out, args)
+    print(f"wrote {args.out} ({args.n} samples, {grid.shape[1]}x{grid.shape[0]} pixels)")
+    return 0

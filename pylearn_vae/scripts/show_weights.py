@@ -1,0 +1,47 @@
+"""The encoder's first-layer filters of a trained VAE, as a PNG grid.
+
+Column j of ``model.get_weights()`` (``(nvis, hidden)``) is unit j's filter, shown as
+an image of the data's shape on a ``ceil(sqrt(hidden))``-wide grid. Pylearn2's
+``show_weights.py`` opened a viewer; this writes the file.
+
+Command line::
+
+    python bin/show_weights.py MODEL.pkl -o weights.png [--rescale individual|global|none]
+"""
+
+import numpy
+
+from pylearn_vae.scripts import _cli
+from pylearn_vae.scripts.samples import add_grid_arguments, write_grid
+from pylearn_vae.utils import images
+
+__all__ = ["main"]
+
+
+def build_parser():
+    parser = _cli.ArgumentParser(prog="show_weights.py", description=__doc__.splitlines()[0])
+    parser.add_argument("path", help="the trained model's .pkl")
+    parser.add_argument(
+        "--rescale",
+        choices=("individual", "global", "none"),
+        default="individual",
+        help="grey-level scaling: per filter (default), over all, or none",
+    )
+    add_grid_arguments(parser, "weights.png")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    with _cli.clear_errors("show_weights.py"):
+        _cli.check_output_path(args.out)
+        images.require("PIL.Image", "writing PNG images")
+        model = _cli.load_vae(args.path)
+        W = numpy.asarray(model.get_weights(), dtype="float64")
+        if W.ndim != 2 or W.shape[0] != model.nvis:
+            raise _cli.CliError(f"the encoder's first layer weights {W.shape} are not (nvis, h)")
+        grid = write_grid(
+            model, W.T, args.out, args, transform=lambda f: images.rescale(f, args.rescale)
+        )
+    print(f"wrote {args.out} ({W.shape[1]} filters, {grid.shape[1]}x{grid.shape[0]} pixels)")
+    return 0

@@ -1,0 +1,63 @@
+"""Summarize a saved model: parameter ranges, norms and how long it trained.
+
+Prints, as Pylearn2's script, ``name: (min, mean, max)(shape)`` for each parameter,
+``abs(name)`` when its sign varies, row and column norms of matrices, and the
+monitor's training counters.
+
+Command line::
+
+    python bin/summarize_model.py MODEL.pkl
+"""
+
+import numpy
+
+from pylearn_vae.scripts import _cli
+
+__all__ = ["main", "summarize"]
+
+
+def _stats(values):
+    return f"({values.min():g}, {values.mean():g}, {values.max():g})"
+
+
+def summarize(model):
+    """The summary's lines."""
+    lines = []
+    for param in model.get_params():
+        v = numpy.asarray(param.get_value(), dtype="float64")
+        lines.append(f"{param.name}: {_stats(v)}{v.shape}")
+        if v.min() < 0 < v.max():
+            lines.append(f"abs({param.name}): {_stats(numpy.abs(v))}")
+        if v.ndim == 2:
+            lines.append(f"{param.name} row norms: {_stats(numpy.linalg.norm(v, axis=1))}")
+            lines.append(f"{param.name} col norms: {_stats(numpy.linalg.norm(v, axis=0))}")
+    monitor = getattr(model, "monitor", None)
+    if monitor is not None:
+        times = [c.time_record[-1] for c in monitor.channels.values() if c.time_record]
+        lines += [
+            f"trained on {monitor._examples_seen} examples",
+            f"which corresponds to {monitor._num_batches_seen} batches",
+            f"Trained for {(max(times) if times else 0.0) / 3600.0:g} hours",
+            f"{monitor._epochs_seen} epochs",
+            "Training succeeded"
+            if monitor.training_succeeded
+            else "Training was not yet completed at the time of this save.",
+        ]
+    return lines
+
+
+def build_parser():
+    parser = _cli.ArgumentParser(prog="summarize_model.py", description=__doc__.splitlines()[0])
+    parser.add_argument("path", help="saved model (.pkl)")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    with _cli.clear_errors("summarize_model.py"):
+        model = _cli.load_model(args.path)
+        if not hasattr(model, "get_params"):
+            raise _cli.CliError(f"{args.path} holds a {type(model).__name__}, not a model")
+        lines = summarize(model)
+    print("\n".join(lines))
+    return 0

@@ -1,0 +1,136 @@
+"""Image grids for looking at models: tile many small images into one PNG.
+
+Images are arrays ``(num_images, rows, cols)`` with values in ``[0, 1]`` (0 black,
+1 white). :func:`tile_images` lays them out on a grid separated by a ``border`` of
+``border_value`` pixels (also around the outside), so a grid of ``grid_rows x
+grid_cols`` images of ``rows x cols`` pixels is ``grid_rows * (rows + border) +
+border`` pixels high and ``grid_cols * (cols + border) + border`` wide.
+:func:`save_png` writes it with Pillow, an optional dependency (``pylearn-vae[viz]``).
+"""
+
+import math
+import os
+
+import numpy
+
+__all__ = [
+    "MissingLibraryError",
+    "grid_shape",
+    "image_shape",
+    "require",
+    "rescale",
+    "save_png",
+    "tile_images",
+]
+
+VIZ_HINT = "pip install 'pylearn-vae[viz]'"
+
+
+class MissingLibraryError(ImportError):
+    """An optional library (Pillow, matplotlib) is needed but not installed."""
+
+
+def require(module_name, purpose):
+    """Import ``module_name`` or raise :class:`MissingLibraryError` saying what to install."""
+    import importlib
+
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as exc:
+        top = module_name.split(".")[0]
+        package = {"PIL": "pillow"}.get(top, top)
+        raise MissingLibraryError(
+            f"{purpose} needs {package}, which is not installed: {VIZ_HINT}"
+        ) from exc
+
+
+def image_shape(nvis, view_shape=None):
+    """``(rows, cols)`` of one example of ``nvis`` values.
+
+    ``view_shape`` (a dataset's ``(rows, cols, channels)`` with one channel) wins when
+    it matches ``nvis``; otherwise a square, which needs ``nvis`` to be a square number.
+    """
+    if view_shape is not None:
+        rows, cols = int(view_shape[0]), int(view_shape[1])
+        channels = int(view_shape[2]) if len(view_shape) > 2 else 1
+        if rows * cols * channels == nvis and channels == 1:
+            return rows, cols
+    side = math.isqrt(int(nvis))
+    if side * side != nvis:
+        raise ValueError(
+            f"cannot show vectors of {nvis} values as square images and the dataset gives "
+            "no image shape: pass --shape ROWSxCOLS"
+        )
+    return side, side
+
+
+def grid_shape(num_images, cols=None):
+    """``(grid_rows, grid_cols)``: ``cols`` columns (default ``ceil(sqrt(n))``)."""
+    if num_images < 1:
+        raise ValueError("need at least one image to make a grid")
+    cols = math.ceil(math.sqrt(num_images)) if cols is None else int(cols)
+    return math.ceil(num_images / cols), cols
+
+
+def rescale(images, mode="individual"):
+    """Map arbitrary values (e.g. weights) to ``[0, 1]`` for display.
+
+    Parameters
+    ----------
+    images : array, shape (n, rows, cols)
+    mode : {'individual', 'global', 'none'}
+        ``'individual'``: each image by its own largest absolute value, around 0.5;
+        ``'global'``: all by the largest absolute value of all; ``'none'``: clipped.
+    """
+    images = numpy.asarray(images, dtype="float64")
+    if mode == "none":
+        return numpy.clip(images, 0.0, 1.0)
+    if mode == "individual":
+        scale = numpy.abs(images).reshape(len(images), -1).max(axis=1)[:, None, None]
+    elif mode == "global":
+        scale = numpy.abs(images).max()
+    else:
+        raise ValueError(f"unknown rescale mode {mode!r}: choose individual, global or none")
+    return 0.5 + 0.5 * images / numpy.maximum(scale, 1e-12)
+
+
+def tile_images(images, cols=None, border=1, border_value=0.5):
+    """One 2-D uint8 picture of ``images`` on a grid.
+
+    Parameters
+    ----------
+    images : array, shape (n, rows, cols)
+        Values in ``[0, 1]`` (clipped).
+    cols : int, optional
+        Images per grid row (default ``ceil(sqrt(n))``).
+    border : int
+        Pixels between images and around the grid.
+    border_value : float
+        Grey level of the border, in ``[0, 1]``.
+
+    Returns
+    -------
+    uint8 array, shape (grid_rows * (rows + border) + border, grid_cols * (cols + border) + border)
+    """
+    images = numpy.clip(numpy.asarray(images, dtype="float64"), 0.0, 1.0)
+    n, h, w = images.shape
+    grid_rows, grid_cols = grid_shape(n, cols)
+    out = numpy.full(
+        (grid_rows * (h + border) + border, grid_cols * (w + border) + border), border_value
+    )
+    for i in range(n):
+        r, c = divmod(i, grid_cols)
+        top, left = border + r * (h + border), border + c * (w + border)
+        out[top : top + h, left : left + w] = images[i]
+    return numpy.round(out * 255).astype("uint8")
+
+
+def save_png(picture, path, zoom=1):
+    """Write the uint8 array ``picture`` (2-D grey) to ``path`` as a PNG.
+
+    ``zoom`` repeats each pixel ``zoom x zoom`` times (nearest neighbour).
+    """
+    Image = require("PIL.Image", "writing PNG images")
+    if zoom > 1:
+        picture = numpy.kron(picture, numpy.ones((zoom, zoom), dtype="uint8"))
+    Image.fromarray(numpy.ascontiguousarray(picture)).save(os.fspath(path), format="PNG")

@@ -1,0 +1,316 @@
+"""The inspection scripts (pylearn_vae.scripts.*) on a tiny VAE trained by hand."""
+
+import math
+import os
+import pickle
+import subprocess
+import sys
+
+import numpy
+import pytest
+
+from pylearn_vae import backend
+from pylearn_vae.costs.vae import VAECriterion
+from pylearn_vae.datasets.mnist10k import MNIST10k
+from pylearn_vae.models.mlp import MLP, RectifiedLinear
+from pylearn_vae.models.vae import VAE
+from pylearn_vae.models.vae.conditional import BernoulliVector, DiagonalGaussian
+from pylearn_vae.models.vae.prior import DiagonalGaussianPrior
+from pylearn_vae.monitor import Monitor, MonitorChannel
+from pylearn_vae.scripts import (
+    _cli,
+    latent_report,
+    nll,
+    plot_monitor,
+    print_monitor,
+    reconstruct,
+    samples,
+    show_weights,
+    summarize_model,
+)
+from pylearn_vae.space import NullSpace
+from pylearn_vae.utils import serial
+
+PIL = pytest.importorskip("PIL.Image")
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TRAIN_SRC = "!obj:pylearn_vae.datasets.mnist10k.MNIST10k {which_set: 'train', stop: 400}"
+
+
+def tiny_vae(nhid=5, hidden=20):
+    def mlp(name, layer):
+        return MLP(
+            layer_name=name, layers=[RectifiedLinear(layer_name=layer, dim=hidden, irange=0.1)]
+        )
+
+    return VAE(
+        nvis=784,
+        nhid=nhid,
+        prior=DiagonalGaussianPrior(),
+        conditional=BernoulliVector(name="conditional", mlp=mlp("decoder", "h_d_1")),
+        posterior=DiagonalGaussian(name="posterior", mlp=mlp("encoder", "h_e_1")),
+    )
+
+
+def attach_monitor(model, objectives):
+    """A monitor with the records a training run of len(objectives)-1 epochs leaves."""
+    monitor = Monitor(model)
+    for name in ("train_objective", "valid_objective", "learning_rate"):
+        channel = MonitorChannel(None, name, (NullSpace(), ""), None)
+        for epoch, value in enumerate(objectives):
+            channel.epoch_record.append(epoch)
+            channel.batch_record.append(8 * epoch)
+            channel.example_record.append(400 * epoch)
+            channel.time_record.append(0.5 * epoch)
+            channel.val_record.append(0.01 if name == "learning_rate" else value + epoch % 2)
+        monitor.channels[name] = channel
+    monitor._epochs_seen = len(objectives) - 1
+    monitor._num_batches_seen = 8 * monitor._epochs_seen
+    monitor._examples_seen = 400 * monitor._epochs_seen
+    monitor.training_succeeded = True
+    model.monitor = monitor
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    """A tiny VAE (nhid 5, 20-unit layers) after 2 epochs of SGD on 400 MNIST10k digits."""
+    model = tiny_vae()
+    cost = VAECriterion(num_samples=1)
+    X = MNIST10k("train", stop=400).get_design_matrix()
+    objectives = [float(cost.expr(model, X))]
+    for _ in range(2):
+        for start in range(0, 400, 50):
+            gradients, _ = cost.get_gradients(model, X[start : start + 50])
+            for p, g in gradients.items():
+                p.set_value(p.get_value() - 0.02 * g)
+        objectives.append(float(cost.expr(model, X)))
+    assert objectives[-1] < objectives[0]
+    attach_monitor(model, objectives)
+    model.dataset_yaml_src = TRAIN_SRC
+    path = tmp_path_factory.mktemp("model") / "tiny.pkl"
+    serial.save(str(path), model)
+    return str(path)
+
+
+@pytest.fixture
+def model(model_path):
+    return serial.load(model_path)
+
+
+def png_size(path):
+    with PIL.open(path) as image:
+        return image.size  # (width, height)
+
+
+# -- NLL ------------------------------------------------------------------------------
+
+
+def test_nll_matches_direct_log_likelihood_approximation(model):
+    X = MNIST10k("test", stop=30).get_design_matrix()
+    result = nll.importance_sampled_nll(model, X, k=40, batch_size=30, seed=7, k_chunk=7)
+    model.posterior.noise = backend.RandomStreams(7)  # what reseed(model, 7) gives q(z|x)
+    direct = backend.to_host(model.log_likelihood_approximation(X, 40)).astype("float64")
+    numpy.testing.assert_allclose(result.log_likelihood, direct, rtol=1e-5, atol=1e-3)
+    assert result.nll == pytest.approx(-direct.mean(), rel=1e-5)
+    # Same seed, same numbers; another seed, other numbers.
+    again = nll.importance_sampled_nll(model, X, k=40, batch_size=8, seed=7, k_chunk=40)
+    other = nll.importance_sampled_nll(model, X, k=40, batch_size=30, seed=8)
+    numpy.testing.assert_array_equal(
+        nll.importance_sampled_nll(model, X, k=40, batch_size=30, seed=7, k_chunk=7).kl,
+        result.kl,
+    )
+    assert not numpy.allclose(other.log_likelihood, result.log_likelihood)
+    assert again.num_examples == 30
+
+
+def test_nll_bounds_and_standard_error(model):
+    X = MNIST10k("test", stop=200).get_design_matrix()
+    small = nll.importance_sampled_nll(model, X[:20], k=20, seed=1)
+    large = nll.importance_sampled_nll(model, X, k=20, seed=1)
+    # The IS estimate with k samples is at least the ELBO in expectation: NLL <= -ELBO.
+    assert large.nll < -large.elbo
+    assert large.elbo == pytest.approx(float((large.expectation - large.kl).mean()))
+    assert (large.kl > 0).all()
+    expected = large.log_likelihood.std(ddof=1) / math.sqrt(200)
+    assert large.nll_stderr == pytest.approx(expected)
+    assert large.nll_stderr < small.nll_stderr
+
+
+def test_chunk_sizes_respect_the_memory_budget():
+    batch, k_chunk = nll.chunk_sizes(5000, 1000, 784, 256 * 2**20)
+    assert k_chunk * batch * 784 * 4 * nll._LIVE_ARRAYS <= 256 * 2**20
+    assert 1 <= k_chunk <= 1000 and batch >= 1
+    batch, k_chunk = nll.chunk_sizes(5000, 1000, 784, 2**20, batch_size=100)
+    assert batch == 100 and k_chunk == 1
+
+
+def test_nll_main_prints_the_report(model_path, capsys):
+    assert nll.main([model_path, "-k", "5", "--limit", "50", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "NLL (k=5):" in out and "+-" in out and "ELBO:" in out and "KL(" in out
+    assert "examples: 50" in out and "MNIST10k (test)" in out
+
+
+# -- pictures -------------------------------------------------------------------------
+
+
+def test_samples_png_size(model_path, tmp_path, capsys):
+    out = tmp_path / "s.png"
+    assert samples.main([model_path, "-n", "12", "-o", str(out)]) == 0
+    # 12 images -> 3 rows of 4 columns, 28x28 each, 1-pixel borders.
+    assert png_size(out) == (4 * 29 + 1, 3 * 29 + 1)
+    binary = tmp_path / "b.png"
+    samples.main([model_path, "-n", "4", "--binary", "--zoom", "2", "-o", str(binary)])
+    with PIL.open(binary) as image:
+        assert image.size == (2 * (2 * 29 + 1), 2 * (2 * 29 + 1))
+        assert set(numpy.unique(numpy.asarray(image))) <= {0, 128, 255}
+
+
+def test_sample_means_are_probabilities(model):
+    means = samples.draw_samples(model, 10, seed=3)
+    assert means.shape == (10, 784) and ((means > 0) & (means < 1)).all()
+    numpy.testing.assert_array_equal(means, samples.draw_samples(model, 10, seed=3))
+
+
+def test_reconstruct_png_pairs_inputs_and_reconstructions(model_path, model, tmp_path):
+    out = tmp_path / "r.png"
+    assert reconstruct.main([model_path, "-n", "6", "-o", str(out), "--cols", "4"]) == 0
+    assert png_size(out) == (4 * 29 + 1, 3 * 29 + 1)
+    X = MNIST10k("test", stop=3).get_design_matrix()
+    rows = reconstruct.interleave_reconstructions(model, X)
+    numpy.testing.assert_array_equal(rows[0::2], X)
+    _, means = model.reconstruct(X)
+    numpy.testing.assert_allclose(rows[1::2], backend.to_host(means), rtol=1e-6)
+    noisy = reconstruct.interleave_reconstructions(model, X, noisy=True, seed=1)
+    assert not numpy.allclose(noisy[1::2], rows[1::2])
+
+
+def test_show_weights_grid_of_encoder_filters(model_path, tmp_path):
+    out = tmp_path / "w.png"
+    assert show_weights.main([model_path, "-o", str(out), "--rescale", "global"]) == 0
+    assert png_size(out) == (5 * 29 + 1, 4 * 29 + 1)  # 20 filters: ceil(sqrt 20) = 5 wide
+
+
+def test_latent_report_counts_active_units(model_path, model, tmp_path, capsys):
+    X = MNIST10k("test", stop=100).get_design_matrix()
+    report = latent_report.latent_report(model, X, batch_size=30)
+    phi = model.encode_phi(X)
+    kl = backend.to_host(model.per_component_kl_divergence_term(phi, model.get_prior_theta()))
+    numpy.testing.assert_allclose(report.kl, kl.mean(axis=0), rtol=1e-5)
+    numpy.testing.assert_allclose(
+        report.kl.sum(),
+        backend.to_host(model.kl_divergence_term(phi, model.get_prior_theta())).mean(),
+        rtol=1e-5,
+    )
+    variance = backend.to_host(phi[0]).var(axis=0)
+    assert report.num_active == int((variance > 0.01).sum())
+    out = tmp_path / "latent.png"
+    assert latent_report.main([model_path, "--limit", "100", "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert f"active units: {report.num_active} of 5" in text and out.exists()
+
+
+# -- monitor and summary ------------------------------------------------------------
+
+
+def test_print_monitor_last_values(model_path, capsys):
+    assert print_monitor.main([model_path]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    model = serial.load(model_path)
+    last = model.monitor.channels["valid_objective"].val_record[-1]
+    assert lines[:2] == ["epochs seen:  2", "time trained:  1.0"]
+    assert f"valid_objective : {last}" in lines
+    assert lines[2:] == sorted(lines[2:])
+
+
+def test_plot_monitor_writes_png_with_chosen_channels(model_path, tmp_path, capsys):
+    out = tmp_path / "curves.png"
+    assert plot_monitor.main([model_path, "-o", str(out), "--channels", "valid_objective"]) == 0
+    assert "1 curves" in capsys.readouterr().out and png_size(out)[0] > 100
+    plot_monitor.main([model_path, model_path, "-o", str(out), "--x", "epochs"])
+    assert "4 curves" in capsys.readouterr().out  # '*objective' twice over two models
+    names = ["train_objective", "valid_objective", "learning_rate"]
+    assert plot_monitor.select_channels(names, ["*objective"]) == names[:2]
+
+
+def test_summarize_model(model_path, capsys):
+    assert summarize_model.main([model_path]) == 0
+    out = capsys.readouterr().out
+    model = serial.load(model_path)
+    W = model.get_params()[0].get_value()
+    assert f"posterior_h_e_1_W: ({W.min():g}, {W.mean():g}, {W.max():g}){W.shape}" in out
+    assert "posterior_h_e_1_W row norms:" in out and "trained on 800 examples" in out
+    assert out.rstrip().endswith("Training succeeded")
+
+
+# -- bad input -------------------------------------------------------------------------
+
+
+def one_line_error(capsys, main, argv):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    message = str(info.value.code) if not isinstance(info.value.code, int) else ""
+    message += capsys.readouterr().err
+    assert info.value.code not in (0, None)
+    assert "\n" not in message.strip() and "Traceback" not in message
+    return message
+
+
+def test_bad_inputs_give_one_clear_line(model_path, tmp_path, capsys):
+    junk = tmp_path / "junk.pkl"
+    junk.write_text("not a pickle")
+    assert "not a saved pylearn_vae model" in one_line_error(capsys, nll.main, [str(junk)])
+    missing = str(tmp_path / "missing.pkl")
+    assert "no such file" in one_line_error(capsys, samples.main, [missing])
+    other = tmp_path / "dict.pkl"
+    other.write_bytes(pickle.dumps({"a": 1}))
+    assert "not a VAE" in one_line_error(capsys, show_weights.main, [str(other)])
+    assert "-k" in one_line_error(capsys, nll.main, [model_path, "-k", "0"])
+    wrong = "!obj:pylearn_vae.testing.datasets.random_dense_design_matrix {num_examples: 5, dim: 7, num_classes: 0, rng: !obj:numpy.random.RandomState {seed: 0}}"
+    message = one_line_error(capsys, nll.main, [model_path, "--dataset", wrong, "-k", "2"])
+    assert "nvis is 784" in message
+    blocked = tmp_path / "file.txt"
+    blocked.write_text("")
+    message = one_line_error(capsys, samples.main, [model_path, "-o", str(blocked / "out.png")])
+    assert "output path" in message
+    assert "no monitor" in one_line_error(capsys, print_monitor.main, [str(other)])
+    assert "no channel matches" in one_line_error(
+        capsys, plot_monitor.main, [model_path, "-o", str(tmp_path / "c.png"), "--channels", "x*"]
+    )
+
+
+def test_missing_optional_library_says_what_to_install(model_path, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "PIL.Image", None)  # import now raises ImportError
+    message = one_line_error(capsys, samples.main, [model_path, "-o", str(tmp_path / "x.png")])
+    assert "pip install 'pylearn-vae[viz]'" in message
+
+
+def test_dataset_names_and_which_set(model):
+    valid = _cli.load_dataset(model, None, "valid")
+    assert valid.which_set == "valid" and valid.get_num_examples() == 400
+    assert _cli.load_dataset(model, "mnist10k", "test").get_num_examples() == 1000
+    with pytest.raises(_cli.CliError, match="neither a dataset name"):
+        _cli.load_dataset(model, "nonsense")
+
+
+def test_bin_scripts_run_from_a_clone(model_path, tmp_path):
+    out = tmp_path / "w.png"
+    env = dict(os.environ, PYTHONPATH="")
+    done = subprocess.run(
+        [sys.executable, os.path.join(REPO, "bin", "show_weights.py"), model_path, "-o", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.exists()
+    done = subprocess.run(
+        [sys.executable, os.path.join(REPO, "bin", "vae_nll.py"), str(tmp_path / "none.pkl")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 1 and done.stderr.count("\n") == 1 and "no such file" in done.stderr
