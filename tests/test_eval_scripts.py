@@ -265,7 +265,10 @@ def test_bad_inputs_give_one_clear_line(model_path, tmp_path, capsys):
     other.write_bytes(pickle.dumps({"a": 1}))
     assert "not a VAE" in one_line_error(capsys, show_weights.main, [str(other)])
     assert "-k" in one_line_error(capsys, nll.main, [model_path, "-k", "0"])
-    wrong = "!obj:pylearn_vae.testing.datasets.random_dense_design_matrix {num_examples: 5, dim: 7, num_classes: 0, rng: !obj:numpy.random.RandomState {seed: 0}}"
+    wrong = (
+        "!obj:pylearn_vae.testing.datasets.random_dense_design_matrix {num_examples: 5, "
+        "dim: 7, num_classes: 0, rng: !obj:numpy.random.RandomState {seed: 0}}"
+    )
     message = one_line_error(capsys, nll.main, [model_path, "--dataset", wrong, "-k", "2"])
     assert "nvis is 784" in message
     blocked = tmp_path / "file.txt"
