@@ -1,0 +1,213 @@
+"""Train a model described by a YAML file (spec section 2).
+
+Usage::
+
+    train.py [-L] [-T] [-t SECONDS] [-V] [-D] config.yaml
+
+Before the file is parsed, ``${PYLEARN2_TRAIN_FILE_FULL_STEM}`` (``foo/bar`` for
+``foo/bar.yaml``), ``${PYLEARN2_TRAIN_DIR}`` (``foo/``), ``${PYLEARN2_TRAIN_BASE_NAME}``
+(``bar.yaml``) and ``${PYLEARN2_TRAIN_FILE_STEM}`` (``bar``) are set, so the file can
+name its outputs after itself. A file whose top object is a list trains each entry in
+turn as a phase, with ``PYLEARN2_TRAIN_PHASE`` set to ``phase1``, ``phase2``, ...
+
+Logging: INFO from ``pylearn_vae`` loggers prints the bare message (after a timestamp
+with ``-T``), anything else ``LEVEL (logger): message``; DEBUG and INFO go to stdout,
+WARNING and above to stderr. ``-V`` prints time, logger and level on every line, ``-D``
+shows DEBUG messages. ``-L`` is accepted for Pylearn2 compatibility and does nothing.
+
+A configuration or training error prints one line naming the file (and line, when
+known) and exits with status 1; ``-D`` shows the traceback instead.
+"""
+
+import argparse
+import gc
+import logging
+import os
+import sys
+
+__all__ = ["load_train_file", "main", "make_argument_parser", "train"]
+
+_OWN_LOGGERS = "pylearn_vae"
+
+
+def load_train_file(config_file_path, environ=None):
+    """Set the ``PYLEARN2_TRAIN_*`` variables for ``config_file_path``, then load it.
+
+    Pylearn2 kept this in ``utils/serial.py``; it lives here beside its only user.
+
+    Parameters
+    ----------
+    config_file_path : str
+    environ : dict, optional
+        Passed to :func:`pylearn_vae.config.yaml_parse.load_path`.
+    """
+    from pylearn_vae.config import yaml_parse
+
+    path = str(config_file_path)
+    full_stem = path[: -len(".yaml")] if path.endswith(".yaml") else path
+    directory = "/".join(path.split("/")[:-1])
+    os.environ["PYLEARN2_TRAIN_FILE_FULL_STEM"] = full_stem
+    os.environ["PYLEARN2_TRAIN_DIR"] = directory + "/" if directory else ""
+    os.environ["PYLEARN2_TRAIN_BASE_NAME"] = path.split("/")[-1]
+    os.environ["PYLEARN2_TRAIN_FILE_STEM"] = full_stem.split("/")[-1]
+    return yaml_parse.load_path(path, environ=environ)
+
+
+class _Formatter(logging.Formatter):
+    """Bare INFO messages from our loggers, ``LEVEL (logger): msg`` for the rest."""
+
+    def __init__(self, prefix=""):
+        super().__init__()
+        self._bare = logging.Formatter(prefix + "%(message)s")
+        self._full = logging.Formatter(prefix + "%(levelname)s (%(name)s): %(message)s")
+
+    def format(self, record):
+        ours = record.name == _OWN_LOGGERS or record.name.startswith(_OWN_LOGGERS + ".")
+        if ours and record.levelno == logging.INFO:
+            return self._bare.format(record)
+        return self._full.format(record)
+
+
+class _StreamHandler(logging.Handler):
+    """DEBUG/INFO to ``sys.stdout``, WARNING and above to ``sys.stderr`` (read at emit)."""
+
+    def emit(self, record):
+        try:
+            stream = sys.stdout if record.levelno < logging.WARNING else sys.stderr
+            stream.write(self.format(record) + "\n")
+            stream.flush()
+        except Exception:
+            self.handleError(record)
+
+
+def _configure_logging(timestamp, verbose_logging, debug):
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, _StreamHandler):
+            root.removeHandler(handler)
+    handler = _StreamHandler()
+    if verbose_logging:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    else:
+        handler.setFormatter(_Formatter("%(asctime)s " if timestamp else ""))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+
+
+def train(
+    config, level_name=None, timestamp=None, time_budget=None, verbose_logging=None, debug=None
+):
+    """Load ``config`` and run its ``main_loop`` (each phase's, for a list).
+
+    Parameters
+    ----------
+    config : str
+        Path of the YAML file.
+    level_name : bool, optional
+        Unused (as in Pylearn2).
+    timestamp : bool, optional
+        Prefix messages with the time.
+    time_budget : float, optional
+        Seconds; training stops at the end of the epoch that exceeds it.
+    verbose_logging : bool, optional
+    debug : bool, optional
+        Show DEBUG messages.
+    """
+    if os.environ.get("DISPLAY") is None:
+        os.environ.setdefault("MPLBACKEND", "Agg")
+    train_obj = load_train_file(config)
+    _configure_logging(timestamp, verbose_logging, debug)
+    if isinstance(train_obj, (list, tuple)):
+        phases = list(train_obj)
+        del train_obj
+        for number in range(len(phases)):
+            os.environ["PYLEARN2_TRAIN_PHASE"] = f"phase{number + 1}"
+            phases[number].main_loop(time_budget=time_budget)
+            phases[number] = None  # free this phase before the next one starts
+            gc.collect()
+    else:
+        train_obj.main_loop(time_budget=time_budget)
+
+
+def make_argument_parser():
+    parser = argparse.ArgumentParser(
+        prog="train.py",
+        description="Launch an experiment from a YAML configuration file.",
+    )
+    parser.add_argument(
+        "--level-name",
+        "-L",
+        action="store_true",
+        help="accepted for compatibility with Pylearn2; has no effect",
+    )
+    parser.add_argument(
+        "--timestamp", "-T", action="store_true", help="display a timestamp on each message"
+    )
+    parser.add_argument(
+        "--time-budget",
+        "-t",
+        type=int,
+        help="stop training at the end of the epoch during which this many seconds passed",
+    )
+    parser.add_argument(
+        "--verbose-logging",
+        "-V",
+        action="store_true",
+        help="display timestamp, logger and level of every message",
+    )
+    parser.add_argument(
+        "--debug",
+        "-D",
+        action="store_true",
+        help="display DEBUG messages, and tracebacks on errors",
+    )
+    parser.add_argument("config", help="a YAML configuration file specifying the training")
+    return parser
+
+
+def _where(exc, config):
+    """``file:line:column`` of a YAML error in ``exc`` or its causes, else ``config``."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        if mark is not None and getattr(mark, "line", None) is not None:
+            name = getattr(mark, "name", None)
+            name = config if not name or name.startswith("<") else name
+            return f"{name}:{mark.line + 1}:{mark.column + 1}"
+        exc = exc.__cause__ or exc.__context__
+    return config
+
+
+def main(argv=None):
+    """Command-line entry point; returns the exit status."""
+    args = make_argument_parser().parse_args(argv)
+    try:
+        train(
+            args.config,
+            level_name=args.level_name,
+            timestamp=args.timestamp,
+            time_budget=args.time_budget,
+            verbose_logging=args.verbose_logging,
+            debug=args.debug,
+        )
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        if args.debug:
+            raise
+        message = str(exc).strip() or "(no message)"
+        where = _where(exc, args.config)
+        if where not in message:
+            message = f"{where}: {message}"
+        print(
+            f"train.py: error: {type(exc).__name__}: {message}\n"
+            "(run with --debug for the full traceback)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""Termination criteria: ``continue_learning(model) -> bool`` (spec section 6).
+
+A criterion is asked once before the first epoch and once after each epoch's
+monitoring step; training stops at the first False.
+"""
+
+__all__ = [
+    "And",
+    "ChannelTarget",
+    "EpochCounter",
+    "MonitorBased",
+    "Or",
+    "TerminationCriterion",
+]
+
+
+def _channel(model, name):
+    channels = model.monitor.channels
+    if name not in channels:
+        raise KeyError(f"the monitor has no channel {name!r}; its channels are {sorted(channels)}")
+    return channels[name]
+
+
+class TerminationCriterion:
+    """Abstract base of termination criteria."""
+
+    def continue_learning(self, model):
+        """Whether training should go on for another epoch."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement continue_learning")
+
+
+class EpochCounter(TerminationCriterion):
+    """Stop after exactly ``max_epochs`` epochs.
+
+    Parameters
+    ----------
+    max_epochs : int
+    new_epochs : bool
+        Count from the epochs already seen at the first call (a resumed model trains
+        ``max_epochs`` more) rather than from zero.
+    """
+
+    def __init__(self, max_epochs, new_epochs=True):
+        self._max_epochs = max_epochs
+        self._new_epochs = new_epochs
+        self._offset = None
+
+    def continue_learning(self, model):
+        seen = model.monitor.get_epochs_seen()
+        if self._offset is None:
+            self._offset = seen if self._new_epochs else 0
+        return seen - self._offset < self._max_epochs
+
+
+class MonitorBased(TerminationCriterion):
+    """Stop once a channel has not decreased by ``prop_decrease`` for ``N`` calls.
+
+    A value below ``(1 - prop_decrease) * best`` resets the countdown to ``N``, any
+    other value decrements it; training goes on while the countdown is positive.
+
+    Parameters
+    ----------
+    prop_decrease : float
+    N : int
+    channel_name : str, optional
+        ``'objective'`` when None; if the monitor has no ``objective`` but exactly one
+        channel, that channel (what Pylearn2's docs promised, quirk 21).
+    """
+
+    def __init__(self, prop_decrease=0.01, N=5, channel_name=None):
+        self._channel_name = channel_name
+        self.prop_decrease = float(prop_decrease)
+        self.N = N
+        self.countdown = N
+        self.best_value = float("inf")
+
+    def continue_learning(self, model):
+        name = self._channel_name
+        if name is None:
+            channels = model.monitor.channels
+            name = "objective"
+            if name not in channels and len(channels) == 1:
+                name = next(iter(channels))
+        value = _channel(model, name).val_record[-1]
+        if value < (1.0 - self.prop_decrease) * self.best_value:
+            self.countdown = self.N
+        else:
+            self.countdown -= 1
+        self.best_value = min(self.best_value, value)
+        return self.countdown > 0
+
+
+class ChannelTarget(TerminationCriterion):
+    """Stop once a channel's last value is at or below ``target``.
+
+    Parameters
+    ----------
+    channel_name : str
+    target : float
+    """
+
+    def __init__(self, channel_name, target):
+        self._channel_name = channel_name
+        self._target = float(target)
+
+    def continue_learning(self, model):
+        return _channel(model, self._channel_name).val_record[-1] > self._target
+
+
+class _Combination(TerminationCriterion):
+    def __init__(self, criteria):
+        criteria = list(criteria)
+        for c in criteria:
+            if not isinstance(c, TerminationCriterion):
+                raise TypeError(
+                    f"{type(self).__name__} needs TerminationCriterion objects, got "
+                    f"{type(c).__name__}"
+                )
+        self._criteria = criteria
+
+    def _answers(self, model):
+        # Every criterion is asked, so stateful ones (MonitorBased) stay up to date;
+        # Pylearn2's all()/any() short-circuited (quirk 21).
+        return [c.continue_learning(model) for c in self._criteria]
+
+
+class And(_Combination):
+    """Continue while every criterion says so (all are evaluated each time).
+
+    Parameters
+    ----------
+    criteria : list of TerminationCriterion
+    """
+
+    def continue_learning(self, model):
+        return all(self._answers(model))
+
+
+class Or(_Combination):
+    """Continue while any criterion says so (all are evaluated each time).
+
+    Parameters
+    ----------
+    criteria : list of TerminationCriterion
+    """
+
+    def continue_learning(self, model):
+        return any(self._answers(model))

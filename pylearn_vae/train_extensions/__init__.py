@@ -1,0 +1,24 @@
+"""Train extensions: hooks that :class:`pylearn_vae.train.Train` calls (spec section 7).
+
+Hook order: ``setup`` once (after the algorithm's setup, in list order), ``on_monitor``
+after every monitoring step (epoch 0 included), ``on_save`` before each save. Raising
+``StopIteration`` from ``on_monitor`` ends training after the current epoch.
+"""
+
+__all__ = ["TrainExtension"]
+
+
+class TrainExtension:
+    """Base class of train extensions; every hook is a no-op.
+
+    Each hook receives ``(model, dataset, algorithm)``.
+    """
+
+    def setup(self, model, dataset, algorithm):
+        """Called once, before epoch-0 monitoring."""
+
+    def on_monitor(self, model, dataset, algorithm):
+        """Called after each monitoring step."""
+
+    def on_save(self, model, dataset, algorithm):
+        """Called before each save of the model."""

@@ -1,0 +1,102 @@
+"""Keep the best model seen so far, judged by one monitoring channel (spec section 7)."""
+
+import copy
+import logging
+import os
+import socket
+
+from pylearn_vae.train import log_timing
+from pylearn_vae.train_extensions import TrainExtension
+from pylearn_vae.utils import serial
+
+__all__ = ["MonitorBasedSaveBest"]
+
+log = logging.getLogger(__name__)
+
+
+class MonitorBasedSaveBest(TrainExtension):
+    """Save (and/or keep a copy of) the model whenever ``channel_name`` improves.
+
+    After each monitoring step, epoch 0 included, the channel's last value is compared
+    with the best so far; on improvement (and once ``start_epoch`` epochs are seen) the
+    model's tag is updated and the model is saved to ``save_path`` with
+    ``serial.save(..., on_overwrite='backup')``.
+
+    Parameters
+    ----------
+    channel_name : str
+    save_path : str, optional
+    store_best_model : bool
+        Keep a deep copy in ``self.best_model``.
+    start_epoch : int
+        Ignore improvements before this many epochs are seen.
+    higher_is_better : bool
+    tag_key : str, optional
+        Key of ``model.tag`` holding ``channel_name``, ``save_path``, ``hostname`` and
+        ``best_cost``; the class name by default.
+    """
+
+    def __init__(
+        self,
+        channel_name,
+        save_path=None,
+        store_best_model=False,
+        start_epoch=0,
+        higher_is_better=False,
+        tag_key=None,
+    ):
+        if save_path is None and not store_best_model:
+            raise AssertionError(
+                "MonitorBasedSaveBest: either save_path must be defined or store_best_model "
+                "must be True (or both)."
+            )
+        self.channel_name = channel_name
+        self.save_path = save_path
+        self.store_best_model = store_best_model
+        self.start_epoch = start_epoch
+        self.higher_is_better = higher_is_better
+        self.coeff = -1.0 if higher_is_better else 1.0
+        self.best_cost = self.coeff * float("inf")
+        self.best_model = None
+        self.tag_key = tag_key
+
+    def setup(self, model, dataset, algorithm):
+        if self.tag_key is None:
+            self.tag_key = type(self).__name__
+        if self.tag_key in model.tag:
+            log.warning(
+                'Model tag key "%s" already found. This may indicate multiple instances of %s '
+                "trying to use the same tag.",
+                self.tag_key,
+                type(self).__name__,
+            )
+        tag = model.tag[self.tag_key]
+        tag["channel_name"] = self.channel_name
+        if self.save_path is not None:
+            tag["save_path"] = os.path.abspath(self.save_path)
+        tag["hostname"] = socket.gethostname()
+        self._update_tag(model)
+
+    def on_monitor(self, model, dataset, algorithm):
+        monitor = model.monitor
+        channels = monitor.channels
+        if self.channel_name not in channels:
+            raise KeyError(
+                f"MonitorBasedSaveBest watches the channel {self.channel_name!r}, which the "
+                f"monitor does not have; its channels are {sorted(channels)}"
+            )
+        new_cost = channels[self.channel_name].val_record[-1]
+        if (
+            self.coeff * new_cost < self.coeff * self.best_cost
+            and monitor.get_epochs_seen() >= self.start_epoch
+        ):
+            self.best_cost = new_cost
+            self._update_tag(model)
+            if self.store_best_model:
+                self.best_model = copy.deepcopy(model)
+            if self.save_path is not None:
+                with log_timing(log, "Saving to " + self.save_path):
+                    serial.save(self.save_path, model, on_overwrite="backup")
+
+    def _update_tag(self, model):
+        model.tag[self.tag_key]["best_cost"] = self.best_cost

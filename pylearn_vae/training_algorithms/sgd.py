@@ -1,0 +1,468 @@
+"""Stochastic gradient descent and its learning-rate schedules (spec section 4).
+
+One SGD step on a batch ``X``::
+
+    value, grads, _ = cost.get_value_and_gradients(model, X)   # autograd, eager
+    updates = learning_rule.get_updates(learning_rate, grads, lr_scalers)
+              # or, without a rule, p - learning_rate * lr_scalers.get(p, 1) * g
+    model.modify_updates(updates)                               # e.g. norm constraints
+    p.set_value(updates[p], borrow=True) for every p in updates
+
+A non-finite cost stops training before the update, with a RuntimeError that names
+the epoch and batch; nothing is saved after it.
+
+Update callbacks (``update_callbacks=[...]``) run after every batch with the algorithm
+as argument: :class:`ExponentialDecay`, :class:`LinearDecay`,
+:class:`AnnealedLearningRate` reset the 0-d ``learning_rate`` Param.
+"""
+
+import logging
+import math
+import numbers
+from collections import OrderedDict
+
+import numpy
+
+from pylearn_vae import backend
+from pylearn_vae.models.model import Param
+from pylearn_vae.monitor import Monitor, flatten_data_specs, nest_batch, union_data_specs
+from pylearn_vae.space import NullSpace
+from pylearn_vae.training_algorithms.learning_rule import scaled_learning_rates
+from pylearn_vae.training_algorithms.training_algorithm import (
+    NoBatchSizeError,
+    TrainingAlgorithm,
+)
+from pylearn_vae.utils.iteration import has_uniform_batch_size, is_stochastic
+from pylearn_vae.utils.rng import make_np_rng
+
+__all__ = [
+    "SGD",
+    "AnnealedLearningRate",
+    "ExponentialDecay",
+    "LinearDecay",
+]
+
+log = logging.getLogger(__name__)
+
+
+class SGD(TrainingAlgorithm):
+    """Minibatch stochastic gradient descent.
+
+    Parameters
+    ----------
+    learning_rate : float
+        Kept in the 0-d Param ``self.learning_rate`` (callbacks ``set_value`` it).
+    cost : Cost, optional
+        ``model.get_default_cost()`` when None; a list/tuple/set is a TypeError
+        (use :class:`~pylearn_vae.costs.cost.SumOfCosts`).
+    batch_size : int, optional
+        Needed unless the model has a ``force_batch_size``.
+    monitoring_batch_size, monitoring_batches : int, optional
+        Default to ``batch_size`` and ``batches_per_iter``.
+    monitoring_dataset : Dataset or dict {name: Dataset}, optional
+    monitor_iteration_mode : str
+    termination_criterion : TerminationCriterion, optional
+        None trains forever (or until the time budget).
+    update_callbacks : callable or list of callables, optional
+        Called as ``cb(self)`` after every batch.
+    learning_rule : LearningRule, optional
+        None is plain SGD.
+    set_batch_size : bool
+        Resize a model whose ``force_batch_size`` differs from ``batch_size``.
+    train_iteration_mode : str, optional
+        ``'shuffled_sequential'`` when None.
+    batches_per_iter : int, optional
+        Batches per epoch (all the data when None).
+    theano_function_mode : ignored
+        Kept so Pylearn2 YAML files load.
+    monitoring_costs : dict {name: Cost}, optional
+        Extra costs to monitor.
+    seed : int or sequence of int
+        Seed of ``self.rng``, which shuffles the training batches (default
+        ``(2012, 10, 5)``; a tuple, not Pylearn2's shared mutable list, quirk 30).
+    """
+
+    def __init__(
+        self,
+        learning_rate,
+        cost=None,
+        batch_size=None,
+        monitoring_batch_size=None,
+        monitoring_batches=None,
+        monitoring_dataset=None,
+        monitor_iteration_mode="sequential",
+        termination_criterion=None,
+        update_callbacks=None,
+        learning_rule=None,
+        set_batch_size=False,
+        train_iteration_mode=None,
+        batches_per_iter=None,
+        theano_function_mode=None,
+        monitoring_costs=None,
+        seed=(2012, 10, 5),
+    ):
+        if isinstance(cost, (list, tuple, set)):
+            raise TypeError(
+                "SGD no longer supports using collections of Costs to represent a sum of "
+                "Costs. Use pylearn_vae.costs.cost.SumOfCosts instead."
+            )
+        self.learning_rule = learning_rule
+        self.learning_rate = Param(_number(learning_rate, "learning_rate"), name="learning_rate")
+        self.cost = cost
+        self.batch_size = batch_size
+        self.set_batch_size = set_batch_size
+        self.batches_per_iter = batches_per_iter
+        self._set_monitoring_dataset(monitoring_dataset)
+        self.monitoring_batch_size = monitoring_batch_size
+        self.monitoring_batches = monitoring_batches
+        self.monitor_iteration_mode = monitor_iteration_mode
+        if monitoring_dataset is None:
+            if monitoring_batch_size is not None:
+                raise ValueError("Specified a monitoring batch size but not a monitoring dataset.")
+            if monitoring_batches is not None:
+                raise ValueError(
+                    "Specified an amount of monitoring batches but not a monitoring dataset."
+                )
+        self.termination_criterion = termination_criterion
+        self._register_update_callbacks(update_callbacks)
+        self.train_iteration_mode = (
+            "shuffled_sequential" if train_iteration_mode is None else train_iteration_mode
+        )
+        self.theano_function_mode = theano_function_mode
+        self.monitoring_costs = monitoring_costs
+        self.rng = make_np_rng(seed, which_method=["randn", "randint"])
+
+    # -- setup ------------------------------------------------------------------------------
+    def setup(self, model, dataset):
+        """Check the model, resolve the batch size, set up the monitor's channels."""
+        if self.cost is None:
+            self.cost = model.get_default_cost()
+        params = list(model.get_params())
+        if not params:
+            raise ValueError(f"{type(model).__name__} has no parameters to train")
+        host = [backend.to_host(p.get_value(borrow=True)) for p in params]
+        inf_params = [p for p, v in zip(params, host) if numpy.isinf(v).any()]
+        if inf_params:
+            raise ValueError(f"These params are Inf: {[str(p) for p in inf_params]}")
+        nan_params = [p for p, v in zip(params, host) if numpy.isnan(v).any()]
+        if nan_params:
+            raise ValueError(f"These params are NaN: {[str(p) for p in nan_params]}")
+        self.model = model
+        self._synchronize_batch_size(model)
+        model._test_batch_size = self.batch_size
+        self.monitor = Monitor.get_monitor(model)
+        self._check_uneven(model, dataset)
+
+        self._structure, union = flatten_data_specs(self.cost.get_data_specs(model))
+        self._flat_data_specs = union_data_specs(union) if union else None
+        descr = self.cost.get_fixed_var_descr(model, None)
+        if isinstance(descr, dict):
+            self._fixed_vars = dict(descr.get("fixed_vars", {}))
+            self.on_load_batch = list(descr.get("on_load_batch", []))
+        else:
+            self._fixed_vars = dict(descr.fixed_vars)
+            self.on_load_batch = list(descr.on_load_batch)
+
+        for i, param in enumerate(params):
+            if param.name is None:
+                param.name = f"sgd_params[{i}]"
+            # Own the stored arrays: plain SGD updates them in place.
+            param.set_value(param.get_value(borrow=True))
+
+        lr_scalers = model.get_lr_scalers()
+        for key in lr_scalers:
+            if not any(key is p for p in params):
+                raise ValueError(
+                    f"Tried to scale the learning rate on {key} which is not an optimization "
+                    "parameter."
+                )
+        self._lr_scalers = lr_scalers
+        lr = backend.to_host(self.learning_rate.get_value())[()]
+        log.info("Parameter and initial learning rate summary:")
+        for param in params:
+            log.info("\t%s: %s", param.name, lr * lr_scalers.get(param, 1.0))
+
+        if self.learning_rule is not None:
+            # A dry run on zero gradients creates the rule's state (velocities, ...), so
+            # its monitoring channels exist now, as in Pylearn2; the result is dropped.
+            zeros = OrderedDict((p, p.get_value(borrow=True) * 0) for p in params)
+            self.learning_rule.get_updates(self.learning_rate, zeros, lr_scalers)
+        self.params = params
+        self._grads_checked = False
+        self._setup_monitor()
+
+    def _synchronize_batch_size(self, model):
+        force = getattr(model, "force_batch_size", None)
+        if force:
+            if self.batch_size is not None and self.batch_size != force:
+                if self.set_batch_size:
+                    model.set_batch_size(self.batch_size)
+                else:
+                    raise ValueError(
+                        f"batch_size argument to SGD ({self.batch_size}) conflicts with the "
+                        f"model's force_batch_size attribute ({force}); pass "
+                        "set_batch_size=True to resize the model"
+                    )
+            else:
+                self.batch_size = force
+        if self.batch_size is None:
+            raise NoBatchSizeError()
+
+    def _check_uneven(self, model, dataset):
+        if not getattr(model, "force_batch_size", None):
+            return
+        if dataset.get_num_examples() % self.batch_size and not has_uniform_batch_size(
+            self.train_iteration_mode
+        ):
+            raise ValueError(
+                "Dataset size is not a multiple of batch size. You should set "
+                "train_iteration_mode (and maybe monitor_iteration_mode) to even_sequential, "
+                "even_shuffled_sequential or even_batchwise_shuffled_sequential"
+            )
+        monitoring = self.monitoring_dataset or {}
+        if any(d.get_num_examples() % self.batch_size for d in monitoring.values()) and (
+            not has_uniform_batch_size(self.monitor_iteration_mode)
+        ):
+            raise ValueError(
+                "Dataset size is not a multiple of batch size. You should set "
+                "monitor_iteration_mode to even_sequential, even_shuffled_sequential or "
+                "even_batchwise_shuffled_sequential"
+            )
+
+    def _setup_monitor(self):
+        if not self.monitoring_dataset:
+            return
+        if self.monitoring_batch_size is None and self.monitoring_batches is None:
+            self.monitoring_batch_size = self.batch_size
+            self.monitoring_batches = self.batches_per_iter
+        self.monitor.setup(
+            dataset=self.monitoring_dataset,
+            cost=self.cost,
+            batch_size=self.monitoring_batch_size,
+            num_batches=self.monitoring_batches,
+            extra_costs=self.monitoring_costs,
+            mode=self.monitor_iteration_mode,
+        )
+        first = next(iter(self.monitoring_dataset.values()))
+        self.monitor.add_channel(
+            name="learning_rate",
+            ipt=None,
+            val=self.learning_rate,
+            data_specs=(NullSpace(), ""),
+            dataset=first,
+        )
+        if self.learning_rule is not None:
+            self.learning_rule.add_channels_to_monitor(self.monitor, first)
+
+    # -- training ---------------------------------------------------------------------------
+    def train(self, dataset):
+        """One epoch over ``dataset``: one update per batch."""
+        if not hasattr(self, "params"):
+            raise RuntimeError("SGD.train called without first calling setup")
+        self._check_finite_params()
+        if self._flat_data_specs is None:
+            raise NotImplementedError(
+                "Unable to train with SGD, because the cost does not actually use data from "
+                f"the data set. data_specs: {self.cost.get_data_specs(self.model)}"
+            )
+        rng = self.rng if is_stochastic(self.train_iteration_mode) else None
+        iterator = dataset.iterator(
+            mode=self.train_iteration_mode,
+            batch_size=self.batch_size,
+            data_specs=self._flat_data_specs,
+            return_tuple=True,
+            rng=rng,
+            num_batches=self.batches_per_iter,
+        )
+        structure, monitor, callbacks = self._structure, self.monitor, self.update_callbacks
+        for batch_index, flat in enumerate(iterator, 1):
+            for callback in self.on_load_batch:
+                callback(*flat)
+            self._sgd_update(nest_batch(structure, flat), batch_index)
+            monitor.report_batch(flat[0].shape[0])
+            for callback in callbacks:
+                callback(self)
+        self._check_finite_params()
+
+    def _sgd_update(self, data, batch_index):
+        """One step on ``data``; raises before updating when the cost is not finite."""
+        model = self.model
+        value, grads, _ = self.cost.get_value_and_gradients(model, data, **self._fixed_vars)
+        cost_value = float(value)  # the one host sync of a step
+        if not math.isfinite(cost_value):
+            raise RuntimeError(
+                f"SGD: the cost {type(self.cost).__name__} is {cost_value} at epoch "
+                f"{self.monitor.get_epochs_seen() + 1}, batch {batch_index}. Training stopped "
+                "before this update: the parameters hold their values from before this batch "
+                "and no saved model was touched. Try a smaller learning rate, or check the "
+                "data and the model's initialisation."
+            )
+        if not self._grads_checked:
+            self._check_grads(grads)
+        if self.learning_rule is not None:
+            updates = self.learning_rule.get_updates(self.learning_rate, grads, self._lr_scalers)
+        else:
+            etas = scaled_learning_rates(self.learning_rate, grads, self._lr_scalers)
+            updates = OrderedDict()
+            for param, grad in grads.items():
+                stored = param.get_value(borrow=True)
+                xp = backend.get_array_module(stored)
+                updates[param] = xp.subtract(stored, etas[param] * grad, out=stored)
+        model.modify_updates(updates)
+        for param, new_value in updates.items():
+            param.set_value(new_value, borrow=True)
+
+    def _check_grads(self, grads):
+        if not isinstance(grads, OrderedDict):
+            raise TypeError(
+                f"{type(self.cost).__name__}.get_value_and_gradients must return an "
+                f"OrderedDict of gradients, got a {type(grads).__name__}"
+            )
+        ids = {id(p) for p in self.params}
+        if {id(p) for p in grads} != ids or len(grads) != len(ids):
+            raise ValueError(
+                f"{type(self.cost).__name__} gave gradients for {[str(p) for p in grads]} but "
+                f"the model's parameters are {[str(p) for p in self.params]}"
+            )
+        self._grads_checked = True
+
+    def _check_finite_params(self):
+        for param in self.params:
+            value = param.get_value(borrow=True)
+            xp = backend.get_array_module(value)
+            if not bool(xp.isfinite(value).all()):
+                raise RuntimeError(f"NaN in {param.name}")
+
+    def continue_learning(self, model):
+        """True without a termination criterion, else the criterion's answer."""
+        if self.termination_criterion is None:
+            return True
+        return self.termination_criterion.continue_learning(self.model)
+
+
+def _number(value, name, owner="SGD"):
+    """``value`` as a float; numeric strings are converted, bools rejected."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"{owner}: {name} must be a number, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number, got {value!r}")
+    return float(value)
+
+
+def _current_lr(algorithm):
+    return float(backend.to_host(algorithm.learning_rate.get_value(borrow=True)))
+
+
+def _set_lr(algorithm, value):
+    algorithm.learning_rate.set_value(backend.cast_floatX(value), borrow=True)
+
+
+class ExponentialDecay:
+    """Divide the learning rate by ``decay_factor`` after every batch, down to ``min_lr``.
+
+    The base rate is read at the first call; call ``k`` sets
+    ``lr = base / decay_factor**k``, pinned to ``min_lr`` once it reaches it. Batch
+    ``t`` (1-based) thus uses ``max(base / decay_factor**(t-1), min_lr)``.
+
+    Parameters
+    ----------
+    decay_factor : float
+    min_lr : float
+        Ints are accepted (Pylearn2 rejected ``min_lr: 0``, quirk 22).
+    """
+
+    def __init__(self, decay_factor, min_lr):
+        self.decay_factor = _number(decay_factor, "decay_factor", "ExponentialDecay")
+        self.min_lr = _number(min_lr, "min_lr", "ExponentialDecay")
+        if self.decay_factor <= 0:
+            raise ValueError(f"ExponentialDecay: decay_factor must be > 0, got {decay_factor}")
+        self._count = 0
+        self._min_reached = False
+        self._base_lr = None
+
+    def __call__(self, algorithm):
+        if self._count == 0:
+            self._base_lr = _current_lr(algorithm)
+        self._count += 1
+        new_lr = self.min_lr
+        if not self._min_reached:
+            try:
+                new_lr = self._base_lr / self.decay_factor**self._count
+            except OverflowError:
+                new_lr = 0.0
+            if new_lr <= self.min_lr:
+                self._min_reached = True
+                new_lr = self.min_lr
+        _set_lr(algorithm, new_lr)
+
+
+class LinearDecay:
+    """Decrease the learning rate linearly, per batch, to ``decay_factor * base``.
+
+    Batches before ``start`` keep the base rate; from ``start`` each batch removes
+    ``step = base (1 - decay_factor) / (saturate - start + 1)``; from ``saturate`` on
+    the rate is ``base * decay_factor``.
+
+    Parameters
+    ----------
+    start : int
+        Positive; batch count at which the decay starts.
+    saturate : int
+        Greater than ``start``.
+    decay_factor : float
+    """
+
+    def __init__(self, start, saturate, decay_factor):
+        self.start = _number(start, "start", "LinearDecay")
+        self.saturate = _number(saturate, "saturate", "LinearDecay")
+        self.decay_factor = _number(decay_factor, "decay_factor", "LinearDecay")
+        if not self.start > 0:
+            raise ValueError(f"LinearDecay: start must be > 0, got {start}")
+        if not self.saturate > self.start:
+            raise ValueError(f"LinearDecay: saturate ({saturate}) must exceed start ({start})")
+        self._count = 0
+
+    def __call__(self, algorithm):
+        if self._count == 0:
+            self._base_lr = _current_lr(algorithm)
+            self._step = (self._base_lr - self._base_lr * self.decay_factor) / (
+                self.saturate - self.start + 1
+            )
+        self._count += 1
+        if self._count >= self.start:
+            if self._count < self.saturate:
+                new_lr = self._base_lr - self._step * (self._count - self.start + 1)
+            else:
+                new_lr = self._base_lr * self.decay_factor
+        else:
+            new_lr = self._base_lr
+        if not new_lr > 0:
+            raise ValueError(f"LinearDecay produced a non-positive learning rate {new_lr}")
+        _set_lr(algorithm, new_lr)
+
+
+class AnnealedLearningRate:
+    """``lr = base * min(1, anneal_start / count)`` after batch ``count``.
+
+    Parameters
+    ----------
+    anneal_start : int
+    """
+
+    def __init__(self, anneal_start):
+        self._anneal_start = _number(anneal_start, "anneal_start", "AnnealedLearningRate")
+        self._initialized = False
+        self._count = 0
+
+    def __call__(self, algorithm):
+        if not self._initialized:
+            self._base = _current_lr(algorithm)
+            self._initialized = True
+        self._count += 1
+        _set_lr(algorithm, self.current_learning_rate())
+
+    def current_learning_rate(self):
+        return self._base * min(1.0, self._anneal_start / self._count)
