@@ -364,3 +364,49 @@ def test_monitoring_channels_with_a_gaussian_conditional():
     vae = make_vae(conditional="gaussian")
     channels = vae.get_monitoring_channels(binary_batch(4))
     assert "conditional_sigma_mean" in channels and "posterior_sigma_mean" in channels
+
+
+def test_lr_scalers_and_constraints_are_gathered_from_the_components():
+    decoder = MLP(
+        layers=[
+            RectifiedLinear(
+                dim=5, layer_name="h_d_1", irange=0.3, max_col_norm=0.1, W_lr_scale=0.5
+            )
+        ]
+    )
+    encoder = MLP(layers=[RectifiedLinear(dim=5, layer_name="h_e_1", irange=0.3, b_lr_scale=2.0)])
+    vae = VAE(
+        nvis=6,
+        prior=DiagonalGaussianPrior(),
+        conditional=BernoulliVector(mlp=decoder, name="conditional"),
+        posterior=DiagonalGaussian(mlp=encoder, name="posterior"),
+        nhid=3,
+    )
+    scalers = {p.name: scale for p, scale in vae.get_lr_scalers().items()}
+    assert scalers == {"conditional_h_d_1_W": 0.5, "posterior_h_e_1_b": 2.0}
+    W = next(p for p in vae.get_params() if p.name == "conditional_h_d_1_W")
+    updates = {W: W.get_value() * 100}
+    vae.modify_updates(updates)
+    numpy.testing.assert_allclose(numpy.sqrt((updates[W] ** 2).sum(axis=0)), 0.1, rtol=1e-5)
+
+
+def test_sample_forwards_keywords_to_the_prior_and_gives_floatx():
+    samples = make_vae().sample(3, return_sample_means=False, unused_keyword=1)
+    assert samples.shape == (3, 6) and samples.dtype == numpy.float32
+
+
+def test_pickled_vae_computes_the_same_bound():
+    import pickle
+
+    vae = make_vae(conditional="gaussian")
+    copy = pickle.loads(pickle.dumps(vae))
+    assert [p.name for p in copy.get_params()] == [p.name for p in vae.get_params()]
+    assert copy.get_params()[0] is copy.posterior.get_params()[0]  # identity kept
+    assert type(copy.kl_integrator) is type(vae.kl_integrator)
+    X = binary_batch(5)
+    bounds = []
+    for model in (vae, copy):
+        for component in (model.prior, model.conditional, model.posterior):
+            component.noise = backend.RandomStreams(3)
+        bounds.append(model.log_likelihood_lower_bound(X, 2))
+    numpy.testing.assert_array_equal(bounds[0], bounds[1])
