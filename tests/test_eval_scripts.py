@@ -317,3 +317,14 @@ def test_bin_scripts_run_from_a_clone(model_path, tmp_path):
         check=False,
     )
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and "no such file" in done.stderr
+
+
+def test_progress_only_on_request_or_terminal():
+    from pylearn_vae.utils.progress import progress
+
+    items = [1, 2, 3]
+    assert progress(items) is items  # stderr is captured by pytest: not a terminal
+    assert progress(items, enabled=False) is items
+    tqdm = pytest.importorskip("tqdm")
+    bar = progress(items, desc="x", enabled=True)
+    assert isinstance(bar, tqdm.tqdm) and list(bar) == items
