@@ -165,18 +165,29 @@ def make_argument_parser():
     return parser
 
 
-def _where(exc, config):
-    """``file:line:column`` of a YAML error in ``exc`` or its causes, else ``config``."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+def _describe(exc, config):
+    """One line: ``file:line:column: problem`` for YAML errors, else the message."""
+    seen, cause = set(), exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        mark = getattr(cause, "problem_mark", None) or getattr(cause, "context_mark", None)
         if mark is not None and getattr(mark, "line", None) is not None:
             name = getattr(mark, "name", None)
             name = config if not name or name.startswith("<") else name
-            return f"{name}:{mark.line + 1}:{mark.column + 1}"
-        exc = exc.__cause__ or exc.__context__
-    return config
+            where = f"{name}:{mark.line + 1}:{mark.column + 1}"
+            parts = [getattr(cause, "context", None), getattr(cause, "problem", None)]
+            problem = ": ".join(p for p in parts if p)
+            if cause is exc or not problem:
+                return f"{where}: {problem or type(cause).__name__}"
+            return f"{where}: {_one_line(exc)}"
+        cause = cause.__cause__ or cause.__context__
+    message = _one_line(exc)
+    return message if config in message else f"{config}: {message}"
+
+
+def _one_line(exc):
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return " ".join(lines) or "(no message)"
 
 
 def main(argv=None):
@@ -196,12 +207,8 @@ def main(argv=None):
     except Exception as exc:
         if args.debug:
             raise
-        message = str(exc).strip() or "(no message)"
-        where = _where(exc, args.config)
-        if where not in message:
-            message = f"{where}: {message}"
         print(
-            f"train.py: error: {type(exc).__name__}: {message}\n"
+            f"train.py: error: {type(exc).__name__}: {_describe(exc, args.config)}\n"
             "(run with --debug for the full traceback)",
             file=sys.stderr,
         )
