@@ -191,8 +191,10 @@ def to_host(value):
 class RandomStreams:
     """A seeded stream of noise on the current device, one per component.
 
-    On the CPU it is a :class:`numpy.random.RandomState`, so a run with a given seed
-    is reproducible; on the GPU it is CuPy's generator with the same seed.
+    On the CPU it is a NumPy :class:`numpy.random.Generator` (PCG64), which draws
+    float32 normals directly (several times faster than ``RandomState``, whose
+    float64 draws then need a cast), so a run with a given seed is reproducible; on
+    the GPU it is CuPy's generator with the same seed.
 
     Parameters
     ----------
@@ -209,24 +211,25 @@ class RandomStreams:
         device = get_device()
         if self._rng is None or device != self._device:
             if device == "gpu":
-                self._rng = _import_cupy().random.RandomState(self.seed)
+                self._rng = _import_cupy().random.default_rng(self.seed)
             else:
-                self._rng = numpy.random.RandomState(self.seed)
+                self._rng = numpy.random.default_rng(self.seed)
             self._device = device
         return self._rng
 
     def normal(self, shape, dtype=None):
-        """Standard normal noise of ``shape`` in floatX."""
+        """Standard normal noise of ``shape`` in floatX (or ``dtype``)."""
         dtype = floatX() if dtype is None else dtype
-        return self._generator().standard_normal(size=shape).astype(dtype, copy=False)
+        return self._generator().standard_normal(size=shape, dtype=dtype)
 
     def uniform(self, shape, dtype=None):
-        """Uniform noise on ``[0, 1)`` of ``shape`` in floatX."""
+        """Uniform noise on ``[0, 1)`` of ``shape`` in floatX (or ``dtype``)."""
         dtype = floatX() if dtype is None else dtype
-        return self._generator().uniform(size=shape).astype(dtype, copy=False)
+        return self._generator().random(size=shape, dtype=dtype)
 
     def __getstate__(self):
-        # The generator's state is saved from the host so a pickle loads on any device.
+        # A CPU generator's state pickles as is; a GPU one restarts from the seed, so
+        # the pickle loads on any machine.
         state = {"seed": self.seed, "_device": None, "_rng": None}
         if self._rng is not None and self._device == "cpu":
             state["_rng"] = self._rng
