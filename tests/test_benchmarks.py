@@ -1,0 +1,63 @@
+"""benchmarks/bench_vae.py: its smoke mode runs and prints the tables; its sums are right."""
+
+import os
+import re
+import subprocess
+import sys
+
+import numpy
+import pytest
+
+from benchmarks import bench_vae
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_quick_run_without_torch_prints_the_tables():
+    done = subprocess.run(
+        [sys.executable, "benchmarks/bench_vae.py", "--quick", "--no-torch", "--threads", "1"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert "PyTorch: skipped (--no-torch)" in out
+    assert (
+        "| what | ours (ms) | PyTorch (ms) | ratio ours/PyTorch (median) | target | met? |" in out
+    )
+    for what in ("training step, CPU, batch 200", "epoch, CPU", "NLL k=20, 20 test digits"):
+        row = re.search(r"^\| " + re.escape(what) + r".*\| ([0-9.]+) \| — \| — \|", out, re.M)
+        assert row, f"no row {what!r} in:\n{out}"
+        assert float(row.group(1)) > 0
+    assert re.search(r"GFLOP/s of the step at batch 200 .*: ours [0-9.]+; NumPy matmul", out)
+    memory = re.search(r"^\| main job: .* \| ([0-9]+) \| ≤ 400 \| (yes|no) \|$", out, re.M)
+    assert memory and 20 < int(memory.group(1)) < 5000, out
+
+
+def test_step_flops_counts_the_six_products_forward_and_backward():
+    forward = 2 * 200 * (784 * 200 + 200 * 200 + 200 * 200 + 200 * 200 + 200 * 200 + 200 * 784)
+    assert bench_vae.step_flops(200) == 3 * forward == 568_320_000
+
+
+def test_row_reports_the_median_of_pairwise_ratios_and_the_target():
+    # Ratios 1/3, 2, 1.5: their median is 1.5, the ratio of the medians 2 / 2 = 1.
+    row = bench_vae.Row("x", {"ours": [1.0, 2.0, 3.0], "theirs": [3.0, 1.0, 2.0]}, target=0.9)
+    assert (row.ours, row.theirs, row.ratio) == (2.0, 2.0, 1.5)
+    assert row.cells() == ["x", "2.00", "2.00", "1.50", "≤ 0.9", "no"]
+    row = bench_vae.Row("x", {"ours": [1.0, 1.0], "theirs": [2.0, 2.0]}, target=0.9)
+    assert row.cells()[-3:] == ["0.50", "≤ 0.9", "yes"]
+    without_torch = bench_vae.Row("x", {"ours": [1.0], "theirs": []}, target=0.9)
+    assert without_torch.cells() == ["x", "1.00", "—", "—", "≤ 0.9", "—"]
+
+
+def test_torch_twin_computes_our_loss_and_update():
+    torch = pytest.importorskip("torch")
+    train = bench_vae.build_train()
+    twin = bench_vae.torch_twin(torch, train.model, train.algorithm, "cpu")
+    X = numpy.ascontiguousarray(train.dataset.X[:50])
+    # Raises SystemExit when the loss or the updated parameters differ.
+    bench_vae.check_twins(torch, train, twin, X, torch.as_tensor(X))
+    twin.step(torch.as_tensor(X))  # a second step with its own noise
+    assert all(torch.isfinite(p).all() for p in twin.params.values())
