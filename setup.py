@@ -19,7 +19,7 @@ setup(
         "test": ["pytest>=7", "ruff>=0.5", "pillow>=9", "matplotlib>=3.6", "tqdm>=4.60"],
         "viz": ["pillow>=9", "matplotlib>=3.6", "tqdm>=4.60"],
         "gpu": ["cupy>=12"],
-        "bench": ["torch"],
+        "bench": ["torch", "threadpoolctl"],
     },
     entry_points={
         "console_scripts": [
