@@ -7,8 +7,7 @@ A cost's :meth:`Cost.expr` is ordinary array code on the model's parameters.
 
 from collections import OrderedDict
 
-from autograd import value_and_grad
-
+from pylearn_vae.gradients import value_and_grads
 from pylearn_vae.models.model import bind
 from pylearn_vae.space import CompositeSpace
 
@@ -55,7 +54,7 @@ class Cost:
                 )
             return value
 
-        value, grads = value_and_grad(cost_of)([p.get_value(borrow=True) for p in params])
+        value, grads = value_and_grads(cost_of, [p.get_value(borrow=True) for p in params])
         return value, OrderedDict(zip(params, grads)), OrderedDict()
 
     def get_gradients(self, model, data, **kwargs):
