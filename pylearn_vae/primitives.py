@@ -20,6 +20,7 @@ noise without indexing a traced array).
 
 import math
 
+import numpy
 from autograd.extend import defvjp, primitive
 
 from pylearn_vae.backend import get_array_module
@@ -69,12 +70,23 @@ def _expand(g, shape, axis, keepdims):
 
 
 def _stable_softplus(xp, x):
-    return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+    # max(x, 0) + log1p(exp(-|x|)), in two temporaries instead of five.
+    tail = xp.abs(x)
+    xp.negative(tail, out=tail)
+    xp.exp(tail, out=tail)
+    xp.log1p(tail, out=tail)
+    out = xp.maximum(x, 0)
+    out += tail
+    return out
 
 
 def _stable_sigmoid(xp, x):
     # 0.5 * (1 + tanh(x / 2)) never overflows, unlike 1 / (1 + exp(-x)).
-    return 0.5 + 0.5 * xp.tanh(0.5 * x)
+    out = x * 0.5
+    xp.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
 
 
 # -- dense layer -----------------------------------------------------------------------
@@ -242,7 +254,9 @@ def bernoulli_log_likelihood(x, logits):
     array, shape (...,) -- summed over the last axis
     """
     xp = get_array_module(x, logits)
-    return (x * logits - _stable_softplus(xp, logits)).sum(axis=-1)
+    terms = x * logits
+    terms -= _stable_softplus(xp, logits)
+    return terms.sum(axis=-1)
 
 
 def _bernoulli_vjp_x(ans, x, logits):
@@ -252,7 +266,13 @@ def _bernoulli_vjp_x(ans, x, logits):
 def _bernoulli_vjp_logits(ans, x, logits):
     def vjp(g):
         xp = get_array_module(g)
-        return _unbroadcast(g[..., None] * (x - _stable_sigmoid(xp, logits)), logits.shape)
+        probabilities = _stable_sigmoid(xp, logits)
+        if probabilities.shape == numpy.broadcast_shapes(x.shape, logits.shape):
+            residual = xp.subtract(x, probabilities, out=probabilities)
+        else:
+            residual = x - probabilities
+        residual *= g[..., None]
+        return _unbroadcast(residual, logits.shape)
 
     return vjp
 

@@ -106,11 +106,21 @@ def png_size(path):
 
 def test_nll_matches_direct_log_likelihood_approximation(model):
     X = MNIST10k("test", stop=30).get_design_matrix()
-    result = nll.importance_sampled_nll(model, X, k=40, batch_size=30, seed=7, k_chunk=7)
+    result = nll.importance_sampled_nll(model, X, k=40, batch_size=30, seed=7, k_chunk=40)
     model.posterior.noise = backend.RandomStreams(7)  # what reseed(model, 7) gives q(z|x)
     direct = backend.to_host(model.log_likelihood_approximation(X, 40)).astype("float64")
     numpy.testing.assert_allclose(result.log_likelihood, direct, rtol=1e-5, atol=1e-3)
     assert result.nll == pytest.approx(-direct.mean(), rel=1e-5)
+    # In chunks of 7 samples: the same as combining direct calls of 7, 7, ..., 5 samples.
+    chunked = nll.importance_sampled_nll(model, X, k=40, batch_size=30, seed=7, k_chunk=7)
+    model.posterior.noise = backend.RandomStreams(7)
+    parts = [
+        backend.to_host(model.log_likelihood_approximation(X, size)).astype("float64")
+        + math.log(size)
+        for size in (7, 7, 7, 7, 7, 5)
+    ]
+    combined = numpy.logaddexp.reduce(numpy.stack(parts), axis=0) - math.log(40)
+    numpy.testing.assert_allclose(chunked.log_likelihood, combined, rtol=1e-5, atol=1e-3)
     # Same seed, same numbers; another seed, other numbers.
     again = nll.importance_sampled_nll(model, X, k=40, batch_size=8, seed=7, k_chunk=40)
     other = nll.importance_sampled_nll(model, X, k=40, batch_size=30, seed=8)

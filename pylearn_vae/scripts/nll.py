@@ -4,7 +4,8 @@
 (:meth:`VAE.log_likelihood_approximation`; Burda et al. use k = 5000). The k samples of
 an example are drawn in chunks so that no more than about ``--memory-mb`` is held at
 once (a chunk is ``k_chunk x batch x nvis``); each chunk's log-sum-exp is combined with
-the others in float64, which gives exactly the estimate of one call with all k samples.
+the others in float64, exactly as the estimate of one call with all k samples is
+formed (the same numbers when one chunk holds all k samples).
 The same batches also give the variational lower bound (ELBO) and its two terms.
 
 Command line::

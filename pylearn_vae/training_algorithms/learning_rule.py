@@ -125,11 +125,17 @@ class Momentum(LearningRule):
         updates = OrderedDict()
         for param, grad in grads.items():
             vel = _state(self.velocity, param, "vel_")
-            step = etas[param] * grad
-            new_vel = mu * vel.get_value(borrow=True) - step
+            # The same formulas in as few temporaries as possible (a hot path).
+            step = grad * etas[param]
+            new_vel = vel.get_value(borrow=True) * mu
+            new_vel -= step
             updates[vel] = new_vel
-            inc = mu * new_vel - step if self.nesterov_momentum else new_vel
-            updates[param] = param.get_value(borrow=True) + inc
+            if self.nesterov_momentum:
+                step *= -1
+                step += new_vel * mu  # mu v' - eta g
+                updates[param] = param.get_value(borrow=True) + step
+            else:
+                updates[param] = param.get_value(borrow=True) + new_vel
         return updates
 
 
