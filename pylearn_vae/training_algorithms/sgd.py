@@ -33,6 +33,7 @@ from pylearn_vae.training_algorithms.training_algorithm import (
     TrainingAlgorithm,
 )
 from pylearn_vae.utils.iteration import has_uniform_batch_size, is_stochastic
+from pylearn_vae.utils.progress import progress
 from pylearn_vae.utils.rng import make_np_rng
 
 __all__ = [
@@ -275,7 +276,13 @@ class SGD(TrainingAlgorithm):
             num_batches=self.batches_per_iter,
         )
         structure, monitor, callbacks = self._structure, self.monitor, self.update_callbacks
-        for batch_index, flat in enumerate(iterator, 1):
+        # A bar on a terminal only, cleared before the monitor logs the epoch.
+        batches = progress(
+            iterator,
+            total=getattr(iterator, "num_batches", None),
+            desc=f"epoch {monitor.get_epochs_seen() + 1}",
+        )
+        for batch_index, flat in enumerate(batches, 1):
             for callback in self.on_load_batch:
                 callback(*flat)
             self._sgd_update(nest_batch(structure, flat), batch_index)
