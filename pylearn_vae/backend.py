@@ -215,9 +215,8 @@ class RandomStreams:
     """A seeded stream of noise on the current device, one per component.
 
     On the CPU it is a NumPy :class:`numpy.random.Generator` (PCG64), which draws
-    float32 normals directly (several times faster than ``RandomState``, whose
-    float64 draws then need a cast), so a run with a given seed is reproducible; on
-    the GPU it is CuPy's generator with the same seed.
+    float32 directly, so a run with a given seed is reproducible; on the GPU it is
+    CuPy's ``RandomState`` with the same seed.
 
     Parameters
     ----------
@@ -234,7 +233,7 @@ class RandomStreams:
         device = get_device()
         if self._rng is None or device != self._device:
             if device == "gpu":
-                self._rng = _import_cupy().random.default_rng(self.seed)
+                self._rng = _import_cupy().random.RandomState(self.seed)
             else:
                 self._rng = numpy.random.default_rng(self.seed)
             self._device = device
@@ -256,7 +255,10 @@ class RandomStreams:
     def uniform(self, shape, dtype=None):
         """Uniform noise on ``[0, 1)`` of ``shape`` in floatX (or ``dtype``)."""
         dtype = floatX() if dtype is None else dtype
-        return self._generator().random(size=shape, dtype=dtype)
+        generator = self._generator()
+        if self._device == "gpu":
+            return generator.random_sample(size=shape, dtype=dtype)
+        return generator.random(size=shape, dtype=dtype)
 
     def __getstate__(self):
         # A CPU generator's state pickles as is; a GPU one restarts from the seed, so
