@@ -36,7 +36,11 @@ class VAECriterion(DefaultDataSpecsMixin, Cost):
         return -P.mean(model.log_likelihood_lower_bound(data, self.num_samples))
 
     def get_monitoring_channels(self, model, data, **kwargs):
-        """``kl_divergence_term`` and ``expectation_term`` (minus E_q log p(x|z))."""
+        """``kl_divergence_term`` and ``expectation_term`` (minus E_q log p(x|z)).
+
+        They come from one lower-bound call with its own noise, so, as in the original,
+        the ``objective`` channel is not exactly their sum.
+        """
         self.get_data_specs(model)[0].validate(data)
         kl, expectation = model.log_likelihood_lower_bound(
             data, self.num_samples, return_individual_terms=True
