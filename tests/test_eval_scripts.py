@@ -338,3 +338,19 @@ def test_progress_only_on_request_or_terminal():
     tqdm = pytest.importorskip("tqdm")
     bar = progress(items, desc="x", enabled=True)
     assert isinstance(bar, tqdm.tqdm) and list(bar) == items
+
+
+def test_a_reader_that_stops_early_ends_the_script_quietly(model_path):
+    # 200 reports overflow the pipe's buffer, so the script is still writing when `head`
+    # (here: one readline) closes the pipe.
+    script = os.path.join(REPO, "bin", "print_monitor.py")
+    proc = subprocess.Popen(
+        [sys.executable, script] + [str(model_path)] * 200,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout.readline().strip() == str(model_path).encode()
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert b"Traceback" not in err and b"BrokenPipe" not in err

@@ -10,7 +10,9 @@ status 1 instead of a traceback. Set ``PYLEARN_VAE_TRACEBACK=1`` to see the trac
 
 import argparse
 import contextlib
+import functools
 import os
+import sys
 
 import numpy
 
@@ -71,6 +73,23 @@ def clear_errors(prog):
             raise
         message = " ".join(str(exc).split()) or type(exc).__name__
         raise SystemExit(f"{prog}: error: {message}") from exc
+
+
+def quiet_on_broken_pipe(main):
+    """Decorate a ``main(argv=None)`` that prints: a reader that stops early (``| head``)
+    ends it quietly with status 1, as Unix tools do, instead of a BrokenPipeError."""
+
+    @functools.wraps(main)
+    def wrapped(argv=None):
+        try:
+            return main(argv)
+        except BrokenPipeError:
+            # Python flushes stdout again at exit; point it at /dev/null so that is silent.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 1
+
+    return wrapped
 
 
 def load_model(path):

@@ -221,6 +221,7 @@ def build_parser():
     return parser
 
 
+@_cli.quiet_on_broken_pipe
 def main(argv=None):
     """Command line; prints the report to stdout, returns 0."""
     args = build_parser().parse_args(argv)

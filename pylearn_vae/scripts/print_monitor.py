@@ -37,6 +37,7 @@ def build_parser():
     return parser
 
 
+@_cli.quiet_on_broken_pipe
 def main(argv=None):
     args = build_parser().parse_args(argv)
     with _cli.clear_errors("print_monitor.py"):
