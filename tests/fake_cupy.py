@@ -1,0 +1,69 @@
+"""A NumPy-backed stand-in for the part of CuPy's API that pylearn_vae uses.
+
+Its arrays are a NumPy subclass with CuPy's ``.get()``, so everything pylearn_vae does
+on the ``'gpu'`` device -- the backend's autograd registration, ``get_array_module``
+dispatch, the GPU random streams, host transfers, pickling -- runs here on a machine
+without a GPU. It checks our side of the seam, not CuPy itself: ``tests/test_gpu.py``
+does that on a real GPU.
+"""
+
+import types
+
+import numpy
+
+
+class FakeGPUArray(numpy.ndarray):
+    """A NumPy array that says it lives on a GPU."""
+
+    def get(self):
+        """The host copy, as ``cupy.ndarray.get`` gives it."""
+        return numpy.array(self).view(numpy.ndarray)
+
+
+def _to_device(value):
+    if isinstance(value, numpy.ndarray) and not isinstance(value, FakeGPUArray):
+        return value.view(FakeGPUArray)
+    return value
+
+
+def _device_function(function):
+    def wrapped(*args, **kwargs):
+        return _to_device(function(*args, **kwargs))
+
+    wrapped.__name__ = getattr(function, "__name__", "function")
+    return wrapped
+
+
+class _RandomState:
+    """CuPy's ``RandomState`` methods with ``dtype`` arguments."""
+
+    def __init__(self, seed):
+        self._rng = numpy.random.RandomState(seed)
+
+    def standard_normal(self, size=None, dtype=float):
+        return _to_device(self._rng.standard_normal(size).astype(dtype))
+
+    def random_sample(self, size=None, dtype=float):
+        return _to_device(self._rng.random_sample(size).astype(dtype))
+
+
+def make_fake_cupy():
+    """A fresh module object that ``import cupy`` can return."""
+    module = types.ModuleType("cupy")
+    module.ndarray = FakeGPUArray
+
+    def asarray(value, dtype=None):
+        if isinstance(value, FakeGPUArray) and (dtype is None or value.dtype == dtype):
+            return value
+        return _to_device(numpy.array(value, dtype=dtype))
+
+    module.asarray = asarray
+    module.asnumpy = lambda value: numpy.array(value).view(numpy.ndarray)
+    module.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=lambda: 1))
+    module.random = types.SimpleNamespace(
+        RandomState=_RandomState,
+        standard_normal=lambda size, dtype=float: _RandomState(0).standard_normal(size, dtype),
+    )
+    # Every other name (zeros, dot, exp, maximum, ...) is NumPy's, returning device arrays.
+    module.__getattr__ = lambda name: _device_function(getattr(numpy, name))
+    return module

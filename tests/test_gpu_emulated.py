@@ -1,0 +1,92 @@
+"""The 'gpu' device end to end on a NumPy-backed stand-in for CuPy (tests/fake_cupy.py).
+
+Every computation runs through the backend's GPU branch and must give the CPU's
+numbers on the same noise; arrays must stay "on the device" (FakeGPUArray) from the
+parameters to the gradients; a model saved on the device loads on the CPU.
+"""
+
+import pathlib
+import pickle
+import sys
+
+import numpy as np
+import pytest
+from fake_cupy import FakeGPUArray, make_fake_cupy
+from test_vae import make_vae
+
+from pylearn_vae import backend
+from pylearn_vae.config import yaml_parse
+from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
+
+EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "yaml_examples"
+
+
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    saved = backend.get_device(), backend.floatX(), backend._state["cupy"]
+    monkeypatch.setitem(sys.modules, "cupy", make_fake_cupy())
+    backend._state["cupy"] = None
+    backend.set_floatX("float64")
+    yield
+    backend._state.update(device=saved[0], floatX=saved[1], cupy=saved[2])
+
+
+class FixedNoise:
+    """Noise streams that give the same numbers on every device."""
+
+    def __init__(self, seed):
+        self.rng = np.random.RandomState(seed)
+
+    def normal(self, shape, dtype=None):
+        return backend.asarray(self.rng.standard_normal(shape), dtype=dtype)
+
+    def uniform(self, shape, dtype=None):
+        return backend.asarray(self.rng.uniform(size=shape), dtype=dtype)
+
+
+def _criteria_and_gradients(device, X):
+    backend.set_device(device)
+    vae = make_vae()
+    for seed, part in enumerate((vae.prior, vae.conditional, vae.posterior)):
+        part.noise = FixedNoise(seed)
+    X = backend.asarray(X)
+    out = {}
+    for cost in (VAECriterion(num_samples=3), ImportanceSamplingCriterion(num_samples=3)):
+        value, grads, _ = cost.get_value_and_gradients(vae, X)
+        out[type(cost).__name__] = (value, grads)
+    return vae, out
+
+
+def test_both_criteria_and_gradients_match_the_cpu_and_stay_on_the_device(fake_gpu):
+    X = (np.random.RandomState(5).uniform(size=(7, 6)) < 0.5) * 1.0
+    _, on_cpu = _criteria_and_gradients("cpu", X)
+    vae, on_gpu = _criteria_and_gradients("gpu", X)
+    assert all(type(p.get_value(borrow=True)) is FakeGPUArray for p in vae.get_params())
+    for name, (value, grads) in on_gpu.items():
+        cpu_value, cpu_grads = on_cpu[name]
+        np.testing.assert_allclose(backend.to_host(value), cpu_value, rtol=1e-12)
+        for (param, grad), cpu_grad in zip(grads.items(), cpu_grads.values()):
+            assert type(grad) is FakeGPUArray, (name, param.name, type(grad))
+            np.testing.assert_allclose(backend.to_host(grad), cpu_grad, rtol=1e-9, atol=1e-12)
+
+
+def test_random_streams_on_the_device(fake_gpu):
+    backend.set_device("gpu")
+    streams = backend.RandomStreams(3)
+    normal, uniform = streams.normal((4, 5)), streams.uniform((6,))
+    assert type(normal) is FakeGPUArray and normal.dtype == np.float64
+    assert type(uniform) is FakeGPUArray and ((uniform >= 0) & (uniform < 1)).all()
+
+
+def test_a_yaml_trains_on_the_device_and_its_model_loads_on_the_cpu(fake_gpu, tmp_path):
+    backend.set_device("gpu")
+    text = (EXAMPLES / "test_vae_cost_vae_criterion.yaml").read_text()
+    train = yaml_parse.load(text)
+    train.main_loop()
+    objective = train.model.monitor.channels["train_objective"].val_record
+    assert len(objective) == 3 and np.isfinite(objective).all()
+    assert type(train.model.get_params()[0].get_value(borrow=True)) is FakeGPUArray
+    saved = pickle.dumps(train.model)
+    backend.set_device("cpu")
+    model = pickle.loads(saved)
+    assert all(type(p.get_value(borrow=True)) is np.ndarray for p in model.get_params())
