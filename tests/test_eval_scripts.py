@@ -107,7 +107,7 @@ def png_size(path):
 def test_nll_matches_direct_log_likelihood_approximation(model):
     X = MNIST10k("test", stop=30).get_design_matrix()
     result = nll.importance_sampled_nll(model, X, k=40, batch_size=30, seed=7, k_chunk=40)
-    model.posterior.noise = backend.RandomStreams(7)  # what reseed(model, 7) gives q(z|x)
+    model.posterior.noise = backend.RandomStreams(7)  # what set_noise_seed(7) gives q(z|x)
     direct = backend.to_host(model.log_likelihood_approximation(X, 40)).astype("float64")
     numpy.testing.assert_allclose(result.log_likelihood, direct, rtol=1e-5, atol=1e-3)
     assert result.nll == pytest.approx(-direct.mean(), rel=1e-5)

@@ -31,7 +31,6 @@ __all__ = [
     "load_model",
     "load_vae",
     "positive_int",
-    "reseed",
 ]
 
 DATASET_NAMES = {
@@ -198,15 +197,3 @@ def check_output_path(path):
     if not os.access(folder, os.W_OK):
         raise CliError(f"cannot write output path {path}: folder {folder} is not writable")
     return path
-
-
-def reseed(model, seed):
-    """Give the VAE's components fresh noise streams from ``seed``, for reproducible runs.
-
-    The posterior gets ``seed``, the conditional ``seed + 1`` and the prior ``seed + 2``.
-    """
-    from pylearn_vae import backend
-
-    model.posterior.noise = backend.RandomStreams(seed)
-    model.conditional.noise = backend.RandomStreams(seed + 1)
-    model.prior.noise = backend.RandomStreams(seed + 2)

@@ -138,7 +138,7 @@ def importance_sampled_nll(
     batch_size : int, optional
         Examples per batch; by default chosen from ``memory_mb``.
     seed : int, optional
-        Re-seeds the model's noise streams first (:func:`_cli.reseed`), so two calls
+        Re-seeds the model's noise streams first (:meth:`VAE.set_noise_seed`), so two calls
         with the same seed give the same numbers.
     k_chunk : int, optional
         Samples drawn at once; by default chosen from ``memory_mb``.
@@ -165,7 +165,7 @@ def importance_sampled_nll(
     batch_size = auto_batch
     k_chunk = auto_chunk if k_chunk is None else min(int(k_chunk), k)
     if seed is not None:
-        _cli.reseed(model, seed)
+        model.set_noise_seed(seed)
 
     log_likelihood, kl, expectation = [], [], []
     starts = range(0, n, batch_size)

@@ -22,7 +22,7 @@ __all__ = ["interleave_reconstructions", "main"]
 def interleave_reconstructions(model, X, noisy=False, seed=None):
     """``(2 n, nvis)``: row ``2 i`` is ``X[i]``, row ``2 i + 1`` its reconstruction."""
     if seed is not None:
-        _cli.reseed(model, seed)
+        model.set_noise_seed(seed)
     _, means = model.reconstruct(
         backend.asarray(X), noisy_encoding=noisy, return_sample_means=True
     )

@@ -18,7 +18,7 @@ __all__ = ["draw_samples", "main", "write_grid"]
 def draw_samples(model, num_samples, binary=False, seed=None):
     """``(num_samples, nvis)`` host array: means of p(x|z), or samples when ``binary``."""
     if seed is not None:
-        _cli.reseed(model, seed)
+        model.set_noise_seed(seed)
     x, means = model.sample(num_samples, return_sample_means=True)
     return backend.to_host(x if binary else means).astype("float64")
 

@@ -18,6 +18,7 @@ so autograd differentiates it and it runs on NumPy and CuPy alike.
 import warnings
 from collections import OrderedDict
 
+from pylearn_vae import backend
 from pylearn_vae import primitives as P
 from pylearn_vae.models.model import Model
 from pylearn_vae.models.vae.conditional import Conditional
@@ -164,6 +165,15 @@ class VAE(Model):
 
     def get_posterior_params(self):
         return self.posterior.get_params()
+
+    def set_noise_seed(self, seed):
+        """Give the posterior, conditional and prior fresh noise streams.
+
+        They are seeded ``seed``, ``seed + 1`` and ``seed + 2``, so the same seed makes
+        every stochastic method repeat its numbers (scripts, tests, debugging).
+        """
+        for offset, part in enumerate((self.posterior, self.conditional, self.prior)):
+            part.noise = backend.RandomStreams(seed + offset)
 
     # -- sampling ---------------------------------------------------------------
     def sample(self, num_samples, return_sample_means=True, **kwargs):
