@@ -1,7 +1,8 @@
 """Autograd primitives with hand-written gradients, for NumPy and CuPy alike.
 
 Each function below is an autograd ``@primitive``; its vector-Jacobian product (VJP)
-sits right under it in one ``defvjp`` call. Every body asks
+sits right under it in one ``defvjp`` call (``defvjp_argnums`` where the gradients of
+several arguments share their intermediate arrays). Every body asks
 ``xp = get_array_module(...)`` for the array module of its inputs, so one definition
 serves the CPU and the GPU, and none builds a NumPy array from a CuPy one (autograd's
 own VJPs for ``sum``/``mean`` do, and fail on CuPy).
@@ -21,7 +22,7 @@ noise without indexing a traced array).
 import math
 
 import numpy
-from autograd.extend import defvjp, primitive
+from autograd.extend import defvjp, defvjp_argnums, primitive
 
 from pylearn_vae.backend import get_array_module
 
@@ -299,35 +300,23 @@ def gaussian_log_density(x, mu, log_sigma):
     return -0.5 * (LOG_2PI + 2 * log_sigma + d * d).sum(axis=-1)
 
 
-def _gaussian_standardized(x, mu, log_sigma):
-    xp = get_array_module(x, mu, log_sigma)
-    return (x - mu) * xp.exp(-log_sigma)
+def _gaussian_log_density_vjp(argnums, ans, args, kwargs):
+    # One maker for every traced argument, so the shared parts are computed once.
+    x, mu, log_sigma = args
+
+    def vjp(g):
+        xp = get_array_module(g)
+        g = g[..., None]
+        inv_sigma = xp.exp(-log_sigma)
+        standardized = (x - mu) * inv_sigma
+        d_mu = g * standardized * inv_sigma if {0, 1} & set(argnums) else None
+        grads = {0: lambda: -d_mu, 1: lambda: d_mu, 2: lambda: g * (standardized**2 - 1)}
+        return tuple(_unbroadcast(grads[i](), args[i].shape) for i in argnums)
+
+    return vjp
 
 
-defvjp(
-    gaussian_log_density,
-    lambda ans, x, mu, log_sigma: (
-        lambda g: _unbroadcast(
-            -g[..., None]
-            * _gaussian_standardized(x, mu, log_sigma)
-            * get_array_module(g).exp(-log_sigma),
-            x.shape,
-        )
-    ),
-    lambda ans, x, mu, log_sigma: (
-        lambda g: _unbroadcast(
-            g[..., None]
-            * _gaussian_standardized(x, mu, log_sigma)
-            * get_array_module(g).exp(-log_sigma),
-            mu.shape,
-        )
-    ),
-    lambda ans, x, mu, log_sigma: (
-        lambda g: _unbroadcast(
-            g[..., None] * (_gaussian_standardized(x, mu, log_sigma) ** 2 - 1), log_sigma.shape
-        )
-    ),
-)
+defvjp_argnums(gaussian_log_density, _gaussian_log_density_vjp)
 
 
 @primitive
@@ -383,44 +372,25 @@ def diagonal_gaussian_kl(mu_q, log_sigma_q, mu_p, log_sigma_p):
     )
 
 
-def _kl_parts(mu_q, log_sigma_q, mu_p, log_sigma_p):
-    xp = get_array_module(mu_q, mu_p)
-    inv_var_p = xp.exp(-2 * log_sigma_p)
-    return xp, inv_var_p, mu_q - mu_p
+def _diagonal_gaussian_kl_vjp(argnums, ans, args, kwargs):
+    # One maker for every traced argument, so the shared parts are computed once.
+    mu_q, log_sigma_q, mu_p, log_sigma_p = args
 
-
-def _kl_vjp_mu_q(ans, mu_q, log_sigma_q, mu_p, log_sigma_p):
     def vjp(g):
-        _, inv_var_p, diff = _kl_parts(mu_q, log_sigma_q, mu_p, log_sigma_p)
-        return _unbroadcast(g * diff * inv_var_p, mu_q.shape)
+        xp = get_array_module(g)
+        inv_var_p = xp.exp(-2 * log_sigma_p)
+        var_q = xp.exp(2 * log_sigma_q)
+        diff = mu_q - mu_p
+        d_mu_q = g * diff * inv_var_p if {0, 2} & set(argnums) else None
+        grads = {
+            0: lambda: d_mu_q,
+            1: lambda: g * (var_q * inv_var_p - 1),
+            2: lambda: -d_mu_q,
+            3: lambda: g * (1 - (var_q + diff * diff) * inv_var_p),
+        }
+        return tuple(_unbroadcast(grads[i](), args[i].shape) for i in argnums)
 
     return vjp
 
 
-def _kl_vjp_log_sigma_q(ans, mu_q, log_sigma_q, mu_p, log_sigma_p):
-    def vjp(g):
-        xp, inv_var_p, _ = _kl_parts(mu_q, log_sigma_q, mu_p, log_sigma_p)
-        return _unbroadcast(g * (xp.exp(2 * log_sigma_q) * inv_var_p - 1), log_sigma_q.shape)
-
-    return vjp
-
-
-def _kl_vjp_mu_p(ans, mu_q, log_sigma_q, mu_p, log_sigma_p):
-    def vjp(g):
-        _, inv_var_p, diff = _kl_parts(mu_q, log_sigma_q, mu_p, log_sigma_p)
-        return _unbroadcast(-g * diff * inv_var_p, mu_p.shape)
-
-    return vjp
-
-
-def _kl_vjp_log_sigma_p(ans, mu_q, log_sigma_q, mu_p, log_sigma_p):
-    def vjp(g):
-        xp, inv_var_p, diff = _kl_parts(mu_q, log_sigma_q, mu_p, log_sigma_p)
-        return _unbroadcast(
-            g * (1 - (xp.exp(2 * log_sigma_q) + diff * diff) * inv_var_p), log_sigma_p.shape
-        )
-
-    return vjp
-
-
-defvjp(diagonal_gaussian_kl, _kl_vjp_mu_q, _kl_vjp_log_sigma_q, _kl_vjp_mu_p, _kl_vjp_log_sigma_p)
+defvjp_argnums(diagonal_gaussian_kl, _diagonal_gaussian_kl_vjp)

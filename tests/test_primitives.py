@@ -159,3 +159,23 @@ def test_float32_in_float32_out():
         P.mean(x),
     ]:
         assert out.dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "prim, args",
+    [
+        (P.gaussian_log_density, (rng.randn(2, 3, 4), rng.randn(3, 4), 0.3 * rng.randn(4))),
+        (
+            P.diagonal_gaussian_kl,
+            (rng.randn(3, 4), 0.3 * rng.randn(3, 4), rng.randn(4), 0.3 * rng.randn(4)),
+        ),
+    ],
+)
+def test_gradient_with_respect_to_each_argument_alone(prim, args):
+    # These primitives share one VJP maker over all arguments: check every subset of one.
+    for i in range(len(args)):
+
+        def partial(v, i=i):
+            return prim(*args[:i], v, *args[i + 1 :])
+
+        check_grads(partial, modes=["rev"], order=1)(args[i])
