@@ -10,7 +10,7 @@ import autograd.numpy as anp
 import numpy
 import pytest
 from scipy import integrate, stats
-from test_vae import binary_batch, make_vae
+from test_vae import binary_batch, host, make_vae
 
 from pylearn_vae import backend
 from pylearn_vae import primitives as P
@@ -97,10 +97,6 @@ def registry():
     yield kl._REGISTRY
     kl._REGISTRY.clear()
     kl._REGISTRY.update(saved)
-
-
-def host(a):
-    return numpy.asarray(backend.to_host(a), dtype=float)
 
 
 def gaussian_parameters(batch=4, nhid=3, seed=0):

@@ -86,6 +86,11 @@ def make_tutorial_vae(learn_prior=True):
     )
 
 
+def host(a):
+    """A float64 NumPy copy of ``a``, wherever it lives."""
+    return numpy.asarray(backend.to_host(a), dtype=float)
+
+
 def binary_batch(batch=4, nvis=6, seed=0):
     rng = numpy.random.RandomState(seed)
     return backend.asarray(rng.uniform(size=(batch, nvis)) < 0.5)

@@ -4,7 +4,7 @@ import os
 
 import numpy
 import pytest
-from test_vae import binary_batch, make_tutorial_vae, make_vae
+from test_vae import binary_batch, host, make_tutorial_vae, make_vae
 
 from pylearn_vae import backend
 from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
@@ -12,10 +12,6 @@ from pylearn_vae.space import VectorSpace
 
 CRITERIA = [VAECriterion, ImportanceSamplingCriterion]
 MNIST = os.path.join(os.path.dirname(__file__), os.pardir, "data", "mnist10k.npz")
-
-
-def host(a):
-    return numpy.asarray(backend.to_host(a), dtype=float)
 
 
 @pytest.mark.parametrize("cost_class", CRITERIA)

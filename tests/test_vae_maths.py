@@ -9,14 +9,10 @@ central finite differences in float64, with the noise fixed by re-seeding the st
 import numpy
 import pytest
 from scipy import special, stats
-from test_vae import binary_batch, make_vae
+from test_vae import binary_batch, host, make_vae
 
 from pylearn_vae import backend
 from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
-
-
-def host(a):
-    return numpy.asarray(backend.to_host(a), dtype=float)
 
 
 def set_prior(vae, seed=0):
