@@ -11,7 +11,6 @@ import importlib.util
 import logging
 import os
 import pickle
-import shutil
 import sys
 import tempfile
 import time
@@ -61,8 +60,10 @@ def save(filepath, obj, on_overwrite="ignore"):
     obj : object
         What to save.
     on_overwrite : {'ignore', 'backup'}
-        With ``'backup'``, an existing file is first copied to ``<filepath>.bak``, which
-        is removed once the new file is in place (it survives only a killed process).
+        Both keep the previous file safe: the new one is written to a temporary file and
+        renamed over it, so an interrupted save leaves the old file whole. (Pylearn2's
+        ``'backup'`` copied the old file to ``<filepath>.bak`` first; the rename makes
+        that copy unnecessary, so the value is accepted for compatibility.)
 
     Raises
     ------
@@ -74,15 +75,7 @@ def save(filepath, obj, on_overwrite="ignore"):
     filepath = preprocess(filepath)
     folder = os.path.dirname(os.path.abspath(filepath))
     mkdir_p(folder)
-    backup = None
-    if on_overwrite == "backup" and os.path.exists(filepath):
-        backup = filepath + ".bak"
-        shutil.copy2(filepath, backup)
-    try:
-        _save_atomic_retrying(filepath, obj)
-    finally:
-        if backup is not None:
-            _remove_quietly(backup)
+    _save_atomic_retrying(filepath, obj)
 
 
 def _save_atomic_retrying(filepath, obj):
