@@ -32,6 +32,7 @@ __all__ = [
     "floatX",
     "get_array_module",
     "get_device",
+    "scalars_to_host",
     "set_device",
     "set_floatX",
     "to_host",
@@ -186,6 +187,39 @@ def to_host(value):
     if hasattr(value, "get") and not isinstance(value, (dict, numpy.ndarray)):
         return value.get()
     return numpy.asarray(value)
+
+
+def scalars_to_host(values):
+    """Python floats of many 0-d values, with at most one device-to-host transfer.
+
+    Values on the GPU are stacked there and copied back together, so reading ``n``
+    of them costs one synchronisation instead of ``n``; host values (Python numbers,
+    NumPy scalars and 0-d arrays) are converted directly. The order is kept.
+
+    Parameters
+    ----------
+    values : iterable of 0-d arrays or numbers, on either device
+
+    Returns
+    -------
+    list of float
+    """
+    values = list(values)
+    floats = [None] * len(values)
+    cupy = _state["cupy"]
+    on_device = []
+    for i, value in enumerate(values):
+        while hasattr(value, "_value"):
+            value = value._value
+        if cupy is not None and isinstance(value, cupy.ndarray):
+            on_device.append((i, value.reshape(())))
+        else:
+            floats[i] = float(value)
+    if on_device:
+        host = cupy.stack([value for _, value in on_device]).get()
+        for (i, _), number in zip(on_device, host.tolist()):
+            floats[i] = float(number)
+    return floats
 
 
 def _box_muller(generator, shape, dtype):

@@ -14,8 +14,10 @@ example-weighted mean of the per-batch values, then logs::
 Channels are eager: a channel holds a callable ``val(batch)`` that returns a scalar
 for one batch of its ``data_specs`` (or ``val()`` for a data-free channel, whose
 ``data_specs`` space is a :class:`~pylearn_vae.space.NullSpace`; a :class:`Param` is
-accepted too and read with ``get_value``). Values are turned into Python floats with
-``float(backend.to_host(v))``; nothing here is differentiated.
+accepted too and read with ``get_value``). Values stay on their device until
+the pass over every dataset is done, then come back to the host together
+(``backend.scalars_to_host``: one synchronisation per monitoring step on a GPU);
+nothing here is differentiated.
 
 Batches of several channels are read from one iterator per dataset whose data specs
 are the union of the channels' ``(space, source)`` leaves; :func:`flatten_data_specs`
@@ -26,6 +28,8 @@ import logging
 import re
 import time
 from collections import OrderedDict
+
+import numpy
 
 from pylearn_vae import backend
 from pylearn_vae.space import CompositeSpace, NullSpace
@@ -156,15 +160,44 @@ class MonitorChannel:
         return f"MonitorChannel({self.name!r}, last={self.val_record[-1:]})"
 
 
-def _as_float(value, name):
-    """A channel value as a Python float; it must be a scalar."""
-    host = backend.to_host(value)
-    if host.ndim != 0:
+def _check_scalar(value, name):
+    """``value`` itself, after checking that it is a scalar (read on the device: no sync)."""
+    shape = getattr(value, "shape", ())
+    if shape != ():
         raise ValueError(
             f"monitoring channel {name!r} must give a 0-d scalar, got an array of shape "
-            f"{host.shape}: reduce it (e.g. .mean()) in the channel"
+            f"{tuple(shape)}: reduce it (e.g. .mean()) in the channel"
         )
-    return float(host)
+    return value
+
+
+class _WeightedMeans:
+    """Example-weighted means of channel values, read back from the device once.
+
+    Each batch's values stay where they were computed; :meth:`means` turns all of them
+    into Python floats with one device-to-host transfer (``backend.scalars_to_host``),
+    instead of one synchronisation per channel per batch, then sums them in float64 in
+    the order they came.
+    """
+
+    def __init__(self):
+        self._names, self._values, self._weights = [], [], []
+
+    def add(self, name, value, weight=1.0):
+        value = _check_scalar(value, name)
+        if backend.get_array_module(value) is numpy:
+            value = float(value)  # on the host already: read now, costs no sync
+        self._names.append(name)
+        self._values.append(value)
+        self._weights.append(weight)
+
+    def means(self, names):
+        """``{name: sum of weight * value}`` for ``names`` (0.0 for one never added)."""
+        totals = dict.fromkeys(names, 0.0)
+        floats = backend.scalars_to_host(self._values)
+        for name, number, weight in zip(self._names, floats, self._weights):
+            totals[name] += number * weight
+        return totals
 
 
 class _PerBatch:
@@ -401,7 +434,7 @@ class Monitor:
             doc = getattr(val, "__doc__", None)
         channel = MonitorChannel(val, name, data_specs, dataset, prereqs, doc)
         if channel.data_free:
-            _as_float(val(), name)  # fail now, not at the first monitoring step
+            backend.scalars_to_host([_check_scalar(val(), name)])  # fail now, not later
         old = self.channels.get(name)
         if old is not None and self.on_channel_conflict == "copy_history":
             for field in _RECORD_FIELDS[1:]:
@@ -516,19 +549,18 @@ class Monitor:
         self._plans = plans
         return plans
 
-    def _evaluate_dataset(self, i, union, entries):
-        """``{channel name: example-weighted mean}`` over one pass of dataset ``i``."""
+    def _evaluate_dataset(self, i, union, entries, sums):
+        """Adds each channel's per-batch values over one pass of dataset ``i`` to ``sums``."""
         dataset = self._datasets[i]
-        totals = {channel.name: 0.0 for channel, _ in entries}
         data_free = [(c, s) for c, s in entries if s is None]
         with_data = [(c, s) for c, s in entries if s is not None]
         # A data-free value is the same for every batch, so its weighted mean is itself.
         for channel, _ in data_free:
             for prereq in channel.prereqs:
                 prereq()
-            totals[channel.name] = _as_float(channel.val(), channel.name)
+            sums.add(channel.name, channel.val())
         if not with_data:
-            return totals
+            return
         seed = self._rng_seed[i]
         iterator = dataset.iterator(
             mode=self._iteration_mode[i],
@@ -552,7 +584,7 @@ class Monitor:
                     data = batches[structure] = nest_batch(structure, flat)
                 for prereq in channel.prereqs:
                     prereq(data)
-                totals[channel.name] += _as_float(channel.val(data), channel.name) * weight
+                sums.add(channel.name, channel.val(data), weight)
             seen += n
         for cache in self._batch_caches:
             cache.clear()
@@ -561,14 +593,15 @@ class Monitor:
                 f"the monitoring iterator of dataset {i} said it had {expected} examples "
                 f"but gave {seen}"
             )
-        return totals
 
     def __call__(self):
         """Evaluate every channel on its dataset, record the values and log them."""
         plans = self._plans if self._plans is not None else self._build_plans()
-        values = {}
+        sums = _WeightedMeans()
         for i, (union, entries) in enumerate(plans):
-            values.update(self._evaluate_dataset(i, union, entries))
+            self._evaluate_dataset(i, union, entries, sums)
+        # One device-to-host transfer for every channel of every dataset.
+        values = sums.means(channel.name for _, entries in plans for channel, _ in entries)
         log.info("Monitoring step:")
         log.info("\tEpochs seen: %d", self._epochs_seen)
         log.info("\tBatches seen: %d", self._num_batches_seen)

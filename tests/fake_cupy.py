@@ -13,11 +13,33 @@ import numpy
 
 
 class FakeGPUArray(numpy.ndarray):
-    """A NumPy array that says it lives on a GPU."""
+    """A NumPy array that says it lives on a GPU.
+
+    ``FakeGPUArray.reads`` counts the reads that would each wait for the GPU on real
+    CuPy: ``.get()``, ``.item()`` and ``float``/``int``/``bool`` of an array.
+    """
+
+    reads = 0
+
+    def _read(self):
+        FakeGPUArray.reads += 1
+        return numpy.array(self).view(numpy.ndarray)
 
     def get(self):
         """The host copy, as ``cupy.ndarray.get`` gives it."""
-        return numpy.array(self).view(numpy.ndarray)
+        return self._read()
+
+    def item(self, *args):
+        return self._read().item(*args)
+
+    def __float__(self):
+        return float(self._read())
+
+    def __int__(self):
+        return int(self._read())
+
+    def __bool__(self):
+        return bool(self._read())
 
 
 def _to_device(value):

@@ -90,3 +90,35 @@ def test_a_yaml_trains_on_the_device_and_its_model_loads_on_the_cpu(fake_gpu, tm
     backend.set_device("cpu")
     model = pickle.loads(saved)
     assert all(type(p.get_value(borrow=True)) is np.ndarray for p in model.get_params())
+
+
+def test_many_scalars_come_back_in_one_read(fake_gpu):
+    backend.set_device("gpu")
+    on_device = [backend.asarray(v, dtype=d) for v, d in ((1.5, "float32"), (-2.25, "float64"))]
+    values = [on_device[0], 3, np.float32(0.5), on_device[1], np.array(7.0)]
+    FakeGPUArray.reads = 0
+    assert backend.scalars_to_host(values) == [1.5, 3.0, 0.5, -2.25, 7.0]
+    assert FakeGPUArray.reads == 1
+    assert backend.scalars_to_host([2, np.float64(1.0)]) == [2.0, 1.0]
+    assert FakeGPUArray.reads == 1  # nothing on the device: nothing to wait for
+
+
+def test_a_monitoring_step_reads_the_device_once(fake_gpu):
+    """Every channel of every dataset and batch comes back in one transfer."""
+    backend.set_device("gpu")
+    text = (EXAMPLES / "test_vae_cost_vae_criterion.yaml").read_text()
+    train = yaml_parse.load(text)
+    train.main_loop()
+    monitor = train.model.monitor
+    train.model.set_noise_seed(11)
+    monitor()
+    first = {name: c.val_record[-1] for name, c in monitor.channels.items()}
+    train.model.set_noise_seed(11)
+    FakeGPUArray.reads = 0
+    monitor()
+    assert FakeGPUArray.reads == 1
+    assert len(first) > 10
+    # Same parameters, same noise: the same numbers, each a plain float.
+    for name, channel in monitor.channels.items():
+        assert type(channel.val_record[-1]) is float
+        assert channel.val_record[-1] == first[name], name
