@@ -122,3 +122,15 @@ def test_a_monitoring_step_reads_the_device_once(fake_gpu):
     for name, channel in monitor.channels.items():
         assert type(channel.val_record[-1]) is float
         assert channel.val_record[-1] == first[name], name
+
+
+def test_a_training_epoch_reads_the_device_once_per_batch(fake_gpu):
+    """The cost's finiteness check per step, and one read per parameter check."""
+    backend.set_device("gpu")
+    train = yaml_parse.load((EXAMPLES / "test_vae_cost_vae_criterion.yaml").read_text())
+    train.setup()
+    algorithm = train.algorithm
+    batches = -(-train.dataset.X.shape[0] // algorithm.batch_size)
+    FakeGPUArray.reads = 0
+    algorithm.train(train.dataset)
+    assert FakeGPUArray.reads == batches + 2  # + the checks before and after the epoch

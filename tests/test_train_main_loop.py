@@ -283,6 +283,19 @@ def test_nan_stops_training_with_a_clear_error_and_keeps_the_saved_file(tmp_path
         np.testing.assert_array_equal(a, b)  # the failed batch changed nothing
 
 
+def test_a_non_finite_parameter_is_named_before_an_epoch():
+    data, algorithm = _sgd()
+    model = LinearRegression(3)
+    algorithm.setup(model, data)
+    algorithm.train(data)  # finite: no error
+    param = model.get_params()[-1]
+    value = param.get_value()
+    value.flat[0] = np.inf
+    param.set_value(value)
+    with pytest.raises(RuntimeError, match=f"^NaN in {param.name}$"):
+        algorithm.train(data)
+
+
 def test_hook_order_and_one_save_per_epoch(tmp_path, monkeypatch):
     data, algorithm = _sgd(epochs=2)
     model = LinearRegression(3)

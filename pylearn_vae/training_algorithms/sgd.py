@@ -334,10 +334,13 @@ class SGD(TrainingAlgorithm):
         self._grads_checked = True
 
     def _check_finite_params(self):
+        """Pylearn2's "NaN in <name>" check, with one device read for all parameters."""
+        finite = []
         for param in self.params:
             value = param.get_value(borrow=True)
-            xp = backend.get_array_module(value)
-            if not bool(xp.isfinite(value).all()):
+            finite.append(backend.get_array_module(value).isfinite(value).all())
+        for param, ok in zip(self.params, backend.scalars_to_host(finite)):
+            if not ok:
                 raise RuntimeError(f"NaN in {param.name}")
 
     def continue_learning(self, model):
