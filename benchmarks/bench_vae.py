@@ -577,7 +577,7 @@ def main(argv=None):
     )
 
     k, n_eval = (20, 20) if quick else (1000, 1000)
-    chunk = 10 if args.device == "cpu" else 100
+    chunk = min(10 if args.device == "cpu" else 100, n_eval)
     X_test = backend.to_host(train.algorithm.monitoring_dataset["test"].X)
     X_eval = numpy.ascontiguousarray(X_test[:n_eval], dtype="float32")
     rows.append(
@@ -587,7 +587,7 @@ def main(argv=None):
             twin,
             X_eval,
             k,
-            min(chunk, n_eval),
+            chunk,
             1 if quick else 3,
             sync,
             f"NLL k={k}, {n_eval:,} test digits, {device} ({chunk} per call)",

@@ -81,11 +81,25 @@ def make_fake_cupy():
 
     module.asarray = asarray
     module.asnumpy = lambda value: numpy.array(value).view(numpy.ndarray)
-    module.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=lambda: 1))
+    module.cuda = types.SimpleNamespace(
+        Device=lambda device=0: types.SimpleNamespace(synchronize=lambda: None),
+        runtime=types.SimpleNamespace(
+            getDeviceCount=lambda: 1,
+            getDeviceProperties=lambda device: {"name": b"NumPy stand-in (tests/fake_cupy.py)"},
+        ),
+    )
     module.random = types.SimpleNamespace(
         RandomState=_RandomState,
         standard_normal=lambda size, dtype=float: _RandomState(0).standard_normal(size, dtype),
     )
+
     # Every other name (zeros, dot, exp, maximum, ...) is NumPy's, returning device arrays.
-    module.__getattr__ = lambda name: _device_function(getattr(numpy, name))
+    def numpy_function(name):
+        if name.startswith("__"):  # __file__, __path__, ...: not NumPy's
+            raise AttributeError(name)
+        return _device_function(getattr(numpy, name))
+
+    module.__getattr__ = numpy_function
+    module.__file__ = __file__
+    module.__version__ = "0 (NumPy stand-in)"
     return module

@@ -234,3 +234,9 @@ def test_vae_sampling_and_monitoring_on_gpu(cupy):
     channels = vae.get_monitoring_channels(X)
     assert list(channels)[0] == "reconstruction_mse" and "posterior_sigma_std" in channels
     assert all(np.isfinite(float(v)) for v in channels.values())
+
+
+def test_scalars_to_host_reads_device_and_host_values_in_order(cupy):
+    values = [cupy.asarray(1.5, dtype="float32"), 2, np.float32(0.5), cupy.asarray(-0.25)]
+    assert backend.scalars_to_host(values) == [1.5, 2.0, 0.5, -0.25]
+    assert backend.scalars_to_host([cupy.isfinite(cupy.ones(3)).all()]) == [1.0]

@@ -5,8 +5,10 @@ numbers on the same noise; arrays must stay "on the device" (FakeGPUArray) from 
 parameters to the gradients; a model saved on the device loads on the CPU.
 """
 
+import os
 import pathlib
 import pickle
+import subprocess
 import sys
 
 import numpy as np
@@ -18,7 +20,8 @@ from pylearn_vae import backend
 from pylearn_vae.config import yaml_parse
 from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
 
-EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "yaml_examples"
+REPO = pathlib.Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "yaml_examples"
 
 
 @pytest.fixture
@@ -134,3 +137,38 @@ def test_a_training_epoch_reads_the_device_once_per_batch(fake_gpu):
     FakeGPUArray.reads = 0
     algorithm.train(train.dataset)
     assert FakeGPUArray.reads == batches + 2  # + the checks before and after the epoch
+
+
+def _run_with_the_stand_in(*command):
+    """``command`` in a subprocess whose ``import cupy`` gives the stand-in."""
+    shim = str(REPO / "tests" / "cupy_shim")
+    path = os.pathsep.join(filter(None, [shim, str(REPO), os.environ.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, *command],
+        cwd=REPO,
+        env=dict(os.environ, PYTHONPATH=path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    return done.stdout
+
+
+def test_the_gpu_tests_pass_on_the_stand_in():
+    """tests/test_gpu.py runs (none skipped) wherever CuPy behaves as NumPy does."""
+    out = _run_with_the_stand_in(
+        "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "gpu", "tests/test_gpu.py"
+    )
+    summary = out.strip().splitlines()[-1]
+    assert " passed" in summary and "skipped" not in summary and "failed" not in summary, out
+
+
+def test_the_gpu_benchmark_runs_on_the_stand_in():
+    out = _run_with_the_stand_in(
+        "benchmarks/bench_vae.py", "--device", "gpu", "--quick", "--no-torch", "--no-memory"
+    )
+    assert "GPU (CuPy): NumPy stand-in (tests/fake_cupy.py)" in out
+    for what in ("training step, GPU, batch 200 ", "training step, GPU, batch 2,000 ", "NLL k=20"):
+        assert f"| {what}" in out, out
+    assert "CuPy matmul on the same shapes" in out
