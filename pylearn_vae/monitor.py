@@ -162,7 +162,7 @@ class MonitorChannel:
 
 def _check_scalar(value, name):
     """``value`` itself, after checking that it is a scalar (read on the device: no sync)."""
-    shape = getattr(value, "shape", ())
+    shape = numpy.shape(value)  # an array's own .shape: no copy from the device
     if shape != ():
         raise ValueError(
             f"monitoring channel {name!r} must give a 0-d scalar, got an array of shape "

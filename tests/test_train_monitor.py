@@ -131,8 +131,10 @@ def test_add_channel_errors():
     monitor.add_channel("x", None, lambda: 1.0)
     with pytest.raises(ValueError, match=r"Tried to create the same channel twice \(x\)"):
         monitor.add_channel("x", None, lambda: 2.0)
-    with pytest.raises(ValueError, match="0-d scalar"):
+    with pytest.raises(ValueError, match=r"'vec' must give a 0-d scalar.*shape \(2,\)"):
         monitor.add_channel("vec", None, lambda: np.ones(2))
+    with pytest.raises(ValueError, match=r"'list' must give a 0-d scalar.*shape \(1,\)"):
+        monitor.add_channel("list", None, lambda: [1.0])
     with pytest.raises(ValueError, match="not one of the monitor's datasets"):
         monitor.add_channel("y", None, lambda: 1.0, dataset=b)
     monitor.add_dataset(b, batch_size=5)
