@@ -24,6 +24,7 @@ import math
 import numpy
 from autograd.extend import defvjp, defvjp_argnums, primitive
 
+from pylearn_vae import kernels
 from pylearn_vae.backend import get_array_module
 
 __all__ = [
@@ -68,6 +69,12 @@ def _expand(g, shape, axis, keepdims):
     for a in axes:
         out_shape.insert(a, 1)
     return g.reshape(out_shape)
+
+
+def _same_dtype(*arrays):
+    """The arrays cast to their NumPy result type (a fused kernel takes one type ``T``)."""
+    dtype = numpy.result_type(*(a.dtype for a in arrays))
+    return tuple(a.astype(dtype, copy=False) for a in arrays)
 
 
 def _stable_softplus(xp, x):
@@ -255,6 +262,9 @@ def bernoulli_log_likelihood(x, logits):
     array, shape (...,) -- summed over the last axis
     """
     xp = get_array_module(x, logits)
+    kernel = kernels.get("bernoulli_log_likelihood", xp)
+    if kernel is not None:  # one GPU launch
+        return kernel(*_same_dtype(x, logits), axis=-1)
     terms = x * logits
     terms -= _stable_softplus(xp, logits)
     return terms.sum(axis=-1)
@@ -267,6 +277,9 @@ def _bernoulli_vjp_x(ans, x, logits):
 def _bernoulli_vjp_logits(ans, x, logits):
     def vjp(g):
         xp = get_array_module(g)
+        kernel = kernels.get("bernoulli_log_likelihood_logits_grad", xp)
+        if kernel is not None:
+            return _unbroadcast(kernel(*_same_dtype(x, logits, g[..., None])), logits.shape)
         probabilities = _stable_sigmoid(xp, logits)
         if probabilities.shape == numpy.broadcast_shapes(x.shape, logits.shape):
             residual = xp.subtract(x, probabilities, out=probabilities)
@@ -296,6 +309,9 @@ def gaussian_log_density(x, mu, log_sigma):
     array, shape (...,)
     """
     xp = get_array_module(x, mu, log_sigma)
+    kernel = kernels.get("gaussian_log_density", xp)
+    if kernel is not None:
+        return kernel(*_same_dtype(x, mu, log_sigma), axis=-1)
     d = (x - mu) * xp.exp(-log_sigma)
     return -0.5 * (LOG_2PI + 2 * log_sigma + d * d).sum(axis=-1)
 
@@ -333,6 +349,9 @@ def reparametrize(mu, log_sigma, epsilon):
     array, the shape of ``epsilon``
     """
     xp = get_array_module(mu, epsilon)
+    kernel = kernels.get("reparametrize", xp)
+    if kernel is not None:
+        return kernel(*_same_dtype(mu, log_sigma, epsilon))
     return mu + xp.exp(log_sigma) * epsilon
 
 
@@ -365,6 +384,9 @@ def diagonal_gaussian_kl(mu_q, log_sigma_q, mu_p, log_sigma_p):
     array, shape (batch, nhid)
     """
     xp = get_array_module(mu_q, mu_p)
+    kernel = kernels.get("diagonal_gaussian_kl", xp)
+    if kernel is not None:
+        return kernel(*_same_dtype(mu_q, log_sigma_q, mu_p, log_sigma_p))
     inv_var_p = xp.exp(-2 * log_sigma_p)
     diff = mu_q - mu_p
     return (
@@ -378,6 +400,10 @@ def _diagonal_gaussian_kl_vjp(argnums, ans, args, kwargs):
 
     def vjp(g):
         xp = get_array_module(g)
+        kernel = kernels.get("diagonal_gaussian_kl_grad", xp)
+        if kernel is not None:  # all four in one launch
+            fused = kernel(*_same_dtype(mu_q, log_sigma_q, mu_p, log_sigma_p, g))
+            return tuple(_unbroadcast(fused[i], args[i].shape) for i in argnums)
         inv_var_p = xp.exp(-2 * log_sigma_p)
         var_q = xp.exp(2 * log_sigma_q)
         diff = mu_q - mu_p

@@ -9,17 +9,27 @@ does that on a real GPU.
 
 import types
 
+import host_kernels
 import numpy
 
 
 class FakeGPUArray(numpy.ndarray):
-    """A NumPy array that says it lives on a GPU.
+    """A NumPy array that says it lives on a GPU, and gives 0-d arrays, not scalars.
 
     ``FakeGPUArray.reads`` counts the reads that would each wait for the GPU on real
     CuPy: ``.get()``, ``.item()`` and ``float``/``int``/``bool`` of an array.
     """
 
     reads = 0
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        # CuPy gives 0-d arrays where NumPy gives scalars (a full sum, a ufunc of a 0-d
+        # array): keep results on the "device" the same way.
+        return array.view(FakeGPUArray) if isinstance(array, numpy.ndarray) else array
+
+    def __getitem__(self, key):
+        out = super().__getitem__(key)
+        return out if isinstance(out, numpy.ndarray) else numpy.asarray(out).view(FakeGPUArray)
 
     def _read(self):
         FakeGPUArray.reads += 1
@@ -69,6 +79,18 @@ class _RandomState:
         return _to_device(self._rng.random_sample(size).astype(dtype))
 
 
+def _device_kernel(host_kernel):
+    """A host-compiled kernel class whose results are device arrays."""
+
+    class DeviceKernel(host_kernel):
+        def __call__(self, *args, **kwargs):
+            out = super().__call__(*args, **kwargs)
+            return tuple(map(_to_device, out)) if isinstance(out, tuple) else _to_device(out)
+
+    DeviceKernel.__name__ = host_kernel.__name__
+    return DeviceKernel
+
+
 def make_fake_cupy():
     """A fresh module object that ``import cupy`` can return."""
     module = types.ModuleType("cupy")
@@ -80,6 +102,9 @@ def make_fake_cupy():
         return _to_device(numpy.array(value, dtype=dtype))
 
     module.asarray = asarray
+    # Fused kernels: the same CUDA-C text compiled for the host (tests/host_kernels.py).
+    module.ElementwiseKernel = _device_kernel(host_kernels.ElementwiseKernel)
+    module.ReductionKernel = _device_kernel(host_kernels.ReductionKernel)
     module.asnumpy = lambda value: numpy.array(value).view(numpy.ndarray)
     module.cuda = types.SimpleNamespace(
         Device=lambda device=0: types.SimpleNamespace(synchronize=lambda: None),

@@ -1,6 +1,7 @@
 """The primitives, an MLP gradient and the VAE on CuPy, compared with the NumPy results.
 
-Every test is marked ``gpu`` and skipped where CuPy or a CUDA device is missing.
+Every test is marked ``gpu`` and skipped where CuPy or a CUDA device is missing, and
+runs twice: with the fused kernels of ``pylearn_vae/kernels.py`` and without.
 Each runs the same computation on small float64 NumPy and CuPy arrays and compares
 values and autograd gradients (moved back with ``cupy.asnumpy``); the NumPy results
 themselves are checked against formulas and finite differences in
@@ -9,22 +10,27 @@ The VAE's two criteria are compared on the same fixed noise; its Monte Carlo KL 
 checked against the analytic KL on the GPU's own noise.
 """
 
+from collections import OrderedDict
+
 import numpy as np
 import pytest
 from autograd import grad
 from test_vae import make_vae
 
-from pylearn_vae import backend
+from pylearn_vae import backend, kernels
 from pylearn_vae import primitives as P
 from pylearn_vae.costs.cost import Cost, DefaultDataSpecsMixin
 from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
 from pylearn_vae.models.mlp import MLP, CompositeLayer, RectifiedLinear, Sigmoid, Softplus, Tanh
+from pylearn_vae.models.model import Param
+from pylearn_vae.training_algorithms.learning_rule import Momentum
 
 pytestmark = pytest.mark.gpu
 
 
-@pytest.fixture
-def cupy():
+@pytest.fixture(params=[True, False], ids=["fused", "unfused"])
+def cupy(request):
+    """CuPy on the GPU, float64; each test runs with the fused kernels and without."""
     cupy = pytest.importorskip("cupy")
     try:
         count = cupy.cuda.runtime.getDeviceCount()
@@ -32,12 +38,14 @@ def cupy():
         count = 0
     if count < 1:
         pytest.skip("no CUDA device")
-    device, floatx = backend.get_device(), backend.floatX()
+    device, floatx, fused = backend.get_device(), backend.floatX(), kernels.fused()
     backend.set_device("gpu")
     backend.set_floatX("float64")
+    kernels.set_fused(request.param)
     yield cupy
     backend.set_device(device)
     backend.set_floatX(floatx)
+    kernels.set_fused(fused)
 
 
 rng = np.random.RandomState(0)
@@ -240,3 +248,23 @@ def test_scalars_to_host_reads_device_and_host_values_in_order(cupy):
     values = [cupy.asarray(1.5, dtype="float32"), 2, np.float32(0.5), cupy.asarray(-0.25)]
     assert backend.scalars_to_host(values) == [1.5, 2.0, 0.5, -0.25]
     assert backend.scalars_to_host([cupy.isfinite(cupy.ones(3)).all()]) == [1.0]
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_momentum_on_gpu_matches_cpu(cupy, nesterov):
+    start = [rng.randn(4, 3), rng.randn(3)]
+    grads = [[rng.randn(*v.shape) for v in start] for _ in range(3)]
+    results = {}
+    for device in ("gpu", "cpu"):
+        backend.set_device(device)
+        params = [Param(v, name=n) for v, n in zip(start, "Wb")]
+        rule, lr = Momentum(0.7, nesterov_momentum=nesterov), Param(0.1)
+        for step in grads:
+            step = OrderedDict((p, backend.asarray(g)) for p, g in zip(params, step))
+            for param, value in rule.get_updates(lr, step, {params[1]: 0.5}).items():
+                param.set_value(value, borrow=True)
+        results[device] = [p.get_value(borrow=True) for p in params]
+    backend.set_device("gpu")
+    for on_gpu, on_cpu in zip(results["gpu"], results["cpu"]):
+        assert isinstance(on_gpu, cupy.ndarray)
+        np.testing.assert_allclose(cupy.asnumpy(on_gpu), on_cpu, rtol=1e-12)

@@ -10,15 +10,19 @@ import pathlib
 import pickle
 import subprocess
 import sys
+from collections import OrderedDict
 
 import numpy as np
 import pytest
 from fake_cupy import FakeGPUArray, make_fake_cupy
+from host_kernels import compiler
 from test_vae import make_vae
 
-from pylearn_vae import backend
+from pylearn_vae import backend, kernels
 from pylearn_vae.config import yaml_parse
 from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
+from pylearn_vae.models.model import Param
+from pylearn_vae.training_algorithms.learning_rule import Momentum
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "yaml_examples"
@@ -26,12 +30,16 @@ EXAMPLES = REPO / "yaml_examples"
 
 @pytest.fixture
 def fake_gpu(monkeypatch):
-    saved = backend.get_device(), backend.floatX(), backend._state["cupy"]
+    """The stand-in behind ``import cupy``; its fused kernels need a host C++ compiler."""
+    saved = backend.get_device(), backend.floatX(), backend._state["cupy"], kernels.fused()
     monkeypatch.setitem(sys.modules, "cupy", make_fake_cupy())
     backend._state["cupy"] = None
     backend.set_floatX("float64")
+    kernels.set_fused(compiler() is not None)
     yield
     backend._state.update(device=saved[0], floatX=saved[1], cupy=saved[2])
+    kernels.set_fused(saved[3])
+    kernels._state["built"].clear()
 
 
 class FixedNoise:
@@ -143,10 +151,11 @@ def _run_with_the_stand_in(*command):
     """``command`` in a subprocess whose ``import cupy`` gives the stand-in."""
     shim = str(REPO / "tests" / "cupy_shim")
     path = os.pathsep.join(filter(None, [shim, str(REPO), os.environ.get("PYTHONPATH")]))
+    fused = "1" if compiler() is not None else "0"
     done = subprocess.run(
         [sys.executable, *command],
         cwd=REPO,
-        env=dict(os.environ, PYTHONPATH=path),
+        env=dict(os.environ, PYTHONPATH=path, PYLEARN_VAE_FUSED=fused),
         capture_output=True,
         text=True,
         timeout=300,
@@ -168,7 +177,46 @@ def test_the_gpu_benchmark_runs_on_the_stand_in():
     out = _run_with_the_stand_in(
         "benchmarks/bench_vae.py", "--device", "gpu", "--quick", "--no-torch", "--no-memory"
     )
-    assert "GPU (CuPy): NumPy stand-in (tests/fake_cupy.py)" in out
+    assert "GPU (CuPy): NumPy stand-in (tests/fake_cupy.py); fused kernels o" in out
     for what in ("training step, GPU, batch 200 ", "training step, GPU, batch 2,000 ", "NLL k=20"):
         assert f"| {what}" in out, out
     assert "CuPy matmul on the same shapes" in out
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_momentum_steps_match_the_cpu(fake_gpu, nesterov):
+    """Three Momentum steps: the fused kernel on the device, array operations on the CPU."""
+    rng = np.random.RandomState(4)
+    start = [rng.standard_normal(s) for s in ((3, 2), (2,))]
+    grads = [[rng.standard_normal(v.shape) for v in start] for _ in range(3)]
+    results = {}
+    for device in ("cpu", "gpu"):
+        backend.set_device(device)
+        params = [Param(v, name=n) for v, n in zip(start, "Wb")]
+        rule, lr = Momentum(0.7, nesterov_momentum=nesterov), Param(0.1)
+        for step in grads:
+            step = OrderedDict((p, backend.asarray(g)) for p, g in zip(params, step))
+            for param, value in rule.get_updates(lr, step, {params[1]: 0.5}).items():
+                param.set_value(value, borrow=True)
+        results[device] = [p.get_value(borrow=True) for p in params]
+    for on_gpu, on_cpu in zip(results["gpu"], results["cpu"]):
+        assert type(on_gpu) is FakeGPUArray
+        np.testing.assert_allclose(backend.to_host(on_gpu), on_cpu, rtol=1e-12)
+
+
+def test_the_device_path_uses_the_fused_kernels(fake_gpu):
+    if not kernels.fused():
+        pytest.skip("no C++ compiler: the stand-in runs without fused kernels")
+    backend.set_device("gpu")
+    _criteria_and_gradients("gpu", np.ones((3, 6)))
+    train = yaml_parse.load((EXAMPLES / "test_vae_cost_vae_criterion.yaml").read_text())
+    train.main_loop()
+    used = {name for name, _ in kernels._state["built"]}
+    assert used >= {
+        "bernoulli_log_likelihood",
+        "bernoulli_log_likelihood_logits_grad",
+        "gaussian_log_density",
+        "reparametrize",
+        "diagonal_gaussian_kl",
+        "diagonal_gaussian_kl_grad",
+    }

@@ -19,7 +19,7 @@ channels (``momentum``, ...).
 
 from collections import OrderedDict
 
-from pylearn_vae import backend
+from pylearn_vae import backend, kernels
 from pylearn_vae.models.model import Param
 from pylearn_vae.monitor import Monitor
 from pylearn_vae.space import NullSpace
@@ -123,19 +123,34 @@ class Momentum(LearningRule):
         etas = scaled_learning_rates(learning_rate, grads, lr_scalers)
         mu = self.momentum.get_value(borrow=True)
         updates = OrderedDict()
+        fused = "nesterov_momentum" if self.nesterov_momentum else "momentum"
         for param, grad in grads.items():
             vel = _state(self.velocity, param, "vel_")
+            value, velocity = param.get_value(borrow=True), vel.get_value(borrow=True)
+            xp = backend.get_array_module(value)
+            kernel = kernels.get(fused, xp)
+            if kernel is not None:  # both formulas in one GPU launch
+                dtype = value.dtype
+                new_value, updates[vel] = kernel(
+                    value,
+                    velocity,
+                    grad.astype(dtype, copy=False),
+                    xp.asarray(etas[param], dtype=dtype),
+                    xp.asarray(mu, dtype=dtype),
+                )
+                updates[param] = new_value
+                continue
             # The same formulas in as few temporaries as possible (a hot path).
             step = grad * etas[param]
-            new_vel = vel.get_value(borrow=True) * mu
+            new_vel = velocity * mu
             new_vel -= step
             updates[vel] = new_vel
             if self.nesterov_momentum:
                 step *= -1
                 step += new_vel * mu  # mu v' - eta g
-                updates[param] = param.get_value(borrow=True) + step
+                updates[param] = value + step
             else:
-                updates[param] = param.get_value(borrow=True) + new_vel
+                updates[param] = value + new_vel
         return updates
 
 
