@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
-from pylearn_vae import backend  # noqa: E402
+from pylearn_vae import backend, kernels  # noqa: E402
 from pylearn_vae.config import yaml_parse  # noqa: E402
 
 MAIN_JOB = ROOT / "yaml_examples" / "vae_mnist10k.yaml"
@@ -446,7 +446,8 @@ def describe_machine(device, threads, torch):
     if device == "gpu":
         card = backend.xp().cuda.runtime.getDeviceProperties(0)["name"]
         card = card.decode() if isinstance(card, bytes) else card
-        lines.append(f"GPU (CuPy): {card}")
+        fused = "on" if kernels.fused() else "off (PYLEARN_VAE_FUSED=0)"
+        lines.append(f"GPU (CuPy): {card}; fused kernels {fused}")
         if torch is not None:
             lines.append(f"GPU (PyTorch): {torch.cuda.get_device_name()}")
     return lines

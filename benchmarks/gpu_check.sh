@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The GPU checks of issue 6 in one run, for a machine with a CUDA GPU, CuPy and a CUDA
 # build of PyTorch (the device machines lent to some sessions have all three, but not
-# autograd): the GPU-marked tests, then the GPU benchmark.
+# autograd): the GPU-marked tests (each with and without the fused kernels), then the
+# GPU benchmark with the fused kernels and again without them.
 #
 #   One-time preparation, on a machine with pip (autograd is pure Python):
 #     echo /.whl/ >> .git/info/exclude
 #     python3 -m pip download --no-deps --only-binary=:all: -d .whl autograd==1.9.1
-#   Then, on the GPU machine, from the repository root (about 4-6 minutes):
+#   Then, on the GPU machine, from the repository root (about 5-8 minutes):
 #     bash benchmarks/gpu_check.sh            # logs in $OUT, or in ./gpu_check_out
-#     QUICK=1 bash benchmarks/gpu_check.sh    # a smoke run of the benchmark (~1 min)
+#     QUICK=1 bash benchmarks/gpu_check.sh    # a smoke run of the benchmarks (~2 min)
 #
 # Wheels found in .whl/ are installed into a private folder (nothing is fetched); the
 # package itself is used from this checkout through PYTHONPATH, uninstalled.
@@ -42,5 +43,8 @@ bench=(benchmarks/bench_vae.py --device gpu)
 if [ -n "${QUICK:-}" ]; then
     bench+=(--quick)
 fi
+# With the fused kernels (the default), then with array operations only, for comparison.
 "$python" "${bench[@]}" 2>&1 | tee "$out/bench_gpu.log" || status=1
+PYLEARN_VAE_FUSED=0 "$python" "${bench[@]}" --no-memory 2>&1 |
+    tee "$out/bench_gpu_unfused.log" || status=1
 exit "$status"

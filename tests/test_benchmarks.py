@@ -63,3 +63,21 @@ def test_torch_twin_computes_our_loss_and_update():
     bench_vae.check_twins(torch, train, twin, X, torch.as_tensor(X))
     twin.step(torch.as_tensor(X))  # a second step with its own noise
     assert all(torch.isfinite(p).all() for p in twin.params.values())
+
+
+def test_count_ops_counts_fewer_launches_with_the_fused_kernels():
+    done = subprocess.run(
+        [sys.executable, "benchmarks/count_ops.py"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    totals = dict(re.findall(r"^(ours, [^:]+|PyTorch[^:]*): (\d+)$", done.stdout, re.M))
+    unfused = int(totals["ours, array operations only (PYLEARN_VAE_FUSED=0)"])
+    assert unfused > 100  # 17 matrix products alone, and every elementwise step
+    assert re.search(r"^\s+17  cupy\.dot$", done.stdout, re.M)
+    if "ours, fused kernels" in totals:
+        assert int(totals["ours, fused kernels"]) < unfused / 1.5
+        assert re.search(r"^\s+14  fused pylearn_vae_momentum$", done.stdout, re.M)
