@@ -10,11 +10,10 @@ The VAE's two criteria are compared on the same fixed noise; its Monte Carlo KL 
 checked against the analytic KL on the GPU's own noise.
 """
 
-from collections import OrderedDict
-
 import numpy as np
 import pytest
 from autograd import grad
+from test_train_learning_rule import momentum_on_each_device
 from test_vae import make_vae
 
 from pylearn_vae import backend, kernels
@@ -22,8 +21,6 @@ from pylearn_vae import primitives as P
 from pylearn_vae.costs.cost import Cost, DefaultDataSpecsMixin
 from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
 from pylearn_vae.models.mlp import MLP, CompositeLayer, RectifiedLinear, Sigmoid, Softplus, Tanh
-from pylearn_vae.models.model import Param
-from pylearn_vae.training_algorithms.learning_rule import Momentum
 
 pytestmark = pytest.mark.gpu
 
@@ -252,18 +249,7 @@ def test_scalars_to_host_reads_device_and_host_values_in_order(cupy):
 
 @pytest.mark.parametrize("nesterov", [False, True])
 def test_momentum_on_gpu_matches_cpu(cupy, nesterov):
-    start = [rng.randn(4, 3), rng.randn(3)]
-    grads = [[rng.randn(*v.shape) for v in start] for _ in range(3)]
-    results = {}
-    for device in ("gpu", "cpu"):
-        backend.set_device(device)
-        params = [Param(v, name=n) for v, n in zip(start, "Wb")]
-        rule, lr = Momentum(0.7, nesterov_momentum=nesterov), Param(0.1)
-        for step in grads:
-            step = OrderedDict((p, backend.asarray(g)) for p, g in zip(params, step))
-            for param, value in rule.get_updates(lr, step, {params[1]: 0.5}).items():
-                param.set_value(value, borrow=True)
-        results[device] = [p.get_value(borrow=True) for p in params]
+    results = momentum_on_each_device(("gpu", "cpu"), nesterov)
     backend.set_device("gpu")
     for on_gpu, on_cpu in zip(results["gpu"], results["cpu"]):
         assert isinstance(on_gpu, cupy.ndarray)

@@ -10,19 +10,17 @@ import pathlib
 import pickle
 import subprocess
 import sys
-from collections import OrderedDict
 
 import numpy as np
 import pytest
 from fake_cupy import FakeGPUArray, make_fake_cupy
 from host_kernels import compiler
+from test_train_learning_rule import momentum_on_each_device
 from test_vae import make_vae
 
 from pylearn_vae import backend, kernels
 from pylearn_vae.config import yaml_parse
 from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
-from pylearn_vae.models.model import Param
-from pylearn_vae.training_algorithms.learning_rule import Momentum
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "yaml_examples"
@@ -186,19 +184,7 @@ def test_the_gpu_benchmark_runs_on_the_stand_in():
 @pytest.mark.parametrize("nesterov", [False, True])
 def test_momentum_steps_match_the_cpu(fake_gpu, nesterov):
     """Three Momentum steps: the fused kernel on the device, array operations on the CPU."""
-    rng = np.random.RandomState(4)
-    start = [rng.standard_normal(s) for s in ((3, 2), (2,))]
-    grads = [[rng.standard_normal(v.shape) for v in start] for _ in range(3)]
-    results = {}
-    for device in ("cpu", "gpu"):
-        backend.set_device(device)
-        params = [Param(v, name=n) for v, n in zip(start, "Wb")]
-        rule, lr = Momentum(0.7, nesterov_momentum=nesterov), Param(0.1)
-        for step in grads:
-            step = OrderedDict((p, backend.asarray(g)) for p, g in zip(params, step))
-            for param, value in rule.get_updates(lr, step, {params[1]: 0.5}).items():
-                param.set_value(value, borrow=True)
-        results[device] = [p.get_value(borrow=True) for p in params]
+    results = momentum_on_each_device(("cpu", "gpu"), nesterov)
     for on_gpu, on_cpu in zip(results["gpu"], results["cpu"]):
         assert type(on_gpu) is FakeGPUArray
         np.testing.assert_allclose(backend.to_host(on_gpu), on_cpu, rtol=1e-12)
