@@ -22,8 +22,8 @@ backend stays the one seam).
 
 Every body is plain C++ on ``T`` values (``exp``, ``log1p``, ``fabs``, arithmetic and
 ``?:``), so the tests compile the same text on the host with a C++ compiler and check
-it against the reference formulas (``tests/fake_cupy.py``); ``tests/test_gpu.py``
-checks it on a GPU.
+it against the reference formulas (``tests/host_kernels.py``, ``tests/test_kernels.py``);
+``tests/test_gpu.py`` checks it on a GPU.
 """
 
 import math

@@ -2,8 +2,9 @@
 
 Its arrays are a NumPy subclass with CuPy's ``.get()``, so everything pylearn_vae does
 on the ``'gpu'`` device -- the backend's autograd registration, ``get_array_module``
-dispatch, the GPU random streams, host transfers, pickling -- runs here on a machine
-without a GPU. It checks our side of the seam, not CuPy itself: ``tests/test_gpu.py``
+dispatch, the GPU random streams, host transfers, pickling, the fused kernels (their
+CUDA-C text compiled for the host by ``tests/host_kernels.py``) -- runs here on a
+machine without a GPU. It checks our side of the seam, not CuPy itself: ``tests/test_gpu.py``
 does that on a real GPU.
 """
 
