@@ -23,6 +23,7 @@ import tempfile
 import numpy
 
 _CTYPES = {numpy.dtype("float32"): "float", numpy.dtype("float64"): "double"}
+_CTYPES_BY_NAME = {"float32", "float64"}  # parameter types named outright, not placeholders
 _PARAM = re.compile(r"^(\w+)\s+(\w+)$")
 
 
@@ -61,9 +62,6 @@ def _resolve_types(params, args):
         else:
             raise TypeError(f"kernel parameter {name!r}: no array argument gives type {kind}")
     return placeholders, dtypes
-
-
-_CTYPES_BY_NAME = {"float32", "float64"}
 
 
 def _build(source):
