@@ -12,7 +12,7 @@ import numpy
 
 from pylearn_vae import primitives as P
 from pylearn_vae.backend import get_array_module
-from pylearn_vae.models.mlp import Layer
+from pylearn_vae.models.layer import Layer
 from pylearn_vae.models.model import Param
 from pylearn_vae.space import Conv2DSpace
 

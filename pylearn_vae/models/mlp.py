@@ -17,6 +17,10 @@ Weights are drawn from ``self.mlp.rng`` of each layer, in the order and with the
 distributions of the original (a ``Linear`` with ``irange`` draws its values, then an
 ``include_prob`` mask, even when ``include_prob`` is 1 -- kept so a given seed gives
 the original's weights).
+
+:class:`Layer` lives in :mod:`pylearn_vae.models.layer` and :class:`ConvRectifiedLinear`
+in :mod:`pylearn_vae.models.conv`; both are imported here so that the Pylearn2 paths
+``pylearn2.models.mlp.Layer`` and ``pylearn2.models.mlp.ConvRectifiedLinear`` name them.
 """
 
 from collections import OrderedDict
@@ -26,14 +30,16 @@ import numpy
 from pylearn_vae import backend
 from pylearn_vae import primitives as P
 from pylearn_vae.model_extensions.norm_constraint import ConstrainFilterL2Norm
-from pylearn_vae.models.model import Model, Param
+from pylearn_vae.models.conv import ConvRectifiedLinear
+from pylearn_vae.models.layer import Layer
+from pylearn_vae.models.model import Param
 from pylearn_vae.space import CompositeSpace, Space, VectorSpace
 from pylearn_vae.utils.rng import make_np_rng
 
 __all__ = [
     "MLP",
     "CompositeLayer",
-    "ConvRectifiedLinear",  # noqa: F822 - provided lazily by __getattr__ below
+    "ConvRectifiedLinear",
     "Layer",
     "Linear",
     "RectifiedLinear",
@@ -44,36 +50,6 @@ __all__ = [
 ]
 
 _NO_INPUT_SPACE = "Input space has not been provided."
-
-
-class Layer(Model):
-    """Base class of MLP layers: ``set_input_space`` draws weights, ``fprop`` applies."""
-
-    layer_name = None
-
-    def get_mlp(self):
-        """The MLP (or other parent) this layer belongs to, or None."""
-        return getattr(self, "mlp", None)
-
-    def set_mlp(self, mlp):
-        if self.get_mlp() is not None and self.get_mlp() is not mlp:
-            raise RuntimeError(
-                f"layer {self.layer_name!r} already belongs to another MLP; "
-                "build a new layer instead of sharing one"
-            )
-        self.mlp = mlp
-
-    def set_input_space(self, space):
-        raise NotImplementedError(f"{type(self).__name__} does not implement set_input_space")
-
-    def fprop(self, state_below):
-        raise NotImplementedError(f"{type(self).__name__} does not implement fprop")
-
-    def get_layer_monitoring_channels(self, state_below=None, state=None, targets=None):
-        return OrderedDict()
-
-    def cost(self, Y, Y_hat):
-        raise NotImplementedError(f"{type(self).__name__} has no cost")
 
 
 class MLP(Layer):
@@ -580,12 +556,3 @@ class SpaceConverter(Layer):
     def fprop(self, state_below):
         return self.input_space.format_as(state_below, self.output_space)
 
-
-def __getattr__(name):
-    # ConvRectifiedLinear lives in its own module but keeps Pylearn2's path
-    # ``pylearn2.models.mlp.ConvRectifiedLinear`` for YAML files.
-    if name == "ConvRectifiedLinear":
-        from pylearn_vae.models.conv import ConvRectifiedLinear
-
-        return ConvRectifiedLinear
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
