@@ -195,7 +195,7 @@ def test_nested_mlp_completed_by_parent():
         batch_size = 7
 
     inner = MLP([Linear(dim=3, layer_name="a", irange=0.1)], layer_name="inner")
-    assert inner._nested
+    assert inner.nested
     with pytest.raises(AttributeError, match="Input space has not been provided."):
         inner.get_params()
     inner.add_layers([Linear(dim=2, layer_name="b", irange=0.2)])

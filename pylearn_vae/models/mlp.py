@@ -121,9 +121,18 @@ class MLP(Layer):
         else:
             self._nested = True
 
+    @property
+    def nested(self):
+        """True for a nested MLP, one built with neither ``nvis`` nor ``input_space``.
+
+        Its parent (an MLP or a VAE conditional) sets its input space and lends it its
+        generator; a top-level MLP cannot be placed inside another model.
+        """
+        return self._nested
+
     # -- building ---------------------------------------------------------------
     def set_mlp(self, mlp):
-        if not self._nested:
+        if not self.nested:
             raise ValueError(
                 "only a nested MLP (built without nvis or input_space) can be placed "
                 "inside another model"
