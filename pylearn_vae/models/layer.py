@@ -13,7 +13,17 @@ from collections import OrderedDict
 
 from pylearn_vae.models.model import Model
 
-__all__ = ["Layer"]
+__all__ = ["Layer", "layer_label"]
+
+
+def layer_label(layer, layer_name):
+    """How error messages name a layer: its class, then its name when it has one.
+
+    E.g. ``"RectifiedLinear 'h_e_1'"``; a layer's constructor calls it before
+    ``layer_name`` is stored, so the name is passed in.
+    """
+    name = type(layer).__name__
+    return name if layer_name is None else f"{name} {layer_name!r}"
 
 
 class Layer(Model):

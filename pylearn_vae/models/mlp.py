@@ -31,10 +31,17 @@ from pylearn_vae import backend
 from pylearn_vae import primitives as P
 from pylearn_vae.model_extensions.norm_constraint import ConstrainFilterL2Norm
 from pylearn_vae.models.conv import ConvRectifiedLinear
-from pylearn_vae.models.layer import Layer
+from pylearn_vae.models.layer import Layer, layer_label
 from pylearn_vae.models.model import Param
 from pylearn_vae.space import CompositeSpace, Space, VectorSpace
 from pylearn_vae.utils.rng import make_np_rng
+from pylearn_vae.utils.validation import (
+    check_nonnegative_float,
+    check_positive_float,
+    check_positive_int,
+    check_probability,
+    reject_ignored_option,
+)
 
 __all__ = [
     "MLP",
@@ -51,7 +58,6 @@ __all__ = [
 
 _NO_INPUT_SPACE = "Input space has not been provided."
 
-
 class MLP(Layer):
     """A stack of layers.
 
@@ -60,15 +66,20 @@ class MLP(Layer):
     layers : list of Layer
         Non-empty; layer names must be unique.
     batch_size : int, optional
+        The model's ``force_batch_size`` (top-level MLP only: a nested MLP takes its
+        parent's).
     input_space : Space, optional
     input_source, target_source : str
     nvis : int, optional
         Shorthand for ``input_space=VectorSpace(nvis)``.
     seed : int or list, optional
-        Seed of a top-level MLP's generator (default ``[2013, 1, 4]``).
+        Seed of the generator the weights are drawn from (default ``[2013, 1, 4]``); not
+        for a nested MLP inside another model, which draws from its parent's generator.
     layer_name : str, optional
         Only for a nested MLP.
     monitor_targets : bool
+        Must stay True: this MLP reports no monitoring channels, so there are no target
+        channels to turn off.
     """
 
     def __init__(
@@ -93,6 +104,22 @@ class MLP(Layer):
         for name in names:
             if names.count(name) > 1:
                 raise ValueError(f"MLP.__init__ given two or more layers with same name: {name}")
+        nested = nvis is None and input_space is None
+        owner = layer_label(self, layer_name)
+        if batch_size is not None:
+            check_positive_int(owner, "batch_size", batch_size)
+        if nested:
+            reject_ignored_option(
+                owner, "batch_size", batch_size, None,
+                "is taken from the parent model by a nested MLP (one without nvis or "
+                "input_space); give batch_size to the training algorithm",
+            )
+        if nvis is not None:
+            check_positive_int(owner, "nvis", nvis)
+        reject_ignored_option(
+            owner, "monitor_targets", monitor_targets, True,
+            "has nothing to act on: pylearn_vae's MLP reports no monitoring channels",
+        )
         self.layers = list(layers)
         for layer in self.layers:
             layer.set_mlp(self)
@@ -143,6 +170,11 @@ class MLP(Layer):
         """Set the input space of a nested MLP and draw its layers' weights."""
         parent = self.get_mlp()
         if parent is not None:
+            reject_ignored_option(
+                layer_label(self, self.layer_name), "seed", self.seed, None,
+                "does not reach the weights of a nested MLP inside another model (they are "
+                "drawn from the parent's generator); seed the top-level model instead",
+            )
             self.rng = parent.rng
             self.batch_size = getattr(parent, "batch_size", None)
         elif getattr(self, "rng", None) is None:
@@ -253,8 +285,10 @@ class Linear(Layer):
     sparse_init : int, optional
         Number of non-zero incoming weights per unit, each ``N(0, 1) * sparse_stdev``.
     sparse_stdev : float
+        Only with ``sparse_init``.
     include_prob : float
-        Probability that a weight drawn with ``irange`` is kept (others are 0).
+        Probability that a weight drawn with ``irange`` is kept (others are 0); only with
+        ``irange``.
     init_bias : float
     W_lr_scale, b_lr_scale : float, optional
         Learning-rate multipliers.
@@ -262,6 +296,10 @@ class Linear(Layer):
         Fixed 0/1 mask of shape ``(n_in, dim)`` applied to W's updates.
     max_row_norm, max_col_norm, min_col_norm : float, optional
         Norm constraints on W's rows or columns.
+    copy_input : None
+        Refused (as in Pylearn2).
+    use_abs_loss : bool
+        Must stay False: these layers have no cost of their own to make absolute.
     use_bias : bool
     """
 
@@ -293,6 +331,32 @@ class Linear(Layer):
                 f"Linear layer {layer_name!r} needs exactly one of irange, istdev and "
                 "sparse_init to know how to draw its weights"
             )
+        owner = layer_label(self, layer_name)
+        dim = check_positive_int(owner, "dim", dim)
+        for name, value in [("irange", irange), ("istdev", istdev)]:
+            if value is not None:
+                check_nonnegative_float(owner, name, value)
+        if sparse_init is not None:
+            check_positive_int(owner, "sparse_init", sparse_init)
+        else:
+            reject_ignored_option(
+                owner, "sparse_stdev", sparse_stdev, 1.0, "only scales sparse_init weights"
+            )
+        check_nonnegative_float(owner, "sparse_stdev", sparse_stdev)
+        check_probability(owner, "include_prob", include_prob)
+        if irange is None:
+            reject_ignored_option(
+                owner, "include_prob", include_prob, 1.0, "only masks irange weights"
+            )
+        for name, value in [("max_row_norm", max_row_norm), ("max_col_norm", max_col_norm)]:
+            if value is not None:
+                check_positive_float(owner, name, value)
+        if min_col_norm is not None:
+            check_nonnegative_float(owner, "min_col_norm", min_col_norm)
+        reject_ignored_option(
+            owner, "use_abs_loss", use_abs_loss, False,
+            "is not implemented: pylearn_vae's layers have no cost of their own",
+        )
         if (max_col_norm is not None or min_col_norm is not None) and max_row_norm is not None:
             raise ValueError(
                 f"Linear layer {layer_name!r}: column norm constraints and max_row_norm "
@@ -300,7 +364,7 @@ class Linear(Layer):
             )
         if not use_bias and b_lr_scale is not None:
             raise ValueError(f"Linear layer {layer_name!r} has no bias but got b_lr_scale")
-        self.dim = int(dim)
+        self.dim = dim
         self.layer_name = layer_name
         self.irange = irange
         self.istdev = istdev
@@ -314,7 +378,6 @@ class Linear(Layer):
         self.max_row_norm = max_row_norm
         self.max_col_norm = max_col_norm
         self.min_col_norm = min_col_norm
-        self.use_abs_loss = use_abs_loss
         self.use_bias = use_bias
         if use_bias:
             self.b = Param(numpy.zeros(self.dim) + init_bias, name=f"{layer_name}_b")
@@ -426,7 +489,11 @@ class Tanh(Linear):
 
 
 class Sigmoid(Linear):
-    """Logistic sigmoid of the affine output."""
+    """Logistic sigmoid of the affine output.
+
+    ``monitor_style`` must stay ``'detection'``: it only chooses Pylearn2's layer
+    monitoring channels, which pylearn_vae's layers do not report.
+    """
 
     def __init__(self, monitor_style="detection", **kwargs):
         super().__init__(**kwargs)
@@ -437,6 +504,10 @@ class Sigmoid(Linear):
                 f"Sigmoid monitor_style must be 'detection', 'one_hot_class' or "
                 f"'bit_vector_class', got {monitor_style!r}"
             )
+        reject_ignored_option(
+            layer_label(self, self.layer_name), "monitor_style", monitor_style, "detection",
+            "only chooses layer monitoring channels, which pylearn_vae does not report",
+        )
         self.monitor_style = monitor_style
 
     def fprop(self, state_below):
