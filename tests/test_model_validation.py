@@ -212,6 +212,14 @@ def test_nested_mlp_batch_size_is_refused_top_level_one_is_used():
     assert MLP([Linear(**LINEAR)], nvis=3, batch_size=10).force_batch_size == 10
 
 
+@pytest.mark.parametrize("name", ["input_source", "target_source"])
+def test_nested_mlp_sources_are_refused_top_level_ones_are_used(name):
+    with pytest.raises(ValueError, match="MLP 'enc': " + _ignored(name)):
+        MLP([Linear(**LINEAR)], layer_name="enc", **{name: "other"})
+    top = MLP([Linear(**LINEAR)], nvis=3, **{name: "other"})
+    assert (top.get_input_source(), top.get_target_source()).count("other") == 1
+
+
 def test_seed_of_a_nested_mlp_inside_a_vae_is_refused():
     # The nested MLP draws from the VAE's generator, so its own seed would do nothing.
     encoder = MLP([RectifiedLinear(dim=4, layer_name="h_e_1", irange=0.1)], seed=5)

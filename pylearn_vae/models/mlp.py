@@ -70,6 +70,7 @@ class MLP(Layer):
         parent's).
     input_space : Space, optional
     input_source, target_source : str
+        The sources a cost reads for this model (top-level MLP only).
     nvis : int, optional
         Shorthand for ``input_space=VectorSpace(nvis)``.
     seed : int or list, optional
@@ -109,11 +110,16 @@ class MLP(Layer):
         if batch_size is not None:
             check_positive_int(owner, "batch_size", batch_size)
         if nested:
-            reject_ignored_option(
-                owner, "batch_size", batch_size, None,
-                "is taken from the parent model by a nested MLP (one without nvis or "
-                "input_space); give batch_size to the training algorithm",
-            )
+            # A nested MLP (one without nvis or input_space) is driven by its parent.
+            for name, value, default, instead in [
+                ("batch_size", batch_size, None, "give batch_size to the training algorithm"),
+                ("input_source", input_source, "features", "costs read the top model's"),
+                ("target_source", target_source, "targets", "costs read the top model's"),
+            ]:
+                reject_ignored_option(
+                    owner, name, value, default,
+                    f"is not read from a nested MLP, which its parent model drives; {instead}",
+                )
         if nvis is not None:
             check_positive_int(owner, "nvis", nvis)
         reject_ignored_option(
