@@ -11,6 +11,9 @@ e.g. ``RectifiedLinear: dim must be a positive integer, got 2.5``.
 Integers are Python or NumPy integers only. ``True``/``False`` are not sizes, and an integral
 float such as ``200.0`` is rejected too (with a hint to write ``200``), because accepting it
 means also deciding what ``2.5`` truncates to.
+
+:func:`reject_ignored_option` is the one check of another kind: it refuses an option that
+the object accepts (Pylearn2 does) but that would change nothing, naming it and saying why.
 """
 
 import math
