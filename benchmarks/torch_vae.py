@@ -126,7 +126,7 @@ class TorchVAE:
         params = list(self.params.values())
         grads = torch.autograd.grad(loss, params)
         with torch.no_grad():
-            for p, v, g in zip(params, self.velocities.values(), grads):
+            for p, v, g in zip(params, self.velocities.values(), grads, strict=True):
                 v.mul_(self.momentum).sub_(g, alpha=self.learning_rate)
                 p.add_(v)
         return loss.detach()

@@ -217,7 +217,7 @@ def scalars_to_host(values):
             floats[i] = float(value)
     if on_device:
         host = cupy.stack([value for _, value in on_device]).get()
-        for (i, _), number in zip(on_device, host.tolist()):
+        for (i, _), number in zip(on_device, host.tolist(), strict=True):
             floats[i] = float(number)
     return floats
 

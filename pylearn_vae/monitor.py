@@ -88,7 +88,8 @@ def flatten_data_specs(data_specs, union=None):
                 "give one source per component, as a tuple"
             )
         structure = tuple(
-            flatten_data_specs((s, src), union)[0] for s, src in zip(space.components, source)
+            flatten_data_specs((s, src), union)[0]
+            for s, src in zip(space.components, source, strict=True)
         )
         return structure, union
     if isinstance(space, NullSpace):
@@ -195,7 +196,7 @@ class _WeightedMeans:
         """``{name: sum of weight * value}`` for ``names`` (0.0 for one never added)."""
         totals = dict.fromkeys(names, 0.0)
         floats = backend.scalars_to_host(self._values)
-        for name, number, weight in zip(self._names, floats, self._weights):
+        for name, number, weight in zip(self._names, floats, self._weights, strict=True):
             totals[name] += number * weight
         return totals
 
@@ -334,7 +335,7 @@ class Monitor:
                     raise ValueError(
                         f"add_dataset got {n} datasets but {len(arg)} values of {arg}"
                     )
-            for d, m, b, nb, sd in zip(dataset, *args):
+            for d, m, b, nb, sd in zip(dataset, *args, strict=True):
                 self.add_dataset(d, m, b, nb, sd)
             return
         stochastic = is_stochastic(mode)

@@ -123,7 +123,10 @@ class _SquaredError(DefaultDataSpecsMixin, Cost):
 
     def expr(self, model, data, **kwargs):
         outs = model.fprop(data)
-        return sum(P.mean(P.sum((o - t) * (o - t), axis=1)) for o, t in zip(outs, self.targets))
+        return sum(
+            P.mean(P.sum((o - t) * (o - t), axis=1))
+            for o, t in zip(outs, self.targets, strict=True)
+        )
 
 
 def _build_mlp():
@@ -157,7 +160,7 @@ def test_mlp_gradients_on_gpu_match_cpu(cupy):
     backend.set_device("gpu")
 
     assert [p.name for p in gpu_grads] == [p.name for p in cpu_grads]
-    for (p, g_dev), g_host in zip(gpu_grads.items(), cpu_grads.values()):
+    for (p, g_dev), g_host in zip(gpu_grads.items(), cpu_grads.values(), strict=True):
         assert isinstance(g_dev, cupy.ndarray), p.name
         assert np.any(g_host != 0), p.name
         np.testing.assert_allclose(cupy.asnumpy(g_dev), g_host, rtol=1e-9, err_msg=p.name)
@@ -196,18 +199,18 @@ def test_vae_criteria_and_gradients_on_gpu_match_cpu(cupy, conditional):
 
     gpu, cpu = results["gpu"], results["cpu"]
     assert isinstance(gpu[1], cupy.ndarray) and gpu[1].shape == (5,)
-    for a, b in zip(gpu[1:3], cpu[1:3]):
+    for a, b in zip(gpu[1:3], cpu[1:3], strict=True):
         np.testing.assert_allclose(cupy.asnumpy(a), b, rtol=1e-10, atol=1e-12)
     if conditional == "bernoulli":
         assert np.all(cupy.asnumpy(gpu[1]) <= 0)
-    for (v_dev, g_dev, _), (v_host, g_host, _) in zip(gpu[3], cpu[3]):
+    for (v_dev, g_dev, _), (v_host, g_host, _) in zip(gpu[3], cpu[3], strict=True):
         assert float(v_dev) == pytest.approx(float(v_host), rel=1e-10)
         assert (
             [p.name for p in g_dev]
             == [p.name for p in g_host]
             == [p.name for p in gpu[0].get_params()]
         )
-        for (p, a), b in zip(g_dev.items(), g_host.values()):
+        for (p, a), b in zip(g_dev.items(), g_host.values(), strict=True):
             assert isinstance(a, cupy.ndarray), p.name
             np.testing.assert_allclose(cupy.asnumpy(a), b, rtol=1e-9, atol=1e-12, err_msg=p.name)
 
@@ -251,6 +254,6 @@ def test_scalars_to_host_reads_device_and_host_values_in_order(cupy):
 def test_momentum_on_gpu_matches_cpu(cupy, nesterov):
     results = momentum_on_each_device(("gpu", "cpu"), nesterov)
     backend.set_device("gpu")
-    for on_gpu, on_cpu in zip(results["gpu"], results["cpu"]):
+    for on_gpu, on_cpu in zip(results["gpu"], results["cpu"], strict=True):
         assert isinstance(on_gpu, cupy.ndarray)
         np.testing.assert_allclose(cupy.asnumpy(on_gpu), on_cpu, rtol=1e-12)

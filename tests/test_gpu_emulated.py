@@ -74,7 +74,7 @@ def test_both_criteria_and_gradients_match_the_cpu_and_stay_on_the_device(fake_g
     for name, (value, grads) in on_gpu.items():
         cpu_value, cpu_grads = on_cpu[name]
         np.testing.assert_allclose(backend.to_host(value), cpu_value, rtol=1e-12)
-        for (param, grad), cpu_grad in zip(grads.items(), cpu_grads.values()):
+        for (param, grad), cpu_grad in zip(grads.items(), cpu_grads.values(), strict=True):
             assert type(grad) is FakeGPUArray, (name, param.name, type(grad))
             np.testing.assert_allclose(backend.to_host(grad), cpu_grad, rtol=1e-9, atol=1e-12)
 
@@ -185,7 +185,7 @@ def test_the_gpu_benchmark_runs_on_the_stand_in():
 def test_momentum_steps_match_the_cpu(fake_gpu, nesterov):
     """Three Momentum steps: the fused kernel on the device, array operations on the CPU."""
     results = momentum_on_each_device(("cpu", "gpu"), nesterov)
-    for on_gpu, on_cpu in zip(results["gpu"], results["cpu"]):
+    for on_gpu, on_cpu in zip(results["gpu"], results["cpu"], strict=True):
         assert type(on_gpu) is FakeGPUArray
         np.testing.assert_allclose(backend.to_host(on_gpu), on_cpu, rtol=1e-12)
 

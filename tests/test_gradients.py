@@ -25,7 +25,7 @@ VALUES = [rng.randn(3, 2), rng.randn(2), rng.randn(5), rng.randn(2, 2)]
 def test_matches_autograd_on_a_list():
     value, grads = value_and_grads(_f, VALUES)
     assert value == pytest.approx(_f(VALUES))
-    for got, want in zip(grads, grad(_f)(VALUES)):
+    for got, want in zip(grads, grad(_f)(VALUES), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12)
 
 

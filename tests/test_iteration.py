@@ -206,7 +206,7 @@ def test_float64_batches_when_floatX_is_float64(dataset):
 
 def test_features_and_targets_together(dataset):
     it = dataset.iterator("shuffled_sequential", batch_size=3, rng=np.random.RandomState(0))
-    X_batches, y_batches = zip(*it)
+    X_batches, y_batches = zip(*it, strict=True)
     X = np.concatenate(X_batches)
     y = np.concatenate(y_batches)
     assert X.dtype == backend.floatX() and y.dtype == np.int64 and y.shape == (10, 1)

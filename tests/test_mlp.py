@@ -422,7 +422,7 @@ class SquaredError(DefaultDataSpecsMixin, Cost):
         out = model.fprop(data)
         outs = out if isinstance(out, tuple) else (out,)
         total = 0.0
-        for o, t in zip(outs, self.targets):
+        for o, t in zip(outs, self.targets, strict=True):
             d = o - t
             total = total + (d * d).sum() / d.shape[0]
         return total

@@ -57,14 +57,14 @@ def _hand(step, steps=3):
     states = [{}, {}]
     history = []
     for t, g in enumerate(grads[:steps], 1):
-        for i, (gv, eta) in enumerate(zip(g.values(), (LR, LR * SCALE))):
+        for i, (gv, eta) in enumerate(zip(g.values(), (LR, LR * SCALE), strict=True)):
             values[i] = step(values[i], host(gv), eta, states[i], t)
         history.append(tuple(v.copy() for v in values))
     return history
 
 
 def _assert_same(history, expected):
-    for (p, q), (ep, eq) in zip(history, expected):
+    for (p, q), (ep, eq) in zip(history, expected, strict=True):
         np.testing.assert_allclose(p, ep, rtol=1e-10)
         np.testing.assert_allclose(q, eq, rtol=1e-10)
 
@@ -81,10 +81,10 @@ def momentum_on_each_device(devices, nesterov, seed=4):
     results = {}
     for device in devices:
         backend.set_device(device)
-        params = [Param(v, name=n) for v, n in zip(start, "Wb")]
+        params = [Param(v, name=n) for v, n in zip(start, "Wb", strict=True)]
         rule, lr = Momentum(0.7, nesterov_momentum=nesterov), Param(0.1)
         for step in grads:
-            step = OrderedDict((p, backend.asarray(g)) for p, g in zip(params, step))
+            step = OrderedDict((p, backend.asarray(g)) for p, g in zip(params, step, strict=True))
             for param, value in rule.get_updates(lr, step, {params[1]: 0.5}).items():
                 param.set_value(value, borrow=True)
         results[device] = [p.get_value(borrow=True) for p in params]
@@ -112,7 +112,7 @@ def test_momentum_velocity_is_a_named_state_param_in_the_updates():
     assert names == ["vel_W", "W", "vel_b", "b"]
     # get_updates changes nothing by itself: asking twice gives the same answer.
     again = rule.get_updates(0.1, grads[0])
-    for a, b in zip(updates.values(), again.values()):
+    for a, b in zip(updates.values(), again.values(), strict=True):
         np.testing.assert_array_equal(host(a), host(b))
 
 

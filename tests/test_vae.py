@@ -259,7 +259,7 @@ def test_tutorial_weights_are_drawn_in_the_original_order():
 
 def test_seed_changes_the_weights():
     a, b, c = make_vae(seed=1), make_vae(seed=1), make_vae(seed=2)
-    for pa, pb in zip(a.get_params(), b.get_params()):
+    for pa, pb in zip(a.get_params(), b.get_params(), strict=True):
         numpy.testing.assert_array_equal(pa.get_value(), pb.get_value())
     assert not numpy.array_equal(a.get_params()[0].get_value(), c.get_params()[0].get_value())
 
@@ -423,7 +423,7 @@ def test_set_noise_seed_repeats_every_stochastic_method():
     for _ in range(2):
         vae.set_noise_seed(11)
         runs.append([vae.log_likelihood_lower_bound(X, 3), vae.sample(4)[0]])
-    for first, second in zip(*runs):
+    for first, second in zip(*runs, strict=True):
         numpy.testing.assert_array_equal(first, second)
     # The three components draw from three different streams.
     seeds = [part.noise.seed for part in (vae.posterior, vae.conditional, vae.prior)]

@@ -115,7 +115,7 @@ def test_original_test_yamls_train_two_epochs(criterion, prefix):
     objective = monitor.channels["train_objective"].val_record
     assert len(objective) == 3 and all(np.isfinite(objective))
     after = [p.get_value() for p in train.model.get_params()]
-    assert any(not np.array_equal(a, b) for a, b in zip(before, after))
+    assert any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
 
 
 @pytest.fixture
