@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 from autograd import grad
 from test_train_learning_rule import momentum_on_each_device
-from test_vae import make_vae
 
 from pylearn_vae import backend, kernels
 from pylearn_vae import primitives as P
 from pylearn_vae.costs.cost import Cost, DefaultDataSpecsMixin
 from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
 from pylearn_vae.models.mlp import MLP, CompositeLayer, RectifiedLinear, Sigmoid, Softplus, Tanh
+from pylearn_vae.testing.vae import make_vae
 
 pytestmark = pytest.mark.gpu
 

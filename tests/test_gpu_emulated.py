@@ -16,11 +16,11 @@ import pytest
 from fake_cupy import FakeGPUArray, make_fake_cupy
 from host_kernels import compiler
 from test_train_learning_rule import momentum_on_each_device
-from test_vae import make_vae
 
 from pylearn_vae import backend, kernels
 from pylearn_vae.config import yaml_parse
 from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
+from pylearn_vae.testing.vae import make_vae
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "yaml_examples"

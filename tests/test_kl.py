@@ -10,7 +10,6 @@ import autograd.numpy as anp
 import numpy
 import pytest
 from scipy import integrate, stats
-from test_vae import binary_batch, host, make_vae
 
 from pylearn_vae import backend
 from pylearn_vae import primitives as P
@@ -24,6 +23,7 @@ from pylearn_vae.models.vae.kl import (
     find_integrator_for,
 )
 from pylearn_vae.models.vae.prior import DiagonalGaussianPrior, Prior
+from pylearn_vae.testing.vae import binary_batch, host, make_vae
 
 
 # -- a user's prior and integrator, as they would write them in their own module ----------

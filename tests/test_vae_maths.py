@@ -9,10 +9,10 @@ central finite differences in float64, with the noise fixed by re-seeding the st
 import numpy
 import pytest
 from scipy import special, stats
-from test_vae import binary_batch, host, make_vae
 
 from pylearn_vae import backend
 from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
+from pylearn_vae.testing.vae import binary_batch, host, make_vae
 
 
 def set_prior(vae, seed=0):
