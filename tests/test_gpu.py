@@ -35,13 +35,10 @@ def cupy(request):
         count = 0
     if count < 1:
         pytest.skip("no CUDA device")
-    device, floatx, fused = backend.get_device(), backend.floatX(), kernels.fused()
-    backend.set_device("gpu")
-    backend.set_floatX("float64")
+    fused = kernels.fused()
     kernels.set_fused(request.param)
-    yield cupy
-    backend.set_device(device)
-    backend.set_floatX(floatx)
+    with backend.using(device="gpu", floatX="float64"):
+        yield cupy
     kernels.set_fused(fused)
 
 

@@ -29,14 +29,13 @@ EXAMPLES = REPO / "yaml_examples"
 @pytest.fixture
 def fake_gpu(monkeypatch):
     """The stand-in behind ``import cupy``; its fused kernels need a host C++ compiler."""
-    saved = backend.get_device(), backend.floatX(), backend._state["cupy"], kernels.fused()
+    fused = kernels.fused()
     monkeypatch.setitem(sys.modules, "cupy", make_fake_cupy())
-    backend._state["cupy"] = None
-    backend.set_floatX("float64")
+    monkeypatch.setitem(backend._state, "cupy", None)  # imported afresh: the stand-in
     kernels.set_fused(compiler() is not None)
-    yield
-    backend._state.update(device=saved[0], floatX=saved[1], cupy=saved[2])
-    kernels.set_fused(saved[3])
+    with backend.using(floatX="float64"):  # the device comes back to the CPU after
+        yield
+    kernels.set_fused(fused)
     kernels._state["built"].clear()
 
 

@@ -192,15 +192,10 @@ def test_batches_are_floatX_and_cover_the_data(dataset):
     assert it.num_examples == 10 and it.num_batches == 3 and it.uneven and not it.stochastic
 
 
-def test_float64_batches_when_floatX_is_float64(dataset):
-    before = backend.floatX()
-    backend.set_floatX("float64")
-    try:
-        batch = next(
-            dataset.iterator("sequential", batch_size=4, data_specs=(VectorSpace(6), "features"))
-        )
-    finally:
-        backend.set_floatX(before)
+def test_float64_batches_when_floatX_is_float64(dataset, float64):
+    batch = next(
+        dataset.iterator("sequential", batch_size=4, data_specs=(VectorSpace(6), "features"))
+    )
     assert batch.dtype == np.float64
 
 

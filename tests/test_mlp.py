@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from scipy.signal import convolve2d
 
-from pylearn_vae import backend
 from pylearn_vae.costs.cost import Cost, DefaultDataSpecsMixin
 from pylearn_vae.model_extensions.norm_constraint import ConstrainFilterL2Norm, MaxL2FilterNorm
 from pylearn_vae.models.conv import ConvRectifiedLinear
@@ -23,13 +22,6 @@ from pylearn_vae.models.mlp import (
     Tanh,
 )
 from pylearn_vae.space import CompositeSpace, Conv2DSpace, VectorSpace
-
-
-@pytest.fixture
-def float64():
-    backend.set_floatX("float64")
-    yield
-    backend.set_floatX("float32")
 
 
 def _wb(layer):

@@ -141,12 +141,9 @@ def test_np_format_as_casts_to_target_dtype():
 
 def test_floatX_dtype_follows_backend():
     space = VectorSpace(2)
-    backend.set_floatX("float64")
-    try:
+    with backend.using(floatX="float64"):
         assert space.dtype == "float64"
         assert space.get_origin_batch(3).dtype == np.float64
-    finally:
-        backend.set_floatX("float32")
     assert space.dtype == "float32"
     assert space.get_origin().shape == (2,)
     assert Conv2DSpace((2, 3), num_channels=1).get_origin_batch(4).shape == (4, 2, 3, 1)

@@ -21,12 +21,7 @@ LR = 0.1
 SCALE = 0.5
 
 
-@pytest.fixture(autouse=True)
-def float64():
-    old = backend.floatX()
-    backend.set_floatX("float64")
-    yield
-    backend.set_floatX(old)
+pytestmark = pytest.mark.usefixtures("float64")  # the float64 fixture of conftest.py
 
 
 def _setup():

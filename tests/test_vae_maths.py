@@ -28,13 +28,6 @@ def randomize(vae, scale=1.0, seed=0):
         p.set_value(rng.normal(scale=scale, size=p.shape))
 
 
-@pytest.fixture
-def float64():
-    backend.set_floatX("float64")
-    yield
-    backend.set_floatX("float32")
-
-
 # -- log-densities against scipy.stats ------------------------------------------------------
 @pytest.mark.parametrize("shape", [(5, 4), (3, 5, 4)])
 def test_bernoulli_log_conditional_matches_scipy(shape):
