@@ -9,8 +9,6 @@ from autograd.test_util import check_grads
 from pylearn_vae import primitives as P
 from pylearn_vae.gradients import value_and_grads
 
-rng = np.random.RandomState(0)
-
 
 def _f(values):
     W, b, c, unused = values
@@ -18,8 +16,10 @@ def _f(values):
     return P.sum(h * h) + P.mean(anp.tanh(c) * W[0, 0])
 
 
-X = rng.randn(4, 3)
-VALUES = [rng.randn(3, 2), rng.randn(2), rng.randn(5), rng.randn(2, 2)]
+_constants = np.random.RandomState(0)  # the fixed inputs below, drawn once at import
+X = _constants.randn(4, 3)
+VALUES = [_constants.randn(*shape) for shape in ((3, 2), (2,), (5,), (2, 2))]
+del _constants
 
 
 def test_matches_autograd_on_a_list():
