@@ -69,7 +69,7 @@ def test_both_criteria_and_gradients_match_the_cpu_and_stay_on_the_device(fake_g
     X = (np.random.RandomState(5).uniform(size=(7, 6)) < 0.5) * 1.0
     _, on_cpu = _criteria_and_gradients("cpu", X)
     vae, on_gpu = _criteria_and_gradients("gpu", X)
-    assert all(type(p.get_value(borrow=True)) is FakeGPUArray for p in vae.get_params())
+    assert {type(p.get_value(borrow=True)) for p in vae.get_params()} == {FakeGPUArray}
     for name, (value, grads) in on_gpu.items():
         cpu_value, cpu_grads = on_cpu[name]
         np.testing.assert_allclose(backend.to_host(value), cpu_value, rtol=1e-12)
@@ -97,7 +97,7 @@ def test_a_yaml_trains_on_the_device_and_its_model_loads_on_the_cpu(fake_gpu, tm
     saved = pickle.dumps(train.model)
     backend.set_device("cpu")
     model = pickle.loads(saved)
-    assert all(type(p.get_value(borrow=True)) is np.ndarray for p in model.get_params())
+    assert {type(p.get_value(borrow=True)) for p in model.get_params()} == {np.ndarray}
 
 
 def test_many_scalars_come_back_in_one_read(fake_gpu):

@@ -184,6 +184,7 @@ def test_a_user_integrator_is_found_and_used():
         rtol=1e-5,
     )
     grads, _ = VAECriterion(num_samples=2).get_gradients(vae, binary_batch())
+    assert list(grads) == vae.get_params()
     assert all(numpy.all(numpy.isfinite(host(g))) for g in grads.values())
 
 

@@ -160,7 +160,7 @@ def test_tutorial_parameter_names_and_order():
     vae = make_tutorial_vae()
     assert [p.name for p in vae.get_params()] == list(TUTORIAL_PARAM_NAMES)
     assert [p.name for p in vae.get_prior_params()] == ["prior_mu", "prior_log_sigma"]
-    assert all(p.dtype == numpy.float32 for p in vae.get_params())
+    assert {p.dtype for p in vae.get_params()} == {numpy.dtype("float32")}
 
 
 def test_tutorial_weights_are_drawn_in_the_original_order():

@@ -201,7 +201,7 @@ def finite_difference_check(cost, vae, X, seed=11, h=1e-6):
 def test_gradients_match_finite_differences(float64, cost_class, conditional):
     vae = make_vae(nvis=4, nhid=2, hidden=3, conditional=conditional)
     randomize(vae, scale=0.4)  # no bias at 0, so no ReLU sits on its kink
-    assert all(p.dtype == numpy.float64 for p in vae.get_params())
+    assert {p.dtype for p in vae.get_params()} == {numpy.dtype("float64")}
     if conditional == "bernoulli":
         X = binary_batch(3, nvis=4)
     else:
