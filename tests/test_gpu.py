@@ -13,13 +13,13 @@ checked against the analytic KL on the GPU's own noise.
 import numpy as np
 import pytest
 from autograd import grad
-from test_train_learning_rule import momentum_on_each_device
 
 from pylearn_vae import backend, kernels
 from pylearn_vae import primitives as P
 from pylearn_vae.costs.cost import Cost, DefaultDataSpecsMixin
 from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
 from pylearn_vae.models.mlp import MLP, CompositeLayer, RectifiedLinear, Sigmoid, Softplus, Tanh
+from pylearn_vae.testing.learning_rule import momentum_on_each_device
 from pylearn_vae.testing.vae import make_vae
 
 pytestmark = pytest.mark.gpu
