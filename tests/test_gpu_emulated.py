@@ -197,8 +197,12 @@ def test_the_gpu_benchmark_measures_every_row_on_the_stand_in():
     )
     assert len(rates) == 2, out  # batch 200 and batch 2,000
     for ours, matmul, percent in rates:
-        assert float(ours) > 0 and float(matmul) > 0
-        assert int(percent) == pytest.approx(100 * float(ours) / float(matmul), abs=2)
+        ours, matmul = float(ours), float(matmul)  # each rounded to 0.1
+        assert ours > 0 and matmul > 0, out
+        # The percentage is ours / matmul before rounding: within what rounding allows.
+        low = 100 * max(ours - 0.05, 0) / (matmul + 0.05) - 0.5
+        high = 100 * (ours + 0.05) / max(matmul - 0.05, 1e-9) + 0.5
+        assert low <= int(percent) <= high, out
 
 
 @pytest.mark.parametrize("nesterov", [False, True])
