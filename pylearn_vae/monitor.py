@@ -138,7 +138,7 @@ class _WeightedMeans:
         """``{name: sum of weight * value}`` for ``names`` (0.0 for one never added)."""
         totals = dict.fromkeys(names, 0.0)
         floats = backend.scalars_to_host(self._values)
-        for name, number, weight in zip(self._names, floats, self._weights):
+        for name, number, weight in zip(self._names, floats, self._weights, strict=True):
             totals[name] += number * weight
         return totals
 
@@ -277,7 +277,7 @@ class Monitor:
                     raise ValueError(
                         f"add_dataset got {n} datasets but {len(arg)} values of {arg}"
                     )
-            for d, m, b, nb, sd in zip(dataset, *args):
+            for d, m, b, nb, sd in zip(dataset, *args, strict=True):
                 self.add_dataset(d, m, b, nb, sd)
             return
         stochastic = is_stochastic(mode)

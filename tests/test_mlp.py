@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from scipy.signal import convolve2d
 
-from pylearn_vae import backend
 from pylearn_vae.config import yaml_parse
 from pylearn_vae.costs.cost import Cost, DefaultDataSpecsMixin
 from pylearn_vae.model_extensions.norm_constraint import ConstrainFilterL2Norm, MaxL2FilterNorm
@@ -26,13 +25,6 @@ from pylearn_vae.models.mlp import (
     Tanh,
 )
 from pylearn_vae.space import CompositeSpace, Conv2DSpace, VectorSpace
-
-
-@pytest.fixture
-def float64():
-    backend.set_floatX("float64")
-    yield
-    backend.set_floatX("float32")
 
 
 def _wb(layer):
@@ -425,7 +417,7 @@ class SquaredError(DefaultDataSpecsMixin, Cost):
         out = model.fprop(data)
         outs = out if isinstance(out, tuple) else (out,)
         total = 0.0
-        for o, t in zip(outs, self.targets):
+        for o, t in zip(outs, self.targets, strict=True):
             d = o - t
             total = total + (d * d).sum() / d.shape[0]
         return total

@@ -47,7 +47,8 @@ def flatten_data_specs(data_specs, union=None):
                 "give one source per component, as a tuple"
             )
         structure = tuple(
-            flatten_data_specs((s, src), union)[0] for s, src in zip(space.components, source)
+            flatten_data_specs((s, src), union)[0]
+            for s, src in zip(space.components, source, strict=True)
         )
         return structure, union
     if isinstance(space, NullSpace):
