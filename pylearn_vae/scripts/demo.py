@@ -155,8 +155,9 @@ def check_supported(model):
             )
 
 
-def export_model(model, X=None, labels=None, num_sliders=8, num_examples=20, num_points=500,
-                 title="VAE"):
+def export_model(
+    model, X=None, labels=None, num_sliders=8, num_examples=20, num_points=500, title="VAE"
+):
     """Everything the page needs, as a JSON-ready dict.
 
     Parameters
@@ -241,7 +242,9 @@ def serve(folder, port=8000, announce=print):
     """Serve ``folder`` on ``http://127.0.0.1:port/`` until interrupted (0: any free port)."""
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=os.fspath(folder))
     with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
-        announce(f"serving {folder} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)")
+        announce(
+            f"serving {folder} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)"
+        )
         try:
             server.serve_forever()
         except KeyboardInterrupt:

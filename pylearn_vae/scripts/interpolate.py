@@ -67,7 +67,9 @@ def random_pairs(num_examples, num_pairs, seed):
     if num_examples < 2:
         raise _cli.CliError("interpolating needs at least 2 examples")
     rng = numpy.random.default_rng(seed)
-    return [tuple(int(v) for v in rng.choice(num_examples, 2, replace=False)) for _ in range(num_pairs)]
+    return [
+        tuple(int(v) for v in rng.choice(num_examples, 2, replace=False)) for _ in range(num_pairs)
+    ]
 
 
 def parse_pair(text):

@@ -111,8 +111,15 @@ def draw_scatter(panels, labels=None, suptitle=None):
                     plt.Line2D([], [], marker="o", linestyle="", color=points.to_rgba(c))
                     for c in classes
                 ]
-                ax.legend(handles, [str(c) for c in classes], title="label", fontsize=8,
-                          loc="best", markerscale=0.8, framealpha=0.7)
+                ax.legend(
+                    handles,
+                    [str(c) for c in classes],
+                    title="label",
+                    fontsize=8,
+                    loc="best",
+                    markerscale=0.8,
+                    framealpha=0.7,
+                )
         ax.set_xlabel(panel.xlabel)
         ax.set_ylabel(panel.ylabel)
         ax.set_title(panel.title, fontsize=10)
@@ -123,9 +130,7 @@ def draw_scatter(panels, labels=None, suptitle=None):
 
 
 def build_parser():
-    parser = _cli.ArgumentParser(
-        prog="vae_latent_scatter.py", description=__doc__.splitlines()[0]
-    )
+    parser = _cli.ArgumentParser(prog="vae_latent_scatter.py", description=__doc__.splitlines()[0])
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument("-o", "--out", default="scatter.png", help="PNG to write")
     parser.add_argument("--dataset", help="dataset name, .yaml file or YAML text")

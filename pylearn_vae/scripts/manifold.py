@@ -74,7 +74,9 @@ def manifold(model, n=20, units=None, X=None):
     if units is None:
         if nhid == 2:
             units = (0, 1)
-            title = f"E[x|z] over the prior's quantiles: z0 left to right, z1 bottom to top ({n}x{n})"
+            title = (
+                f"E[x|z] over the prior's quantiles: z0 left to right, z1 bottom to top ({n}x{n})"
+            )
         else:
             if X is None:
                 raise ValueError("choosing the most active units needs data X")
@@ -113,7 +115,9 @@ def parse_units(text):
     try:
         a, b = (int(v) for v in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected two units A,B, e.g. 0,1, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected two units A,B, e.g. 0,1, got {text!r}"
+        ) from None
     return a, b
 
 
