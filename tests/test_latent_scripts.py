@@ -212,7 +212,7 @@ def test_random_pairs_are_reproducible_and_bad_pairs_are_refused(path_2d, tmp_pa
     assert "0..399" in one_line_error(  # the fixture's dataset YAML keeps stop: 400
         capsys, interpolate.main, [path_2d, "-o", out, "--pairs", "3,1000"]
     )
-    assert "I,J" in one_line_error(capsys, interpolate.main, [path_2d, "--pairs", "3-7"])
+    assert "A,B" in one_line_error(capsys, interpolate.main, [path_2d, "--pairs", "3-7"])
     assert "at least its 2" in one_line_error(
         capsys, interpolate.main, [path_2d, "-o", out, "--steps", "1"]
     )

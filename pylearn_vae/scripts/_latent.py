@@ -5,6 +5,8 @@ Used by :mod:`~pylearn_vae.scripts.manifold`, :mod:`~pylearn_vae.scripts.latent_
 :mod:`~pylearn_vae.scripts.interpolate` and :mod:`~pylearn_vae.scripts.demo`.
 """
 
+import argparse
+
 import numpy
 
 from pylearn_vae import backend
@@ -14,12 +16,24 @@ from pylearn_vae.utils import images
 
 __all__ = [
     "dataset_labels",
+    "int_pair",
     "decode_means",
     "most_active_units",
     "posterior_means",
     "prior_mean_std",
     "titled_picture",
 ]
+
+
+def int_pair(text):
+    """An argparse type: ``'3,7'`` -> ``(3, 7)``."""
+    try:
+        a, b = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected two integers A,B, e.g. 3,7, got {text!r}"
+        ) from None
+    return a, b
 
 
 def prior_mean_std(model):

@@ -12,8 +12,6 @@ Command line::
         [-n 5 --seed 1234] [--steps 10] [--dataset ...] [--which-set test]
 """
 
-import argparse
-
 import numpy
 
 from pylearn_vae.scripts import _cli, _latent
@@ -72,20 +70,11 @@ def random_pairs(num_examples, num_pairs, seed):
     ]
 
 
-def parse_pair(text):
-    """``'3,7'`` -> ``(3, 7)``."""
-    try:
-        i, j = (int(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a pair I,J, e.g. 3,7, got {text!r}") from None
-    return i, j
-
-
 def build_parser():
     parser = _cli.ArgumentParser(prog="vae_interpolate.py", description=__doc__.splitlines()[0])
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument(
-        "--pairs", type=parse_pair, nargs="+", metavar="I,J", help="pairs of example indices"
+        "--pairs", type=_latent.int_pair, nargs="+", metavar="I,J", help="pairs of example indices"
     )
     parser.add_argument("-n", type=_cli.positive_int, default=8, help="random pairs (default 8)")
     parser.add_argument("--seed", type=int, default=1234, help="seed of the random pairs")

@@ -108,24 +108,11 @@ def manifold(model, n=20, units=None, X=None):
     return Manifold(z=z, means=_latent.decode_means(model, z), units=units, title=title)
 
 
-def parse_units(text):
-    """``'3,7'`` -> ``(3, 7)``."""
-    import argparse
-
-    try:
-        a, b = (int(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected two units A,B, e.g. 0,1, got {text!r}"
-        ) from None
-    return a, b
-
-
 def build_parser():
     parser = _cli.ArgumentParser(prog="vae_manifold.py", description=__doc__.splitlines()[0])
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument("-n", type=_cli.positive_int, default=20, help="grid points per axis")
-    parser.add_argument("--units", type=parse_units, help="the two units to vary, A,B")
+    parser.add_argument("--units", type=_latent.int_pair, help="the two units to vary, A,B")
     parser.add_argument("--dataset", help="dataset name, .yaml file or YAML text")
     parser.add_argument("--which-set", default="test", help="split choosing the units")
     parser.add_argument("--limit", type=_cli.positive_int, help="use only the first N examples")
