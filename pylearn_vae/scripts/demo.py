@@ -259,7 +259,10 @@ def build_parser():
         "--sliders", type=_cli.positive_int, default=8, help="sliders when nhid > 2 (default 8)"
     )
     parser.add_argument(
-        "--examples", type=int, default=20, help="test digits offered on the page (default 20)"
+        "--examples",
+        type=_cli.positive_int,
+        default=20,
+        help="test digits offered on the page (default 20)",
     )
     parser.add_argument("--dataset", help="dataset name, .yaml file or YAML text")
     parser.add_argument("--which-set", default="test", help="split (default test)")
@@ -292,5 +295,6 @@ def main(argv=None):
     print(f"wrote {path} ({size / 1e6:.1f} MB; open it in a browser, no server needed)")
     if args.serve:
         sys.stdout.flush()
-        serve(args.out, args.port, announce=lambda line: print(line, flush=True))
+        with _cli.clear_errors("vae_demo.py"):
+            serve(args.out, args.port, announce=lambda line: print(line, flush=True))
     return 0
