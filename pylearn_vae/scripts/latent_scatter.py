@@ -74,8 +74,8 @@ def scatter_panels(model, X):
         ),
         Panel(
             projection,
-            f"PC 1 ({100 * explained[0]:.0f}% of the variance)",
-            f"PC 2 ({100 * explained[1]:.0f}%)",
+            f"PC 1 ({100 * explained[0]:.3g}% of the variance)",
+            f"PC 2 ({100 * explained[1]:.3g}%)",
             f"PCA of the {model.nhid}-D posterior means",
         ),
     ]
