@@ -25,13 +25,14 @@ import numpy
 
 from pylearn_vae import backend
 from pylearn_vae.models.model import Param
-from pylearn_vae.monitor import Monitor, flatten_data_specs, nest_batch, union_data_specs
+from pylearn_vae.monitor import Monitor
 from pylearn_vae.space import NullSpace
 from pylearn_vae.training_algorithms.learning_rule import scaled_learning_rates
 from pylearn_vae.training_algorithms.training_algorithm import (
     NoBatchSizeError,
     TrainingAlgorithm,
 )
+from pylearn_vae.utils.data_specs import flatten_data_specs, nest_batch, union_data_specs
 from pylearn_vae.utils.iteration import has_uniform_batch_size, is_stochastic
 from pylearn_vae.utils.progress import progress
 from pylearn_vae.utils.rng import make_np_rng
