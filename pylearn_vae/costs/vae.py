@@ -1,7 +1,10 @@
 """The VAE's training criteria (``pylearn2/costs/vae.py``)."""
 
+import math
 from collections import OrderedDict
-from numbers import Integral
+from numbers import Integral, Real
+
+import autograd.numpy as anp
 
 from pylearn_vae import primitives as P
 from pylearn_vae.costs.cost import Cost, DefaultDataSpecsMixin
@@ -49,11 +52,87 @@ class _SampledCriterion(DefaultDataSpecsMixin, Cost):
 class VAECriterion(_SampledCriterion):
     """Minus the variational lower bound of Kingma and Welling, averaged over the batch.
 
+    ``-(E_q[log p(x|z)] - w KL(q(z|x) || p(z)))``, with ``w = 1`` unless KL warm-up is
+    on. Two options the original lacked (both off by default, which is the original):
+
+    - *KL warm-up* (Sønderby et al., 2016): the KL weight ``w`` rises linearly from 0
+      to 1 over the first ``kl_warmup_epochs`` epochs, ``w = min(1, e / N)`` where ``e``
+      counts the epochs the model's monitor has seen (0 during the first epoch);
+    - *free bits* (Kingma et al., 2016): the KL of each latent unit, averaged over the
+      batch, counts as at least ``free_bits`` nats, ``sum_j max(free_bits,
+      mean_x KL_j)``, so a unit below that floor gets no gradient pushing it to the
+      prior. It needs a :class:`~pylearn_vae.models.vae.kl.KLIntegrator` with a
+      per-unit KL.
+
+    With either option on, the ``objective`` channel is the weighted / floored
+    criterion; ``kl_divergence_term`` and ``expectation_term`` stay the true terms of
+    the bound, and the channels ``kl_weight`` and (with free bits) ``free_bits_kl_term``
+    show the option at work.
+
     Parameters
     ----------
     num_samples : int
         Samples of z per example in the expectation term.
+    kl_warmup_epochs : int
+        Epochs of the linear KL warm-up; 0 (default) for none.
+    free_bits : float
+        Nats per latent unit below which its KL is not penalised; 0 (default) for none.
     """
+
+    def __init__(self, num_samples, kl_warmup_epochs=0, free_bits=0.0):
+        super().__init__(num_samples)
+        if (
+            isinstance(kl_warmup_epochs, bool)
+            or not isinstance(kl_warmup_epochs, Integral)
+            or kl_warmup_epochs < 0
+        ):
+            raise ValueError(
+                f"VAECriterion: kl_warmup_epochs must be an integer >= 0 (0 for no warm-up), "
+                f"got {kl_warmup_epochs!r}"
+            )
+        if isinstance(free_bits, bool) or not isinstance(free_bits, Real) or not (
+            math.isfinite(free_bits) and free_bits >= 0
+        ):
+            raise ValueError(
+                f"VAECriterion: free_bits must be a number of nats >= 0 (0 for none), "
+                f"got {free_bits!r}"
+            )
+        self.kl_warmup_epochs = int(kl_warmup_epochs)
+        self.free_bits = float(free_bits)
+
+    def kl_weight(self, model):
+        """The KL term's weight now: ``min(1, epochs seen / kl_warmup_epochs)``, or 1."""
+        if self.kl_warmup_epochs == 0:
+            return 1.0
+        monitor = getattr(model, "monitor", None)
+        epochs = 0 if monitor is None else monitor.get_epochs_seen()
+        return min(1.0, epochs / self.kl_warmup_epochs)
+
+    def _free_bits_kl(self, model, phi):
+        """``sum_j max(free_bits, mean over the batch of KL_j)``, a scalar."""
+        if model.kl_integrator is None:
+            raise ValueError(
+                f"VAECriterion: free_bits={self.free_bits} needs the KL of each latent unit, "
+                f"but no KLIntegrator is known for ({type(model.prior).__name__}, "
+                f"{type(model.posterior).__name__}); set free_bits to 0 or give the VAE a "
+                "kl_integrator"
+            )
+        per_unit = model.per_component_kl_divergence_term(phi, model.get_prior_theta())
+        return P.sum(anp.maximum(P.mean(per_unit, axis=0), self.free_bits))
+
+    def expr(self, model, data, **kwargs):
+        if self.kl_warmup_epochs == 0 and self.free_bits == 0:
+            return super().expr(model, data, **kwargs)
+        self.get_data_specs(model)[0].validate(data)
+        epsilon, phi, _, theta = model.encode_and_decode(data, self.num_samples)
+        expectation = P.mean(P.mean(model.expectation_term(data, theta), axis=0))
+        if self.free_bits > 0:
+            kl = self._free_bits_kl(model, phi)
+        else:
+            kl = P.mean(
+                model.kl_divergence_term(phi, model.get_prior_theta(), epsilon=epsilon)
+            )
+        return -(expectation - self.kl_weight(model) * kl)
 
     def _estimate(self, model, data):
         return model.log_likelihood_lower_bound(data, self.num_samples)
@@ -62,15 +141,21 @@ class VAECriterion(_SampledCriterion):
         """``kl_divergence_term`` and ``expectation_term`` (minus E_q log p(x|z)).
 
         They come from one lower-bound call with its own noise, so, as in the original,
-        the ``objective`` channel is not exactly their sum.
+        the ``objective`` channel is not exactly their sum. With warm-up or free bits on,
+        ``kl_weight`` and ``free_bits_kl_term`` (the floored KL) are added.
         """
         self.get_data_specs(model)[0].validate(data)
         kl, expectation = model.log_likelihood_lower_bound(
             data, self.num_samples, return_individual_terms=True
         )
-        return OrderedDict(
+        channels = OrderedDict(
             [("kl_divergence_term", kl.mean()), ("expectation_term", -expectation.mean())]
         )
+        if self.kl_warmup_epochs or self.free_bits:
+            channels["kl_weight"] = self.kl_weight(model)
+        if self.free_bits:
+            channels["free_bits_kl_term"] = self._free_bits_kl(model, model.encode_phi(data))
+        return channels
 
 
 class ImportanceSamplingCriterion(_SampledCriterion):

@@ -225,8 +225,16 @@ class VAE(Model):
         )
 
     # -- the two criteria ----------------------------------------------------------
-    def _encode_and_decode(self, X, num_samples):
-        """Noise, posterior parameters, latent samples and decoded parameters of ``X``."""
+    def encode_and_decode(self, X, num_samples):
+        """Noise, posterior parameters, latent samples and decoded parameters of ``X``.
+
+        Returns
+        -------
+        epsilon : array, shape (num_samples, batch, nhid)
+        phi : tuple of (batch, nhid) arrays
+        z : array, shape (num_samples, batch, nhid)
+        theta : tuple of (num_samples, batch, nvis) arrays
+        """
         check_positive_int("VAE", "num_samples", num_samples)
         batch = X.shape[0]
         epsilon = self.sample_from_epsilon((num_samples, batch, self.nhid))
@@ -250,7 +258,7 @@ class VAE(Model):
         array, shape (batch,)
             Or ``(kl, expectation)``, each (batch,), with ``return_individual_terms``.
         """
-        epsilon, phi, z, theta = self._encode_and_decode(X, num_samples)
+        epsilon, phi, z, theta = self.encode_and_decode(X, num_samples)
         kl = self.kl_divergence_term(
             phi=phi, theta=self.get_prior_theta(), approximate=approximate_kl, epsilon=epsilon
         )
@@ -268,7 +276,7 @@ class VAE(Model):
         -------
         array, shape (batch,)
         """
-        _, phi, z, theta = self._encode_and_decode(X, num_samples)
+        _, phi, z, theta = self.encode_and_decode(X, num_samples)
         log_weights = (
             self.log_p_z(z) + self.log_p_x_given_z(X, theta) - self.log_q_z_given_x(z, phi)
         )
