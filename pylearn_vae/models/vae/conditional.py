@@ -289,16 +289,19 @@ def continuous_bernoulli_mean(logits):
 def continuous_bernoulli_inverse_cdf(u, logits):
     """The continuous Bernoulli's quantile at ``u`` in [0, 1] (not differentiated).
 
-    ``F^-1(u) = log(1 + u (e^s - 1)) / s``, written as ``1 + log(u + (1 - u) e^-s) / s``
-    for ``s > 0`` so that ``e^s`` never overflows; ``u`` itself near ``s = 0``.
+    ``F^-1(u) = log(1 + u (e^s - 1)) / s``, written for ``s > 0`` as
+    ``1 + log(u + (1 - u) e^-s) / s`` so that nothing overflows, and for ``s < 0``
+    through the symmetry ``F^-1(u; s) = 1 - F^-1(1 - u; -s)``; ``u`` itself near
+    ``s = 0``.
     """
     xp = backend.get_array_module(u, logits)
     small = xp.abs(logits) < 1e-4
-    s = xp.where(small, 1.0, logits)
-    negative = xp.log1p(u * xp.expm1(xp.minimum(s, 0))) / s
-    positive = 1 + xp.log(u + (1 - u) * xp.exp(-xp.maximum(s, 0))) / s
-    x = xp.where(s > 0, positive, negative)
-    return xp.clip(xp.where(small, u, x), 0, 1).astype(u.dtype, copy=False)
+    t = xp.where(small, 1.0, xp.abs(logits))
+    v = xp.where(logits > 0, u, 1 - u)
+    tiny = xp.finfo(u.dtype).tiny  # keeps the log finite at v = 0 and e^-t = 0
+    y = 1 + xp.log(xp.maximum(v + (1 - v) * xp.exp(-t), tiny)) / t
+    x = xp.where(small, u, xp.where(logits > 0, y, 1 - y))
+    return xp.clip(x, 0, 1).astype(u.dtype, copy=False)
 
 
 class ContinuousBernoulli(BernoulliVector):
