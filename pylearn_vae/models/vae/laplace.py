@@ -64,12 +64,14 @@ def laplace_kl(loc_q, log_scale_q, loc_p, log_scale_p):
 
 
 def laplace_noise(noise, shape):
-    """Standard Laplace noise of ``shape``: ``-sign(v) log(1 - 2 |v|)``, ``v`` uniform on
-    ``[-1/2, 1/2)``, drawn from a component's ``noise`` stream (any device)."""
-    v = noise.uniform(tuple(shape)) - 0.5
-    xp = backend.get_array_module(v)
-    # 1 - 2|v| is in (0, 1]: the log is finite.
-    return -xp.sign(v) * xp.log1p(-2.0 * xp.abs(v))
+    """Standard Laplace noise of ``shape``, the difference of two standard exponentials
+    ``log(1 - u1) - log(1 - u2)`` of uniform draws on ``[0, 1)`` (so every log is finite),
+    drawn from a component's ``noise`` stream (any device)."""
+    u = noise.uniform((2, *tuple(shape)))
+    xp = backend.get_array_module(u)
+    xp.negative(u, out=u)
+    xp.log1p(u, out=u)
+    return u[0] - u[1]
 
 
 class LaplacePrior(Prior):
