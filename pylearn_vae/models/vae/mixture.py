@@ -160,7 +160,10 @@ class MixtureOfGaussiansPrior(Prior):
     def monitoring_channels_from_prior_params(self):
         """``prior_mixture_weight_{min,max}``: whether components are dying out."""
         weights = anp.exp(self.log_weights())
-        return {"prior_mixture_weight_min": weights.min(), "prior_mixture_weight_max": weights.max()}
+        return {
+            "prior_mixture_weight_min": weights.min(),
+            "prior_mixture_weight_max": weights.max(),
+        }
 
 
 class VampPrior(Prior):
