@@ -173,3 +173,14 @@ def test_new_examples_train_one_epoch(name, tmp_path, monkeypatch):
         X = train.dataset.get_design_matrix()
         assert 0 < X[(X > 0) & (X < 1)].size  # grey levels, not binary
     assert (tmp_path / "run.pkl").exists()
+
+
+def test_latent_report_counts_active_units_of_a_mixture_prior_model():
+    from pylearn_vae.scripts.latent_report import latent_report
+
+    vae = make_vae(prior=MixtureOfGaussiansPrior(2))
+    X = host(binary_batch(8))
+    report = latent_report(vae, X)
+    assert numpy.isnan(report.kl).all() and report.mean_variance.shape == (3,)
+    means = host(vae.encode_phi(X)[0])
+    assert report.num_active == int((means.var(axis=0) > 0.01).sum())

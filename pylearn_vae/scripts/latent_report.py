@@ -52,14 +52,20 @@ class LatentReport:
 
 
 def latent_report(model, X, threshold=0.01, batch_size=500):
-    """Per-unit mean KL and variance of the posterior mean over the rows of ``X``."""
+    """Per-unit mean KL and variance of the posterior mean over the rows of ``X``.
+
+    A model with no KL integrator (a mixture prior, whose KL does not split over units)
+    gets NaN KLs; its active units are counted all the same.
+    """
     theta = model.get_prior_theta()
-    kl_sum = numpy.zeros(model.nhid)
+    per_unit = model.kl_integrator is not None
+    kl_sum = numpy.zeros(model.nhid) if per_unit else numpy.full(model.nhid, numpy.nan)
     means = []
     for start in range(0, len(X), batch_size):
         phi = model.encode_phi(backend.asarray(X[start : start + batch_size]))
-        kl = model.per_component_kl_divergence_term(phi, theta)
-        kl_sum += backend.to_host(kl).astype("float64").sum(axis=0)
+        if per_unit:
+            kl = model.per_component_kl_divergence_term(phi, theta)
+            kl_sum += backend.to_host(kl).astype("float64").sum(axis=0)
         means.append(backend.to_host(model.posterior.conditional_expectation(phi)))
     means = numpy.concatenate(means).astype("float64")
     return LatentReport(kl_sum / len(X), means.var(axis=0), float(threshold))
