@@ -225,16 +225,8 @@ class VAE(Model):
         )
 
     # -- the two criteria ----------------------------------------------------------
-    def encode_and_decode(self, X, num_samples):
-        """Noise, posterior parameters, latent samples and decoded parameters of ``X``.
-
-        Returns
-        -------
-        epsilon : array, shape (num_samples, batch, nhid)
-        phi : tuple of (batch, nhid) arrays
-        z : array, shape (num_samples, batch, nhid)
-        theta : tuple of (num_samples, batch, nvis) arrays
-        """
+    def _encode_and_decode(self, X, num_samples):
+        """Noise, posterior parameters, latent samples and decoded parameters of ``X``."""
         check_positive_int("VAE", "num_samples", num_samples)
         batch = X.shape[0]
         epsilon = self.sample_from_epsilon((num_samples, batch, self.nhid))
@@ -243,6 +235,20 @@ class VAE(Model):
         flat_theta = self.decode_theta(z.reshape((num_samples * batch, self.nhid)))
         theta = tuple(t.reshape((num_samples, batch, t.shape[-1])) for t in flat_theta)
         return epsilon, phi, z, theta
+
+    def encode_and_decode(self, X, num_samples):
+        """What both criteria start from, for a criterion of one's own.
+
+        Returns
+        -------
+        epsilon : array, shape (num_samples, batch, nhid)
+        phi : tuple of (batch, nhid) arrays
+            The posterior's parameters.
+        z : array, shape (num_samples, batch, nhid)
+        theta : tuple of (num_samples, batch, nvis) arrays
+            The conditional's parameters at each z.
+        """
+        return self._encode_and_decode(X, num_samples)
 
     def log_likelihood_lower_bound(
         self, X, num_samples, approximate_kl=False, return_individual_terms=False
@@ -258,7 +264,7 @@ class VAE(Model):
         array, shape (batch,)
             Or ``(kl, expectation)``, each (batch,), with ``return_individual_terms``.
         """
-        epsilon, phi, z, theta = self.encode_and_decode(X, num_samples)
+        epsilon, phi, z, theta = self._encode_and_decode(X, num_samples)
         kl = self.kl_divergence_term(
             phi=phi, theta=self.get_prior_theta(), approximate=approximate_kl, epsilon=epsilon
         )
@@ -276,7 +282,7 @@ class VAE(Model):
         -------
         array, shape (batch,)
         """
-        _, phi, z, theta = self.encode_and_decode(X, num_samples)
+        _, phi, z, theta = self._encode_and_decode(X, num_samples)
         log_weights = (
             self.log_p_z(z) + self.log_p_x_given_z(X, theta) - self.log_q_z_given_x(z, phi)
         )
