@@ -8,6 +8,7 @@ import autograd.numpy as anp
 
 from pylearn_vae import primitives as P
 from pylearn_vae.costs.cost import Cost, DefaultDataSpecsMixin
+from pylearn_vae.utils.validation import check_nonnegative_int
 
 __all__ = ["ImportanceSamplingCriterion", "VAECriterion"]
 
@@ -81,15 +82,6 @@ class VAECriterion(_SampledCriterion):
 
     def __init__(self, num_samples, kl_warmup_epochs=0, free_bits=0.0):
         super().__init__(num_samples)
-        if (
-            isinstance(kl_warmup_epochs, bool)
-            or not isinstance(kl_warmup_epochs, Integral)
-            or kl_warmup_epochs < 0
-        ):
-            raise ValueError(
-                f"VAECriterion: kl_warmup_epochs must be an integer >= 0 (0 for no warm-up), "
-                f"got {kl_warmup_epochs!r}"
-            )
         if isinstance(free_bits, bool) or not isinstance(free_bits, Real) or not (
             math.isfinite(free_bits) and free_bits >= 0
         ):
@@ -97,7 +89,9 @@ class VAECriterion(_SampledCriterion):
                 f"VAECriterion: free_bits must be a number of nats >= 0 (0 for none), "
                 f"got {free_bits!r}"
             )
-        self.kl_warmup_epochs = int(kl_warmup_epochs)
+        self.kl_warmup_epochs = check_nonnegative_int(
+            "VAECriterion", "kl_warmup_epochs", kl_warmup_epochs
+        )
         self.free_bits = float(free_bits)
 
     def kl_weight(self, model):

@@ -164,7 +164,10 @@ class BernoulliVector(Conditional):
         if num_samples is None:
             raise ValueError(f"{type(self).__name__} needs num_samples to sample")
         (S,) = conditional_params
-        u = self.noise.uniform((int(num_samples), self.ndim))
+        return self._sample_from_uniform(self.noise.uniform((int(num_samples), self.ndim)), S)
+
+    def _sample_from_uniform(self, u, S):
+        """Samples of logits ``S`` from uniform noise ``u`` of the same shape."""
         return (u < P.sigmoid(S)).astype(backend.floatX())
 
     def conditional_expectation(self, conditional_params):
@@ -315,17 +318,8 @@ class ContinuousBernoulli(BernoulliVector):
     ``lambda`` (see :func:`continuous_bernoulli_mean`); samples invert the CDF.
     """
 
-    def sample_from_conditional(self, conditional_params, epsilon=None, num_samples=None):
-        """Samples in [0, 1], shape ``(num_samples, ndim)``, by the inverse CDF, floatX."""
-        if epsilon is not None:
-            raise ValueError(
-                f"{type(self).__name__} is not sampled with the reparametrization trick: call "
-                "it without epsilon"
-            )
-        if num_samples is None:
-            raise ValueError(f"{type(self).__name__} needs num_samples to sample")
-        (S,) = conditional_params
-        u = self.noise.uniform((int(num_samples), self.ndim))
+    def _sample_from_uniform(self, u, S):
+        """Samples in [0, 1] by the inverse CDF at ``u``, floatX."""
         return continuous_bernoulli_inverse_cdf(u, S)
 
     def conditional_expectation(self, conditional_params):
