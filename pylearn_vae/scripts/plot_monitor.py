@@ -71,9 +71,10 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("plot_monitor.py"):
+    with _cli.clear_errors("plot_monitor.py", args.debug):
         _cli.check_output_path(args.out)
         matplotlib = images.require("matplotlib", "plotting learning curves")
+        _cli.check_output_format(args.out, _cli.matplotlib_extensions(), "matplotlib")
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 

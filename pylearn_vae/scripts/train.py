@@ -15,11 +15,12 @@ with ``-T``), anything else ``LEVEL (logger): message``; DEBUG and INFO go to st
 WARNING and above to stderr. ``-V`` prints time, logger and level on every line, ``-D``
 shows DEBUG messages. ``-L`` is accepted for Pylearn2 compatibility and does nothing.
 
-A configuration or training error prints one line naming the file (and line, when
-known) and exits with status 1; ``-D`` shows the traceback instead.
+A configuration error (bad YAML, a bad argument value) prints one line naming the file
+(and line, when known) and exits with status 2; an error while training (a non-finite
+cost or monitoring value, a failing save) prints one line and exits with status 1.
+``-D`` or ``PYLEARN_VAE_DEBUG=1`` shows the traceback instead.
 """
 
-import argparse
 import gc
 import logging
 import os
@@ -113,10 +114,18 @@ def train(
     debug : bool, optional
         Show DEBUG messages.
     """
+    train_obj = _load(config)
+    _configure_logging(timestamp, verbose_logging, debug)
+    _run(train_obj, time_budget)
+
+
+def _load(config):
     if os.environ.get("DISPLAY") is None:
         os.environ.setdefault("MPLBACKEND", "Agg")
-    train_obj = load_train_file(config)
-    _configure_logging(timestamp, verbose_logging, debug)
+    return load_train_file(config)
+
+
+def _run(train_obj, time_budget):
     if isinstance(train_obj, (list, tuple)):
         phases = list(train_obj)
         del train_obj
@@ -130,7 +139,10 @@ def train(
 
 
 def make_argument_parser():
-    parser = argparse.ArgumentParser(
+    from pylearn_vae.scripts._cli import ArgumentParser, positive_int
+
+    parser = ArgumentParser(
+        debug_option=False,
         prog="train.py",
         description="Launch an experiment from a YAML configuration file.",
     )
@@ -146,7 +158,7 @@ def make_argument_parser():
     parser.add_argument(
         "--time-budget",
         "-t",
-        type=int,
+        type=positive_int,
         help="stop training at the end of the epoch during which this many seconds passed",
     )
     parser.add_argument(
@@ -192,27 +204,25 @@ def _one_line(exc):
 
 def main(argv=None):
     """Command-line entry point; returns the exit status."""
+    from pylearn_vae.scripts._cli import RUNTIME_ERROR, USAGE_ERROR, debugging
+
     args = make_argument_parser().parse_args(argv)
+    # Loading builds every object, so every argument is checked before training starts.
+    status = USAGE_ERROR
     try:
-        train(
-            args.config,
-            level_name=args.level_name,
-            timestamp=args.timestamp,
-            time_budget=args.time_budget,
-            verbose_logging=args.verbose_logging,
-            debug=args.debug,
-        )
-    except KeyboardInterrupt:
-        raise
+        train_obj = _load(args.config)
+        _configure_logging(args.timestamp, args.verbose_logging, args.debug)
+        status = RUNTIME_ERROR
+        _run(train_obj, args.time_budget)
     except Exception as exc:
-        if args.debug:
+        if debugging(args.debug):
             raise
         print(
-            f"train.py: error: {type(exc).__name__}: {_describe(exc, args.config)}\n"
+            f"train.py: error: {type(exc).__name__}: {_describe(exc, args.config)} "
             "(run with --debug for the full traceback)",
             file=sys.stderr,
         )
-        return 1
+        return status
     return 0
 
 
