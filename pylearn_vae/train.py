@@ -215,6 +215,9 @@ class Train:
             )
         if self.algorithm is not None and monitor._datasets:
             self._add_timing_channels(monitor)
+        criterion = getattr(self.algorithm, "termination_criterion", None)
+        if criterion is not None and hasattr(criterion, "check_channels"):
+            criterion.check_channels(monitor.channels)
         check_training_data(
             self.model, self.dataset, getattr(self.algorithm, "monitoring_dataset", None)
         )

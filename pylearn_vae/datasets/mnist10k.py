@@ -6,6 +6,7 @@ file also holds one fixed stochastic binarization of each split (see
 ``data/README`` of the project), used by default so results stay comparable.
 """
 
+import io
 import os
 import zipfile
 import zlib
@@ -115,7 +116,8 @@ class MNIST10k(BinarizedImages):
                 "point the path argument or PYLEARN_VAE_MNIST10K at a copy"
             )
         try:
-            return numpy.load(self.path)
+            # Read whole (2 MB): numpy.load leaves its file open when the zip is corrupt.
+            return numpy.load(io.BytesIO(self.path.read_bytes()))
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise NotInstalledError(
                 f"MNIST10k data file {self.path} cannot be read ({exc}): restore "

@@ -1,7 +1,9 @@
 """Termination criteria: ``continue_learning(model) -> bool`` (spec section 6).
 
 A criterion is asked once before the first epoch and once after each epoch's
-monitoring step; training stops at the first False.
+monitoring step; training stops at the first False. ``check_channels(channels)`` is
+called by :class:`~pylearn_vae.train.Train` once the monitor is set up, before any
+monitoring, so a criterion watching a channel that does not exist fails before training.
 """
 
 from pylearn_vae.utils.validation import check_positive_int
@@ -37,6 +39,15 @@ class TerminationCriterion:
     def continue_learning(self, model):
         """Whether training should go on for another epoch."""
         raise NotImplementedError(f"{type(self).__name__} does not implement continue_learning")
+
+    def check_channels(self, channels):
+        """Raise ValueError when a channel this criterion reads is not in ``channels``."""
+        name = getattr(self, "_channel_name", None)
+        if name is not None and name not in channels:
+            raise ValueError(
+                f"{type(self).__name__}: channel_name {name!r} is not a channel of the "
+                f"monitor; its channels are {', '.join(sorted(channels)) or 'none'}"
+            )
 
 
 class EpochCounter(TerminationCriterion):
@@ -132,6 +143,10 @@ class _Combination(TerminationCriterion):
                     f"{type(c).__name__}"
                 )
         self._criteria = criteria
+
+    def check_channels(self, channels):
+        for criterion in self._criteria:
+            criterion.check_channels(channels)
 
     def _answers(self, model):
         # Every criterion is asked, so stateful ones (MonitorBased) stay up to date;

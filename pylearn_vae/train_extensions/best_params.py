@@ -118,4 +118,4 @@ def _check_channel_exists(owner, channels, name):
             if channels
             else "it has none: give the algorithm a monitoring_dataset"
         )
-        raise KeyError(f"{owner}: channel_name {name!r} is not a channel of the monitor; {hint}")
+        raise ValueError(f"{owner}: channel_name {name!r} is not a channel of the monitor; {hint}")
