@@ -31,7 +31,11 @@ from pylearn_vae.space import NullSpace
 from pylearn_vae.utils import serial
 from pylearn_vae.utils.string_utils import preprocess
 from pylearn_vae.utils.validation import check_nonnegative_int
-from pylearn_vae.utils.validation_extra import check_data_values, check_writable_file
+from pylearn_vae.utils.validation_extra import (
+    check_data_values,
+    check_writable_file,
+    outside_0_1,
+)
 
 __all__ = ["Train", "log_timing", "time_string"]
 
@@ -334,8 +338,10 @@ def check_finite_channels(monitor, dataset_names=None):
 
 
 def check_training_data(model, dataset, monitoring_datasets=None):
-    """Before training: every dataset's values are finite, and in ``[0, 1]`` when the
-    model's conditional is a :class:`~pylearn_vae.models.vae.conditional.BernoulliVector`.
+    """Before training: every dataset's values must be finite (ValueError), and a warning
+    is logged when the model's conditional is a
+    :class:`~pylearn_vae.models.vae.conditional.BernoulliVector` and they are not in
+    ``[0, 1]`` (only logged: Pylearn2's own VAE test YAMLs train one on Gaussian noise).
     """
     from pylearn_vae.models.vae.conditional import BernoulliVector
 
@@ -349,7 +355,11 @@ def check_training_data(model, dataset, monitoring_datasets=None):
         if get is None or id(data) in seen:
             continue
         seen.add(id(data))
-        check_data_values(f"the {what} ({type(data).__name__})", get(), binary=binary)
+        what = f"the {what} ({type(data).__name__})"
+        X = check_data_values(what, get())
+        problem = outside_0_1(what, X) if binary else None
+        if problem:
+            log.warning("%s", problem)
 
 
 def _guard(dataset):

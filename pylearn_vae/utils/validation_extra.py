@@ -16,6 +16,7 @@ from pylearn_vae.utils.validation import check_positive_int
 
 __all__ = [
     "check_data_values",
+    "outside_0_1",
     "check_iteration_mode",
     "check_number_in",
     "check_optional_positive_int",
@@ -105,9 +106,9 @@ def check_writable_file(owner, name, path):
     return path
 
 
-def check_data_values(what, X, binary=False):
-    """Raise ValueError unless every value of the array ``X`` is finite (and, when
-    ``binary``, in ``[0, 1]``); ``what`` names the data in the message."""
+def check_data_values(what, X):
+    """Raise ValueError unless every value of the array ``X`` is a finite number;
+    ``what`` names the data in the message."""
     X = numpy.asarray(X)
     if X.dtype.kind not in "biuf":
         raise ValueError(f"{what} holds {X.dtype} values, not numbers")
@@ -119,12 +120,20 @@ def check_data_values(what, X, binary=False):
                 f"{what} holds {int(bad.sum())} non-finite values (NaN or inf), the first in "
                 f"row {row}: fix or drop them before training"
             )
-    if binary and X.size:
-        low, high = X.min(), X.max()
-        if low < 0 or high > 1:
-            raise ValueError(
-                f"{what} holds values in [{low:g}, {high:g}], but a BernoulliVector "
-                "conditional models pixels in [0, 1]: scale the data to [0, 1] (the "
-                "dataset's scale argument) or binarize it"
-            )
     return X
+
+
+def outside_0_1(what, X):
+    """None when every value of ``X`` is in ``[0, 1]``, else a sentence saying so, with
+    the fix (for data a Bernoulli distribution models)."""
+    X = numpy.asarray(X)
+    if not X.size:
+        return None
+    low, high = X.min(), X.max()
+    if low >= 0 and high <= 1:
+        return None
+    return (
+        f"{what} holds values in [{low:g}, {high:g}], but a BernoulliVector conditional "
+        "models pixels in [0, 1]: scale the data to [0, 1] (the dataset's scale argument) "
+        "or binarize it"
+    )
