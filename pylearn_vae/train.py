@@ -137,6 +137,9 @@ class Train:
                 stacklevel=2,
             )
         self.extensions = list(extensions) if extensions is not None else []
+        for ext in self.extensions:
+            if not all(hasattr(ext, hook) for hook in ("setup", "on_monitor", "on_save")):
+                raise ValueError(f"Train: extensions must be TrainExtensions, got {ext!r}")
         self.training_seconds = Param(0.0, name="training_seconds_this_epoch")
         self.total_seconds = Param(0.0, name="total_seconds_last_epoch")
         self._last_saved_epoch = None

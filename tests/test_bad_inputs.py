@@ -86,6 +86,7 @@ def files(tmp_path_factory):
     paths["idx_nan"] = root / "nan.idx"
     write_idx(root / "negative.idx", floats - 0.5)
     paths["idx_negative"] = root / "negative.idx"
+    paths["good.idx"] = root / "good.idx"
     paths["in_the_way"] = root / "a_file"
     paths["in_the_way"].write_text("a file, not a folder\n")
     paths["junk_pkl"] = root / "junk.pkl"
@@ -147,6 +148,16 @@ YAML_CASES = [
         ["monitor_iteration_mode", "sideways"],
     ),
     ("batch_size: 50,", "batch_size: 50, learning_rule: 3,", ["learning_rule", "3"]),
+    ("batch_size: 50,", "batch_size: 50, seed: -1,", ["SGD", "seed", "-1"]),
+    ("batch_size: 50,", "batch_size: 50, seed: 2.5,", ["SGD", "seed", "2.5"]),
+    ("batch_size: 50,", "batch_size: 50, update_callbacks: [3],", ["update_callbacks", "3"]),
+    ("batch_size: 50,", "batch_size: 50, monitoring_costs: {'x': 1},", ["monitoring_costs"]),
+    (
+        "cost: !obj:pylearn_vae.costs.vae.VAECriterion {num_samples: 1},",
+        "cost: 'vae',",
+        ["SGD", "cost", "'vae'"],
+    ),
+    ("    extensions: [", "    extensions: [ 3,", ["Train", "extensions", "3"]),
     # learning rules
     *[
         (
@@ -289,6 +300,7 @@ YAML_CASES = [
             ("idx_negative", ", scale: 1.0", ["negative.idx", "outside [0, scale]"]),
             ("idx_floats", ", scale: 0", ["scale", "got 0"]),
             ("idx_floats", ", scale: -255", ["scale", "-255"]),
+            ("good.idx", ", seed: -1", ["seed", "-1"]),
         ]
     ],
     # YAML itself
@@ -496,6 +508,7 @@ _add(latent_report.main, ["{model}", "-o", "{root}/chart.xyz"], USAGE, ["chart.x
 _add(plot_monitor.main, ["{model}", "-o", "{root}/curves.xyz"], USAGE, ["curves.xyz", ".pdf"])
 _add(plot_monitor.main, ["{model}", "-o", "{root}/c.png", "--x", "days"], USAGE, ["--x", "days"])
 _add(plot_monitor.main, ["{model}", "-o", "{root}/c.png", "--yrange", "1"], USAGE, ["--yrange"])
+_add(plot_monitor.main, ["{model}", "-o", "{root}/c.png", "--yrange", "5:1"], USAGE, ["5:1"])
 _add(plot_monitor.main, ["{model}", "-o", "{root}/c.png", "--channels", "x*"], USAGE, ["'x*'"])
 _add(print_monitor.main, ["{dict_pkl}"], USAGE, ["dict.pkl", "no monitor"])
 _add(plot_monitor.main, ["{dict_pkl}", "-o", "{root}/c.png"], USAGE, ["dict.pkl", "no monitor"])

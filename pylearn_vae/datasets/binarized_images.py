@@ -20,7 +20,7 @@ import numpy
 
 from pylearn_vae import backend
 from pylearn_vae.datasets.dense_design_matrix import DefaultViewConverter, DenseDesignMatrix
-from pylearn_vae.utils.validation_extra import check_data_values, check_number_in
+from pylearn_vae.utils.validation_extra import check_data_values, check_number_in, check_seed
 
 __all__ = ["BINARIZE_MODES", "BinarizedImages", "check_grey_levels", "row_range"]
 
@@ -118,6 +118,7 @@ class BinarizedImages(DenseDesignMatrix):
                 f"binarize={binarize!r} is not one of 'fixed', 'dynamic', None (grey levels)"
             )
         self.scale = check_grey_levels(type(self).__name__, images, scale)
+        check_seed(type(self).__name__, "seed", seed)
         self.images = images
         self.labels = labels
         self.binarize = binarize

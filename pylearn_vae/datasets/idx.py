@@ -14,6 +14,7 @@ import numpy
 
 from pylearn_vae.datasets.binarized_images import BinarizedImages, check_grey_levels, row_range
 from pylearn_vae.datasets.dataset import NotInstalledError
+from pylearn_vae.utils.validation_extra import check_seed
 
 __all__ = ["FashionMNIST", "IDXImages", "read_idx", "write_idx"]
 
@@ -140,6 +141,7 @@ class IDXImages(BinarizedImages):
                 )
         rows = row_range(images.shape[0], start, stop)
         scale = check_grey_levels(type(self).__name__, images, scale, where=images_path)
+        check_seed(type(self).__name__, "seed", seed)
         fixed = None
         if binarize == "fixed":
             draw = numpy.random.default_rng(seed).random(images.shape, dtype="float32")

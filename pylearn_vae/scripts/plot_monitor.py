@@ -51,6 +51,8 @@ def parse_yrange(text):
         low, high = (float(v) for v in text.split(":"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected LOW:HIGH, e.g. 80:200, got {text!r}") from None
+    if not low < high:
+        raise argparse.ArgumentTypeError(f"expected LOW < HIGH, got {text!r}")
     return low, high
 
 

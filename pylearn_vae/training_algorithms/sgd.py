@@ -23,6 +23,7 @@ from collections import OrderedDict
 import numpy
 
 from pylearn_vae import backend
+from pylearn_vae.costs.cost import Cost
 from pylearn_vae.models.model import Param
 from pylearn_vae.monitor import Monitor, flatten_data_specs, nest_batch, union_data_specs
 from pylearn_vae.space import NullSpace
@@ -38,6 +39,7 @@ from pylearn_vae.utils.validation_extra import (
     check_iteration_mode,
     check_number_in,
     check_optional_positive_int,
+    check_seed,
     to_number,
 )
 
@@ -367,6 +369,21 @@ def _check_arguments(args):
     rule = args["learning_rule"]
     if rule is not None and not hasattr(rule, "get_updates"):
         raise ValueError(f"SGD: learning_rule must be a LearningRule, got {rule!r}")
+    cost = args["cost"]
+    if cost is not None and not isinstance(cost, (list, tuple, set, Cost)):
+        raise ValueError(f"SGD: cost must be a Cost, got {cost!r}")
+    for name, extra in (args["monitoring_costs"] or {}).items():
+        if not isinstance(extra, Cost):
+            raise ValueError(f"SGD: monitoring_costs[{name!r}] must be a Cost, got {extra!r}")
+    callbacks = args["update_callbacks"]
+    for callback in callbacks if isinstance(callbacks, (list, tuple)) else [callbacks]:
+        if callback is not None and not callable(callback):
+            raise ValueError(
+                f"SGD: update_callbacks must be callables (e.g. ExponentialDecay), got "
+                f"{callback!r}"
+            )
+    if not hasattr(args["seed"], "randint"):
+        check_seed("SGD", "seed", args["seed"])
 
 
 def _positive_number(value, name, owner="SGD"):

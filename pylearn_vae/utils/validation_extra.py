@@ -20,6 +20,7 @@ __all__ = [
     "check_iteration_mode",
     "check_number_in",
     "check_optional_positive_int",
+    "check_seed",
     "check_writable_file",
     "to_number",
 ]
@@ -72,6 +73,20 @@ def _interval(low, high, low_open, high_open):
 def check_optional_positive_int(owner, name, value):
     """None, or ``value`` checked by :func:`check_positive_int`."""
     return None if value is None else check_positive_int(owner, name, value)
+
+
+def check_seed(owner, name, seed):
+    """``seed`` when it can seed a NumPy generator: a non-negative integer or a list of
+    them (not a bool)."""
+    try:
+        if isinstance(seed, (bool, numpy.bool_)):
+            raise TypeError
+        numpy.random.SeedSequence(seed)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{owner}: {name} must be a non-negative integer or a list of them, got {seed!r}"
+        ) from None
+    return seed
 
 
 def check_iteration_mode(owner, name, mode):
