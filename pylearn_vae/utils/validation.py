@@ -11,6 +11,9 @@ e.g. ``RectifiedLinear: dim must be a positive integer, got 2.5``.
 Integers are Python or NumPy integers only. ``True``/``False`` are not sizes, and an integral
 float such as ``200.0`` is rejected too (with a hint to write ``200``), because accepting it
 means also deciding what ``2.5`` truncates to.
+
+:func:`reject_ignored_option` is the one check of another kind: it refuses an option that
+the object accepts (Pylearn2 does) but that would change nothing, naming it and saying why.
 """
 
 import math
@@ -24,7 +27,9 @@ __all__ = [
     "check_positive_float",
     "check_nonnegative_float",
     "check_choice",
-    "check_unused_option",
+    "check_probability",
+    "check_positive_int_tuple",
+    "reject_ignored_option",
 ]
 
 
@@ -82,24 +87,49 @@ def check_choice(owner, name, value, choices):
     return value
 
 
-def check_unused_option(owner, name, value, default=None, why=""):
-    """Raise ``ValueError`` when an option this implementation does not support is set.
+def check_probability(owner, name, value):
+    """Return `value` as a ``float`` when it is a real in [0, 1], else raise ``ValueError``."""
+    if not (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+            and 0 <= value <= 1):
+        _fail(owner, name, "a probability in [0, 1]", value)
+    return float(value)
 
-    Pylearn2 constructors take some options that pylearn_vae does not implement. Accepting
-    and ignoring them would give a different model than the YAML asks for, so a value other
-    than `default` (the setting that means "off") is refused, naming the option.
+
+def check_positive_int_tuple(owner, name, value, length):
+    """Return `value` as a tuple of ``length`` ints >= 1 (a shape or stride), else raise.
+
+    A list is accepted (YAML has no tuples); ``ValueError`` names the whole value.
+    """
+    what = f"a sequence of {length} positive integers"
+    if not isinstance(value, (tuple, list)) or len(value) != length:
+        _fail(owner, name, what, value)
+    if not all(_is_int(v) and v >= 1 for v in value):
+        _fail(owner, name, what, value)
+    return tuple(int(v) for v in value)
+
+
+def reject_ignored_option(owner, name, value, default, reason):
+    """Raise ``ValueError`` when an option that would change nothing is given.
+
+    Pylearn2's constructors take some options that pylearn_vae does not implement, or
+    that only act together with another option. Accepting and ignoring one would build a
+    different model than the YAML asks for, so any value other than `default` (the value
+    that asks for nothing) is refused, naming the option and saying why.
 
     Parameters
     ----------
     owner, name : str
-        The class and the argument, for the message.
+        The class (and layer) and the argument, for the message.
     value : object
         The value given.
     default : object
-        The value that asks for nothing (usually None).
-    why : str
-        What to do instead, appended to the message.
+        The value that asks for nothing (None, False, the documented default).
+    reason : str
+        Why the option would have no effect, e.g. ``"is not implemented"``.
     """
-    if value is not default and value != default:
-        raise ValueError(f"{owner}: {name}={value!r} is not supported by pylearn_vae; "
-                         f"leave it unset{'; ' + why if why else ''}")
+    if value is default or (isinstance(value, (str, numbers.Number)) and value == default):
+        return
+    raise ValueError(
+        f"{owner}: {name}={value!r} {reason}, so it would be silently ignored; "
+        f"remove {name} (or set it to {default!r})"
+    )
