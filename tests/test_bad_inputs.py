@@ -45,7 +45,8 @@ MNIST10K = os.path.join(REPO, "data", "mnist10k.npz")
 USAGE, RUNTIME = 2, 1
 
 # Model-size checks (dim, nhid, nvis, irange) are made in pylearn_vae/models by branch
-# h10-struct; until it is merged these cases fail, and are expected to.
+# h10-struct; until it is merged the MODEL_YAML_CASES fail, and are expected to: once it
+# is, drop this mark from them.
 MODEL_VALIDATION = pytest.mark.xfail(strict=True, reason="model validation lands with h10-struct")
 
 
@@ -375,17 +376,13 @@ _PROGS = [
 ]
 
 
-@pytest.mark.parametrize("old,new,names", YAML_CASES, ids=[_yaml_id(c) for c in YAML_CASES])
+_ALL_YAML_CASES = [pytest.param(*c, id=_yaml_id(c)) for c in YAML_CASES] + [
+    pytest.param(*c, id=c[1], marks=MODEL_VALIDATION) for c in MODEL_YAML_CASES
+]
+
+
+@pytest.mark.parametrize("old,new,names", _ALL_YAML_CASES)
 def test_bad_yaml_value_is_refused_before_training(files, old, new, names, capsys):
-    status, err, saved = run_train(files, old, new, capsys)
-    assert status == USAGE, err
-    assert_one_clear_line(err, names)
-    assert saved == []
-
-
-@MODEL_VALIDATION
-@pytest.mark.parametrize("old,new,names", MODEL_YAML_CASES, ids=[c[1] for c in MODEL_YAML_CASES])
-def test_bad_model_argument_is_refused_before_training(files, old, new, names, capsys):
     status, err, saved = run_train(files, old, new, capsys)
     assert status == USAGE, err
     assert_one_clear_line(err, names)
