@@ -568,6 +568,17 @@ def test_memory_error_is_one_line(files, capsys, monkeypatch):
     assert_one_clear_line(captured.err, ["not enough memory"])
 
 
+def test_an_empty_binarized_mnist_file_is_named(files, capsys, monkeypatch):
+    folder = files["root"] / "data" / "binarized_mnist"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "binarized_mnist_test.npy").write_bytes(b"")
+    monkeypatch.setenv("PYLEARN2_DATA_PATH", str(files["root"] / "data"))
+    argv = [str(files["model"]), "--dataset", "binarized_mnist", "-k", "2"]
+    status, captured = run_script(files, nll.main, argv, capsys)
+    assert status == USAGE
+    assert_one_clear_line(captured.err, ["binarized_mnist_test.npy", "not a valid .npy"])
+
+
 def test_debug_option_and_environment_show_the_traceback(files, capsys, monkeypatch):
     argv = [str(files["junk_pkl"]), "-o", str(files["root"] / "out" / "x.png")]
     with pytest.raises(_cli.CliError, match="junk.pkl"):
