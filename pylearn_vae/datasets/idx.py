@@ -12,7 +12,12 @@ from pathlib import Path
 
 import numpy
 
-from pylearn_vae.datasets.binarized_images import BinarizedImages, check_grey_levels, row_range
+from pylearn_vae.datasets.binarized_images import (
+    BinarizedImages,
+    check_grey_levels,
+    check_which_set,
+    row_range,
+)
 from pylearn_vae.datasets.dataset import NotInstalledError
 from pylearn_vae.utils.validation_extra import check_seed
 
@@ -189,12 +194,8 @@ class FashionMNIST(IDXImages):
         preprocessor=None,
         fit_preprocessor=False,
     ):
-        if which_set not in _FASHION_PREFIX:
-            raise ValueError(
-                f"Unrecognized which_set value {which_set!r}: valid values are 'train', 'test'"
-            )
         folder = Path(os.path.expanduser(path))
-        prefix = _FASHION_PREFIX[which_set]
+        prefix = _FASHION_PREFIX[check_which_set(which_set, _FASHION_PREFIX)]
         images_path = folder / f"{prefix}-images-idx3-ubyte.gz"
         labels_path = folder / f"{prefix}-labels-idx1-ubyte.gz"
         missing = [str(p) for p in (images_path, labels_path) if not p.is_file()]
