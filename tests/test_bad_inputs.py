@@ -44,11 +44,6 @@ TINY = os.path.join(REPO, "docs", "tutorial_tiny.yaml")
 MNIST10K = os.path.join(REPO, "data", "mnist10k.npz")
 USAGE, RUNTIME = 2, 1
 
-# Model-size checks (dim, nhid, nvis, irange) are made in pylearn_vae/models by branch
-# h10-struct; until it is merged the MODEL_YAML_CASES fail, and are expected to: once it
-# is, drop this mark from them.
-MODEL_VALIDATION = pytest.mark.xfail(strict=True, reason="model validation lands with h10-struct")
-
 
 # -- the files the cases point at ----------------------------------------------------------
 
@@ -311,7 +306,7 @@ YAML_CASES = [
     ("save_freq: 1,\n}", "save_freq: 1,\n", ["tiny_bad.yaml"]),
 ]
 
-# The same, for the arguments of the models (checked by h10-struct's validation).
+# The same, for the arguments of the models (checked in pylearn_vae/models).
 MODEL_YAML_CASES = [
     ("nhid: 5", "nhid: 0", ["nhid", "got 0"]),
     ("nhid: 5", "nhid: 2.5", ["nhid", "2.5"]),
@@ -377,7 +372,7 @@ _PROGS = [
 
 
 _ALL_YAML_CASES = [pytest.param(*c, id=_yaml_id(c)) for c in YAML_CASES] + [
-    pytest.param(*c, id=c[1], marks=MODEL_VALIDATION) for c in MODEL_YAML_CASES
+    pytest.param(*c, id=c[1]) for c in MODEL_YAML_CASES
 ]
 
 
