@@ -26,7 +26,11 @@ import pytest
 from pylearn_vae.datasets.idx import write_idx
 from pylearn_vae.scripts import (
     _cli,
+    demo,
+    interpolate,
     latent_report,
+    latent_scatter,
+    manifold,
     nll,
     plot_monitor,
     print_monitor,
@@ -368,6 +372,10 @@ _PROGS = [
     "print_monitor.py",
     "summarize_model.py",
     "download_binarized_mnist.py",
+    "vae_manifold.py",
+    "vae_latent_scatter.py",
+    "vae_interpolate.py",
+    "vae_demo.py",
 ]
 
 
@@ -502,6 +510,31 @@ _add(plot_monitor.main, ["{model}", "-o", "{root}/c.png", "--x", "days"], USAGE,
 _add(plot_monitor.main, ["{model}", "-o", "{root}/c.png", "--yrange", "1"], USAGE, ["--yrange"])
 _add(plot_monitor.main, ["{model}", "-o", "{root}/c.png", "--yrange", "5:1"], USAGE, ["5:1"])
 _add(plot_monitor.main, ["{model}", "-o", "{root}/c.png", "--channels", "x*"], USAGE, ["'x*'"])
+# The latent-space scripts, each with an output in the test's folder.
+_LATENT_SCRIPTS = {
+    manifold.main: ["-o", "{root}/out/x.png"],
+    interpolate.main: ["-o", "{root}/out/x.png"],
+    latent_scatter.main: ["-o", "{root}/out/x.png"],
+    demo.main: ["-o", "{root}/out/demo"],
+}
+for _main, out in _LATENT_SCRIPTS.items():
+    _add(_main, ["{root}/none.pkl"] + out, USAGE, ["none.pkl", "no such file"])
+    _add(_main, ["{junk_pkl}"] + out, USAGE, ["junk.pkl"])
+    _add(_main, ["{dict_pkl}"] + out, USAGE, ["dict.pkl", "not a VAE"])
+    _add(_main, ["{model_nan}"] + out, RUNTIME, ["nan.pkl", "{nan_param}", "non-finite"])
+    _add(_main, ["{model}", "--frobnicate"] + out, USAGE, ["--frobnicate"])
+    _add(_main, ["{model}", "--dataset", "{bad_yaml}"] + out, USAGE, ["--dataset", "broken.yaml"])
+    _add(_main, ["{model}", "--which-set", "tain"] + out, USAGE, ["which_set", "tain"])
+for _main, extension in [(manifold.main, ".png"), (interpolate.main, ".png")]:
+    _add(_main, ["{model}", "-o", "{root}/m.xyz"], USAGE, ["m.xyz", extension])
+_add(latent_scatter.main, ["{model}", "-o", "{root}/s.xyz"], USAGE, ["s.xyz", ".pdf"])
+_add(latent_scatter.main, ["{model}", "-o", "{root}/s.png", "--dpi", "0"], USAGE, ["--dpi"])
+_add(manifold.main, ["{model}", "-o", "{root}/m.png", "-n", "0"], USAGE, ["-n", "0"])
+for option, value in [("--steps", "-1"), ("--seed", "-1"), ("--pairs", "1")]:
+    argv = ["{model}", "-o", "{root}/i.png", option, value]
+    _add(interpolate.main, argv, USAGE, [option, value])
+for option, value in [("--port", "-1"), ("--port", "70000"), ("--sliders", "0")]:
+    _add(demo.main, ["{model}", "-o", "{root}/d", option, value], USAGE, [option, value])
 _add(print_monitor.main, ["{dict_pkl}"], USAGE, ["dict.pkl", "no monitor"])
 _add(plot_monitor.main, ["{dict_pkl}", "-o", "{root}/c.png"], USAGE, ["dict.pkl", "no monitor"])
 _add(summarize_model.main, ["{dict_pkl}"], USAGE, ["dict.pkl", "not a model"])
