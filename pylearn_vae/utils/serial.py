@@ -195,7 +195,7 @@ def load(filepath, retry=True, allow_modules=None, trusted=False):
         File to load; ``${NAME}`` and ``~`` are expanded.
     retry : bool
         Retry transient I/O errors (e.g. on network file systems) after 0.5, 1 and 2
-        seconds. Pylearn2 ignored this flag (spec quirk 25).
+        seconds. Pylearn2 ignored this flag (docs/quirks.md#quirk-25).
     allow_modules : str or list of str, optional
         Modules whose classes and functions the pickle may also build (besides
         ``$PYLEARN_VAE_ALLOW_MODULES``), e.g. the module of one's own ``Prior``.
