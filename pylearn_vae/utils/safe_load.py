@@ -98,8 +98,7 @@ def allowed_modules(allow_modules=None):
     for name, source in given:
         if not isinstance(name, str) or not all(p.isidentifier() for p in name.split(".")):
             raise ValueError(
-                f"{source}: {name!r} is not a dotted module name like mymodule or "
-                "mypackage.priors"
+                f"{source}: {name!r} is not a dotted module name like mymodule or mypackage.priors"
             )
     return tuple(name for name, _ in given)
 
@@ -321,4 +320,3 @@ def safe_unpickle(file, filepath, policy, encoding="latin1"):
     if policy.trusted:
         return pickle.load(file, encoding=encoding)
     return _SafeUnpickler(file, filepath, policy, encoding=encoding).load()
-
