@@ -21,6 +21,7 @@ import pytest
 from pylearn_vae.config import yaml_parse
 from pylearn_vae.models.vae import VAE
 from pylearn_vae.scripts import (
+    _cli,
     latent_report,
     nll,
     plot_monitor,
@@ -477,6 +478,21 @@ def test_trust_option_reaches_the_pickle_loader(tmp_path, capsys):
     trusted = _script_error(capsys, summarize_model.main, [str(path), "--trust"])
     assert "holds a Fraction, not a model" in trusted  # loaded, then judged
     assert serial.load(str(path), trusted=True) == fractions.Fraction(1, 3)
+    with pytest.raises(_cli.CliError, match="refused"):  # --trust ended with that command
+        _cli.load_model(str(path))
+
+
+def test_pkl_tag_passes_allowed_modules_and_trust_on(user_model_path, marker, tmp_path):
+    text = f"model: !pkl: '{user_model_path}'"
+    with pytest.raises(UnsafeFileError, match=f"global {USER_MODULE}.WidePrior"):
+        yaml_parse.load(text)
+    model = yaml_parse.load(text, allow_modules=[USER_MODULE])["model"]
+    assert type(model.prior).__module__ == USER_MODULE
+    evil = tmp_path / "evil.pkl"
+    evil.write_bytes(_pickle_payloads(marker, tmp_path)["builtins.exec"])
+    yaml_parse.load(f"model: !pkl: '{evil}'", trusted=True)
+    assert marker.exists()
+    marker.unlink()
 
 
 # -- what loads by default, and what allowing a module allows -------------------------------------
@@ -496,11 +512,12 @@ def test_a_trained_model_loads_by_default(model_path, capsys):
     assert "dataset: DenseDesignMatrix" in capsys.readouterr().out
 
 
-def test_numpy_data_and_generators_pickle_and_load_by_default(tmp_path):
+def test_numpy_data_generators_and_paths_load_by_default(tmp_path):
     path = str(tmp_path / "data.pkl")
     data = {
         "arrays": [numpy.arange(6.0).reshape(2, 3).T, numpy.float32(2.5), numpy.dtype("i2")],
         "generators": [numpy.random.default_rng(0), numpy.random.RandomState(1)],
+        "paths": [pathlib.Path("data/mnist10k.npz"), pathlib.PurePosixPath("/a/b")],
     }
     for protocol in (0, 2, pickle.HIGHEST_PROTOCOL):
         with open(path, "wb") as f:
@@ -510,6 +527,7 @@ def test_numpy_data_and_generators_pickle_and_load_by_default(tmp_path):
         assert loaded["arrays"][1:] == data["arrays"][1:]
         assert loaded["generators"][0].random() == numpy.random.default_rng(0).random()
         assert loaded["generators"][1].rand() == numpy.random.RandomState(1).rand()
+        assert loaded["paths"] == data["paths"]
 
 
 def test_a_user_module_needs_allowing(user_model_path, capsys, monkeypatch):

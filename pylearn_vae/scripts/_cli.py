@@ -106,7 +106,8 @@ def positive_int(text):
 
 @contextlib.contextmanager
 def clear_errors(prog):
-    """Turn user-caused errors raised inside the block into ``SystemExit(one line)``."""
+    """Turn user-caused errors raised inside the block into ``SystemExit(one line)``;
+    the command line's ``--allow-module``/``--trust`` end with the block."""
     try:
         yield
     except (CliError, MissingLibraryError, NotInstalledError, OSError, ValueError) as exc:
@@ -114,6 +115,8 @@ def clear_errors(prog):
             raise
         message = " ".join(str(exc).split()) or type(exc).__name__
         raise SystemExit(f"{prog}: error: {message}") from exc
+    finally:
+        _load_options.update(allow_modules=(), trusted=False)
 
 
 def quiet_on_broken_pipe(main):

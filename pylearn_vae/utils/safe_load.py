@@ -51,13 +51,16 @@ _PLAIN_BUILTINS = (
 ).split()
 
 # The globals pickle and NumPy write for containers, arrays, dtypes, scalars and random
-# generators: constructors that build data and call nothing they are given.
+# generators, and file paths (datasets hold them): constructors that build data and call
+# nothing they are given.
 _PICKLE_GLOBALS = {
     "builtins": frozenset(_PLAIN_BUILTINS + ["object"]),
     "collections": frozenset({"OrderedDict", "defaultdict", "deque", "Counter"}),
     "copyreg": frozenset({"_reconstructor"}),
     "_codecs": frozenset({"encode"}),
     "numpy": frozenset({"dtype", "ndarray"}),
+    "pathlib": frozenset({"PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath"}),
+    "pathlib._local": frozenset({"PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath"}),
     "numpy.random._pickle": frozenset(
         {"__bit_generator_ctor", "__generator_ctor", "__randomstate_ctor"}
     ),
