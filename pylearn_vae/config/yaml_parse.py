@@ -26,15 +26,17 @@ names as attributes; a path without a dot names a builtin (``!obj:dict``).
 
 What a file may build: ``!obj:`` and ``!import`` call or return whatever they name, so
 a file could name ``os.system``. By default they may only name the classes and functions
-defined in ``pylearn_vae``, NumPy's scalar types, ``dtype`` and random generators, and
-the plain builtins (``dict``, ``list``, ...); a path may only walk through modules and
-classes of those packages (``pylearn_vae.utils.serial.os.system`` is refused). The
-user allows more with ``allow_modules`` (``--allow-module`` on the command line,
-``$PYLEARN_VAE_ALLOW_MODULES``), or turns the checks off for a trusted file with
-``trusted=True``; ``!pkl:`` files go through the same rules (:mod:`pylearn_vae.utils.
-safe_load`, ``docs/security.md``). Every name in the document is checked before any
-object is built, so a refused name anywhere (say, in a ``Train``'s extensions) builds
-nothing. Besides those tags nothing runs code: the loader is a ``yaml.SafeLoader`` (no
+defined in ``pylearn_vae`` (except in the modules that load, save or run other files:
+``config``, ``scripts``, ``utils.serial``), NumPy's scalar types, ``dtype`` and random
+generators, and the plain builtins (``dict``, ``list``, ...); a path may only walk
+through modules and classes of those packages (``pylearn_vae.utils.serial.os.system``
+is refused). The user allows more with ``allow_modules`` (``--allow-module`` on the
+command line, ``$PYLEARN_VAE_ALLOW_MODULES``), or turns the checks off for a trusted
+file with ``trusted=True``; ``!pkl:`` files are unpickled under the same settings. See
+:mod:`pylearn_vae.utils.safe_load` and ``docs/security.md``. Every name in the document
+is checked before anything is built and before a module that is not allowed is
+imported, so a refused name anywhere (say, in a ``Train``'s extensions) builds nothing.
+Besides what those tags name, nothing runs: the loader is a ``yaml.SafeLoader`` (no
 ``!!python/...`` tags) and no text is ``eval``'d.
 
 Nodes that share an anchor (``&a`` ... ``*a``) give one shared instance. Every string is
