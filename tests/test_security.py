@@ -270,6 +270,9 @@ def _yaml_payloads(marker, tmp_path):
         "pylearn_vae.utils.serial.load": (
             f"!obj:pylearn_vae.utils.serial.load {{filepath: '{evil_pkl}', trusted: true}}"
         ),
+        "pylearn_vae.utils.images.require": (  # imports any module by name
+            f"!obj:pylearn_vae.utils.images.require {{module_name: {EVIL_MODULE}, purpose: x}}"
+        ),
         "pylearn_vae.config.yaml_parse.load": (
             "!obj:pylearn_vae.config.yaml_parse.load "
             f"{{stream: \"!obj:os.system {{command: '{command}'}}\", trusted: true}}"
@@ -305,6 +308,7 @@ YAML_PAYLOADS = [
     "pylearn_vae.backend.__builtins__",
     "pylearn_vae.models.vae.VAE.__init__.__globals__",
     "pylearn_vae.utils.serial.load",
+    "pylearn_vae.utils.images.require",
     "pylearn_vae.config.yaml_parse.load",
 ]
 

@@ -26,8 +26,8 @@ names as attributes; a path without a dot names a builtin (``!obj:dict``).
 
 What a file may build: ``!obj:`` and ``!import`` call or return whatever they name, so
 a file could name ``os.system``. By default they may only name the classes and functions
-defined in ``pylearn_vae`` (except in the modules that load, save or run other files:
-``config``, ``scripts``, ``utils.serial``), NumPy's scalar types, ``dtype`` and random
+defined in ``pylearn_vae`` (except in the modules that load, save, import or run other
+files: ``config``, ``scripts``, ``utils.serial``, ...), NumPy's scalar types, ``dtype`` and random
 generators, and the plain builtins (``dict``, ``list``, ...); a path may only walk
 through modules and classes of those packages (``pylearn_vae.utils.serial.os.system``
 is refused). The user allows more with ``allow_modules`` (``--allow-module`` on the

@@ -36,15 +36,18 @@ __all__ = ["ENV_VAR", "LoadPolicy", "UnsafeFileError", "allowed_modules", "safe_
 ENV_VAR = "PYLEARN_VAE_ALLOW_MODULES"
 PACKAGE = "pylearn_vae"
 
-# Modules of this package whose functions load, save or run other files, each with its own
-# trust settings (serial.load(trusted=True), scripts' main(["--trust"])): a file naming
-# them could switch the checks off, so no file reaches them unless the user allows them.
+# Modules of this package whose functions load, save, import or run other files, the
+# loaders each with its own trust settings (serial.load(trusted=True), scripts'
+# main(["--trust"])), images.require importing any module by name: a file naming them
+# could get around the checks, so no file reaches them unless the user allows them.
 _NEVER_FROM_A_FILE = (
     "pylearn_vae.config",
     "pylearn_vae.scripts",
-    "pylearn_vae.utils.serial",
+    "pylearn_vae.utils.images",
     "pylearn_vae.utils.safe_load",
+    "pylearn_vae.utils.serial",
 )
+_WHY_NEVER = "loads, saves, imports or runs other files"
 
 _PLAIN_BUILTINS = (
     "dict list tuple set frozenset int float str bool complex bytes bytearray slice range"
@@ -160,7 +163,7 @@ class LoadPolicy:
             raise self._refused(path, "builtins", f"{path} is a Python builtin")
         if _in_modules(path, _NEVER_FROM_A_FILE):
             module = next(m for m in _NEVER_FROM_A_FILE if _in_modules(path, (m,)))
-            raise self._refused(path, module, f"{module} loads, saves or runs other files")
+            raise self._refused(path, module, f"{module} {_WHY_NEVER}")
         module = path.rsplit(".", 1)[0]
         raise self._refused(path, module, f"{module} is not part of {PACKAGE}")
 
@@ -237,7 +240,7 @@ class LoadPolicy:
         if self._package(module):
             return "package"
         if _in_modules(module, (PACKAGE,)):
-            why = f"{module} loads, saves or runs other files"
+            why = f"{module} {_WHY_NEVER}"
         else:
             why = f"{module} is not part of {PACKAGE}, NumPy's arrays or the plain containers"
         raise self._pickle_refused(filepath, module, name, why)
