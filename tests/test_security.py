@@ -398,6 +398,32 @@ def test_pickle_payload_is_refused_and_runs_nothing(name, shown, marker, tmp_pat
     assert not marker.exists()
 
 
+def test_python2_names_are_renamed_before_they_are_checked(marker, tmp_path):
+    path = tmp_path / "old.pkl"
+    path.write_bytes(b"c__builtin__\nset\n((lp0\nI1\naI2\natp1\nRp2\n.")
+    assert serial.load(str(path)) == {1, 2}
+    exec_source = f"open({str(marker)!r}, 'w').close()"
+    path.write_bytes(b"c__builtin__\nexec\n(S" + repr(exec_source).encode() + b"\ntR.")
+    with pytest.raises(UnsafeFileError, match="refused to load global builtins.exec"):
+        serial.load(str(path))
+    assert not marker.exists()
+    serial.load(str(path), trusted=True)  # the payload is live
+    assert marker.exists()
+    marker.unlink()
+
+
+def test_a_builtin_is_allowed_by_allowing_the_module_that_defines_it(marker):
+    text = f"a: !obj:open {{file: '{marker}', mode: w}}"
+    with pytest.raises(UnsafeFileError, match=r"open \(it is defined in io\).*allow-module io"):
+        yaml_parse.load(text, allow_modules=["builtins"])
+    yaml_parse.load(text, allow_modules=["io"])["a"].close()
+    assert marker.exists()
+    marker.unlink()
+    with pytest.raises(UnsafeFileError, match=r"--allow-module builtins"):
+        yaml_parse.load("!obj:eval {}")
+    assert yaml_parse.load("a: !import builtins.eval", allow_modules=["builtins"])["a"] is eval
+
+
 def test_npy_of_pickled_objects_is_refused(marker, tmp_path):
     path = tmp_path / "data.npy"
     numpy.save(path, numpy.array([_Reduce(os.system, _command(marker))], dtype=object))

@@ -25,9 +25,11 @@ called (see ``docs/security.md``):
 """
 
 import builtins
+import importlib
 import inspect
 import os
 import pickle
+import sys
 
 import numpy
 
@@ -155,12 +157,8 @@ class LoadPolicy:
         """
         if self.trusted or self._user(path) or self._package(path):
             return
-        if "." not in path and path in _PLAIN_BUILTINS:
-            return
-        if path.startswith("numpy.") or path.startswith("builtins."):
-            return  # narrowed to the registered objects once resolved (check_yaml_object)
-        if "." not in path:
-            raise self._refused(path, "builtins", f"{path} is a Python builtin")
+        if "." not in path or path.startswith("numpy.") or path.startswith("builtins."):
+            return  # resolving imports nothing new; check_yaml_object narrows what it finds
         if _in_modules(path, _NEVER_FROM_A_FILE):
             module = next(m for m in _NEVER_FROM_A_FILE if _in_modules(path, (m,)))
             raise self._refused(path, module, f"{module} {_WHY_NEVER}")
@@ -305,13 +303,14 @@ class _SafeUnpickler(pickle.Unpickler):
         self._policy = policy
 
     def find_class(self, module, name):
-        checked_module, checked_name = _python2_name(module, name)
-        kind = self._policy.check_pickle_global(self._filepath, checked_module, checked_name)
-        obj = super().find_class(module, name)
+        module, name = _python2_name(module, name)
+        kind = self._policy.check_pickle_global(self._filepath, module, name)
+        importlib.import_module(module)  # the checked name itself: no second renaming
+        obj = sys.modules[module]
+        for part in name.split("."):
+            obj = getattr(obj, part)
         if kind is not None:
-            self._policy.check_pickle_object(
-                self._filepath, checked_module, checked_name, obj, kind
-            )
+            self._policy.check_pickle_object(self._filepath, module, name, obj, kind)
         return obj
 
 
