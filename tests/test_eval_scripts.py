@@ -341,11 +341,12 @@ def test_progress_only_on_request_or_terminal():
 
 
 def test_a_reader_that_stops_early_ends_the_script_quietly(model_path):
-    # 200 reports overflow the pipe's buffer, so the script is still writing when `head`
-    # (here: one readline) closes the pipe.
+    # 2000 reports overflow the pipe's buffer (64 kB) and the reader's (8 kB) many times
+    # over, so the script is still writing when `head` (here: one readline)
+    # closes the pipe. (200 reports came close to fitting and made the test flaky.)
     script = os.path.join(REPO, "bin", "print_monitor.py")
     proc = subprocess.Popen(
-        [sys.executable, script] + [str(model_path)] * 200,
+        [sys.executable, script] + [str(model_path)] * 2000,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

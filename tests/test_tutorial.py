@@ -35,6 +35,7 @@ def test_small_settings_are_used_by_the_tutorial():
     assert kinds.count("bash") >= 6 and kinds.count("python") >= 4
 
 
+@pytest.mark.slow
 def test_tutorial_commands_run(tmp_path):
     for name in ("bin", "docs", "data", "pylearn_vae"):
         os.symlink(os.path.join(REPO, name), tmp_path / name)
