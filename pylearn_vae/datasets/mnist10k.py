@@ -108,7 +108,7 @@ class MNIST10k(BinarizedImages):
                 "point the path argument or PYLEARN_VAE_MNIST10K at a copy"
             )
         try:
-            return numpy.load(self.path)
+            return numpy.load(self.path, allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise NotInstalledError(
                 f"MNIST10k data file {self.path} cannot be read ({exc}): restore "

@@ -2,7 +2,7 @@
 
 Usage::
 
-    train.py [-L] [-T] [-t SECONDS] [-V] [-D] config.yaml
+    train.py [-L] [-T] [-t SECONDS] [-V] [-D] [--allow-module MODULE] [--trust] config.yaml
 
 Before the file is parsed, ``${PYLEARN2_TRAIN_FILE_FULL_STEM}`` (``foo/bar`` for
 ``foo/bar.yaml``), ``${PYLEARN2_TRAIN_DIR}`` (``foo/``), ``${PYLEARN2_TRAIN_BASE_NAME}``
@@ -30,7 +30,7 @@ __all__ = ["load_train_file", "main", "make_argument_parser", "train"]
 _OWN_LOGGERS = "pylearn_vae"
 
 
-def load_train_file(config_file_path, environ=None):
+def load_train_file(config_file_path, environ=None, allow_modules=None, trusted=False):
     """Set the ``PYLEARN2_TRAIN_*`` variables for ``config_file_path``, then load it.
 
     Pylearn2 kept this in ``utils/serial.py``; it lives here beside its only user.
@@ -39,7 +39,9 @@ def load_train_file(config_file_path, environ=None):
     ----------
     config_file_path : str
     environ : dict, optional
-        Passed to :func:`pylearn_vae.config.yaml_parse.load_path`.
+    allow_modules : list of str, optional
+    trusted : bool
+        Passed to :func:`pylearn_vae.config.yaml_parse.load_path` (``docs/security.md``).
     """
     from pylearn_vae.config import yaml_parse
 
@@ -50,7 +52,9 @@ def load_train_file(config_file_path, environ=None):
     os.environ["PYLEARN2_TRAIN_DIR"] = directory + "/" if directory else ""
     os.environ["PYLEARN2_TRAIN_BASE_NAME"] = path.split("/")[-1]
     os.environ["PYLEARN2_TRAIN_FILE_STEM"] = full_stem.split("/")[-1]
-    return yaml_parse.load_path(path, environ=environ)
+    return yaml_parse.load_path(
+        path, environ=environ, allow_modules=allow_modules, trusted=trusted
+    )
 
 
 class _Formatter(logging.Formatter):
@@ -95,7 +99,14 @@ def _configure_logging(timestamp, verbose_logging, debug):
 
 
 def train(
-    config, level_name=None, timestamp=None, time_budget=None, verbose_logging=None, debug=None
+    config,
+    level_name=None,
+    timestamp=None,
+    time_budget=None,
+    verbose_logging=None,
+    debug=None,
+    allow_modules=None,
+    trusted=False,
 ):
     """Load ``config`` and run its ``main_loop`` (each phase's, for a list).
 
@@ -112,10 +123,14 @@ def train(
     verbose_logging : bool, optional
     debug : bool, optional
         Show DEBUG messages.
+    allow_modules : list of str, optional
+        Modules the file may build from besides ``pylearn_vae`` (``--allow-module``).
+    trusted : bool
+        Build whatever the file names (``--trust``).
     """
     if os.environ.get("DISPLAY") is None:
         os.environ.setdefault("MPLBACKEND", "Agg")
-    train_obj = load_train_file(config)
+    train_obj = load_train_file(config, allow_modules=allow_modules, trusted=trusted)
     _configure_logging(timestamp, verbose_logging, debug)
     if isinstance(train_obj, (list, tuple)):
         phases = list(train_obj)
@@ -161,6 +176,9 @@ def make_argument_parser():
         action="store_true",
         help="display DEBUG messages, and tracebacks on errors",
     )
+    from pylearn_vae.scripts._cli import add_load_options
+
+    add_load_options(parser)
     parser.add_argument("config", help="a YAML configuration file specifying the training")
     return parser
 
@@ -201,6 +219,8 @@ def main(argv=None):
             time_budget=args.time_budget,
             verbose_logging=args.verbose_logging,
             debug=args.debug,
+            allow_modules=args.allow_modules,
+            trusted=args.trust,
         )
     except KeyboardInterrupt:
         raise
