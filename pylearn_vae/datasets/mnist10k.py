@@ -112,7 +112,7 @@ class MNIST10k(BinarizedImages):
             )
         try:
             # Read whole (2 MB): numpy.load leaves its file open when the zip is corrupt.
-            return numpy.load(io.BytesIO(self.path.read_bytes()))
+            return numpy.load(io.BytesIO(self.path.read_bytes()), allow_pickle=False)
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise NotInstalledError(
                 f"MNIST10k data file {self.path} cannot be read ({exc}): restore "

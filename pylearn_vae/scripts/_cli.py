@@ -9,6 +9,11 @@ missing or wrong file, a bad ``--dataset`` YAML, a corrupt data file) and 1 for 
 failure (not enough memory, a model whose parameters are not finite, a failing disk, a
 missing optional library). ``--debug`` (every script has it) or ``PYLEARN_VAE_DEBUG=1``
 (``PYLEARN_VAE_TRACEBACK=1`` too) shows the traceback instead.
+
+Every parser gets ``--allow-module MODULE`` (repeatable) and ``--trust`` (see
+:func:`add_load_options` and ``docs/security.md``): the model pickle and the dataset
+YAML may only build this package's classes unless the user allows more. Parsing records
+them for :func:`load_model` and :func:`load_dataset`, which a script calls without them.
 """
 
 import argparse
@@ -24,10 +29,12 @@ import numpy
 from pylearn_vae.datasets.dataset import NotInstalledError
 from pylearn_vae.utils import serial
 from pylearn_vae.utils.images import MissingLibraryError
+from pylearn_vae.utils.safe_load import UnsafeFileError
 
 __all__ = [
     "ArgumentParser",
     "CliError",
+    "add_load_options",
     "check_output_path",
     "clear_errors",
     "dataset_view_shape",
@@ -64,22 +71,58 @@ class RuntimeFailure(CliError):
     status = RUNTIME_ERROR
 
 
-class ArgumentParser(argparse.ArgumentParser):
-    """``argparse`` whose usage errors are one line, ``prog: error: ... (see --help)``,
-    with exit status 2; every parser has ``--debug`` (tracebacks instead of one line)."""
+# What the last parsed command line allows the files it names to build (--allow-module,
+# --trust); set by ArgumentParser.parse_known_args, read by load_model and load_dataset.
+_load_options = {"allow_modules": (), "trusted": False}
 
-    def __init__(self, *args, debug_option=True, **kwargs):
-        super().__init__(*args, **kwargs)
-        if debug_option:
-            self.add_argument(
-                "--debug",
-                action="store_true",
-                help="show the traceback of an error (or set PYLEARN_VAE_DEBUG=1)",
-            )
+
+def add_load_options(parser):
+    """Add ``--allow-module MODULE`` (repeatable) and ``--trust`` to ``parser``."""
+    group = parser.add_argument_group("safety (see docs/security.md)")
+    group.add_argument(
+        "--allow-module",
+        action="append",
+        default=[],
+        dest="allow_modules",
+        metavar="MODULE",
+        help="also let YAML and pickle files build the classes and functions of MODULE "
+        "(e.g. the module of your own Prior); repeatable; adds to $PYLEARN_VAE_ALLOW_MODULES",
+    )
+    group.add_argument(
+        "--trust",
+        action="store_true",
+        help="trust the files given: load them unrestricted, which runs any code they hold",
+    )
+
+
+class OneLineErrors(argparse.ArgumentParser):
+    """``argparse`` whose usage errors are one line, ``prog: error: ... (see --help)``,
+    with exit status 2."""
 
     def error(self, message):
         print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
         raise SystemExit(USAGE_ERROR)
+
+
+class ArgumentParser(OneLineErrors):
+    """:class:`OneLineErrors` with the options of :func:`add_load_options` (recorded
+    for :func:`load_model` and :func:`load_dataset`), and ``--debug`` (tracebacks
+    instead of one line)."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        add_load_options(self)
+        self.add_argument(
+            "--debug",
+            action="store_true",
+            help="show the traceback of an error (or set PYLEARN_VAE_DEBUG=1)",
+        )
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        _load_options["allow_modules"] = tuple(namespace.allow_modules)
+        _load_options["trusted"] = namespace.trust
+        return namespace, extras
 
 
 def _number_type(convert, lowest, strict, what):
@@ -140,7 +183,8 @@ def one_line(prog, exc):
 @contextlib.contextmanager
 def clear_errors(prog, debug=False):
     """Turn any error raised inside the block into one line on stderr and
-    ``SystemExit(status)`` (:func:`exit_status`), unless :func:`debugging`."""
+    ``SystemExit(status)`` (:func:`exit_status`), unless :func:`debugging`; the command
+    line's ``--allow-module``/``--trust`` end with the block."""
     try:
         yield
     except Exception as exc:
@@ -148,6 +192,8 @@ def clear_errors(prog, debug=False):
             raise
         print(one_line(prog, exc), file=sys.stderr)
         raise SystemExit(exit_status(exc)) from exc
+    finally:
+        _load_options.update(allow_modules=(), trusted=False)
 
 
 def quiet_on_broken_pipe(main):
@@ -174,7 +220,9 @@ def load_model(path):
     if os.path.isdir(path):
         raise CliError(f"{path} is a folder, not a saved model (.pkl)")
     try:
-        return serial.load(path)
+        return serial.load(path, **_load_options)
+    except UnsafeFileError as exc:
+        raise CliError(str(exc)) from exc
     except Exception as exc:  # any unpickling failure means "not one of our models"
         raise CliError(
             f"{path} is not a saved pylearn_vae model ({type(exc).__name__}: {exc})"
@@ -230,7 +278,12 @@ def load_dataset(model, spec=None, which_set=None):
             "nor an existing .yaml file, nor YAML text starting with '!obj:'"
         )
     with _naming_the_dataset(spec):
-        graph = yaml_parse.load(src, instantiate=False)
+        try:
+            graph = yaml_parse.load(src, instantiate=False, **_load_options)
+        except UnsafeFileError as exc:
+            where = "the dataset YAML the model recorded" if spec is None else "--dataset"
+            where = spec if spec is not None and os.path.isfile(spec) else where
+            raise CliError(f"{where}, {exc}") from exc
         if which_set is not None and isinstance(graph, yaml_parse.Proxy):
             if "which_set" in graph.keywords:
                 keywords = dict(graph.keywords, which_set=which_set)

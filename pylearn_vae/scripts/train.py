@@ -2,7 +2,7 @@
 
 Usage::
 
-    train.py [-L] [-T] [-t SECONDS] [-V] [-D] config.yaml
+    train.py [-L] [-T] [-t SECONDS] [-V] [-D] [--allow-module MODULE] [--trust] config.yaml
 
 Before the file is parsed, ``${PYLEARN2_TRAIN_FILE_FULL_STEM}`` (``foo/bar`` for
 ``foo/bar.yaml``), ``${PYLEARN2_TRAIN_DIR}`` (``foo/``), ``${PYLEARN2_TRAIN_BASE_NAME}``
@@ -31,7 +31,7 @@ __all__ = ["load_train_file", "main", "make_argument_parser", "train"]
 _OWN_LOGGERS = "pylearn_vae"
 
 
-def load_train_file(config_file_path, environ=None):
+def load_train_file(config_file_path, environ=None, allow_modules=None, trusted=False):
     """Set the ``PYLEARN2_TRAIN_*`` variables for ``config_file_path``, then load it.
 
     Pylearn2 kept this in ``utils/serial.py``; it lives here beside its only user.
@@ -40,7 +40,9 @@ def load_train_file(config_file_path, environ=None):
     ----------
     config_file_path : str
     environ : dict, optional
-        Passed to :func:`pylearn_vae.config.yaml_parse.load_path`.
+    allow_modules : list of str, optional
+    trusted : bool
+        Passed to :func:`pylearn_vae.config.yaml_parse.load_path` (``docs/security.md``).
     """
     from pylearn_vae.config import yaml_parse
 
@@ -51,7 +53,9 @@ def load_train_file(config_file_path, environ=None):
     os.environ["PYLEARN2_TRAIN_DIR"] = directory + "/" if directory else ""
     os.environ["PYLEARN2_TRAIN_BASE_NAME"] = path.split("/")[-1]
     os.environ["PYLEARN2_TRAIN_FILE_STEM"] = full_stem.split("/")[-1]
-    return yaml_parse.load_path(path, environ=environ)
+    return yaml_parse.load_path(
+        path, environ=environ, allow_modules=allow_modules, trusted=trusted
+    )
 
 
 class _Formatter(logging.Formatter):
@@ -96,7 +100,14 @@ def _configure_logging(timestamp, verbose_logging, debug):
 
 
 def train(
-    config, level_name=None, timestamp=None, time_budget=None, verbose_logging=None, debug=None
+    config,
+    level_name=None,
+    timestamp=None,
+    time_budget=None,
+    verbose_logging=None,
+    debug=None,
+    allow_modules=None,
+    trusted=False,
 ):
     """Load ``config`` and run its ``main_loop`` (each phase's, for a list).
 
@@ -113,16 +124,20 @@ def train(
     verbose_logging : bool, optional
     debug : bool, optional
         Show DEBUG messages.
+    allow_modules : list of str, optional
+        Modules the file may build from besides ``pylearn_vae`` (``--allow-module``).
+    trusted : bool
+        Build whatever the file names (``--trust``).
     """
-    train_obj = _load(config)
+    train_obj = _load(config, allow_modules, trusted)
     _configure_logging(timestamp, verbose_logging, debug)
     _run(train_obj, time_budget)
 
 
-def _load(config):
+def _load(config, allow_modules=None, trusted=False):
     if os.environ.get("DISPLAY") is None:
         os.environ.setdefault("MPLBACKEND", "Agg")
-    return load_train_file(config)
+    return load_train_file(config, allow_modules=allow_modules, trusted=trusted)
 
 
 def _run(train_obj, time_budget):
@@ -139,10 +154,9 @@ def _run(train_obj, time_budget):
 
 
 def make_argument_parser():
-    from pylearn_vae.scripts._cli import ArgumentParser, positive_int
+    from pylearn_vae.scripts._cli import OneLineErrors, add_load_options, positive_int
 
-    parser = ArgumentParser(
-        debug_option=False,
+    parser = OneLineErrors(
         prog="train.py",
         description="Launch an experiment from a YAML configuration file.",
     )
@@ -173,6 +187,7 @@ def make_argument_parser():
         action="store_true",
         help="display DEBUG messages, and tracebacks on errors",
     )
+    add_load_options(parser)
     parser.add_argument("config", help="a YAML configuration file specifying the training")
     return parser
 
@@ -210,7 +225,7 @@ def main(argv=None):
     # Loading builds every object, so every argument is checked before training starts.
     status = USAGE_ERROR
     try:
-        train_obj = _load(args.config)
+        train_obj = _load(args.config, args.allow_modules, args.trust)
         _configure_logging(args.timestamp, args.verbose_logging, args.debug)
         status = RUNTIME_ERROR
         _run(train_obj, args.time_budget)
