@@ -312,6 +312,25 @@ def test_continuous_bernoulli_is_stable_in_float32_near_one_half():
     numpy.testing.assert_allclose(grad[~nonzero], s[~nonzero] / 6, atol=1e-9)
 
 
+def test_continuous_bernoulli_is_finite_at_huge_logits():
+    """Data with exact 0s and 1s drive the logits far out (the likelihood grows like
+    log |s|); neither branch of ``where`` may overflow there, forward or backward."""
+    s = numpy.array([-1e30, -1e7, -50.0, 0.0, 1e-3, 1e7, 1e30], dtype=numpy.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = continuous_bernoulli_log_normalizer(s)
+        grad = autograd.elementwise_grad(continuous_bernoulli_log_normalizer)(s)
+        mean = continuous_bernoulli_mean(s[1:-1])
+        mean_grad = autograd.elementwise_grad(continuous_bernoulli_mean)(s[1:-1])
+    far = [0, 1, 5, 6]  # log C(s) -> log |s| as |s| grows
+    numpy.testing.assert_allclose(value[far], numpy.log(numpy.abs(s[far].astype(float))),
+                                  rtol=1e-6)
+    assert value[3] == pytest.approx(numpy.log(2))
+    assert numpy.isfinite(grad).all() and numpy.isfinite(mean_grad).all()
+    numpy.testing.assert_allclose(mean, [1e-7, 0.02, 0.5, 0.5 + 1e-3 / 12, 1 - 1e-7],
+                                  atol=1e-6)
+
+
 def test_continuous_bernoulli_gradients_match_finite_differences():
     for f in (continuous_bernoulli_log_normalizer, continuous_bernoulli_mean):
         grad = autograd.elementwise_grad(f)(LOGITS)

@@ -244,11 +244,12 @@ CB_TAYLOR_THRESHOLD = 0.2
 
 
 def _split_at_zero(logits):
-    """``(small, safe)``: where ``|logits|`` is below the threshold, and the logits with
-    those entries replaced by the threshold (so a closed form never sees 0 / 0, and its
-    unused branch has a finite gradient)."""
+    """``(small, safe, near)``: where ``|logits|`` is below the threshold; the logits with
+    those entries replaced by the threshold (so a closed form never sees 0 / 0); and the
+    logits with the others replaced by 0 (so a series never overflows at huge logits).
+    Each branch thus has finite values and gradients where ``where`` discards it."""
     small = anp.abs(logits) < CB_TAYLOR_THRESHOLD
-    return small, anp.where(small, CB_TAYLOR_THRESHOLD, logits)
+    return small, anp.where(small, CB_TAYLOR_THRESHOLD, logits), anp.where(small, logits, 0.0)
 
 
 def continuous_bernoulli_log_normalizer(logits):
@@ -268,9 +269,9 @@ def continuous_bernoulli_log_normalizer(logits):
     -------
     array, the shape of ``logits``
     """
-    small, safe = _split_at_zero(logits)
+    small, safe, near = _split_at_zero(logits)
     closed = anp.log(anp.abs(safe)) - anp.log(anp.abs(P.tanh(0.5 * safe)))
-    y2 = (0.5 * logits) ** 2
+    y2 = (0.5 * near) ** 2
     series = math.log(2.0) + y2 * (1.0 / 3.0 + y2 * (-7.0 / 90.0 + y2 * (62.0 / 2835.0)))
     return anp.where(small, series, closed)
 
@@ -282,10 +283,10 @@ def continuous_bernoulli_mean(logits):
     ``sigmoid(s) / tanh(s / 2) - 1 / s``; near ``s = 0`` its Taylor series
     ``1/2 + s/12 - s^3/720 + s^5/30240``.
     """
-    small, safe = _split_at_zero(logits)
+    small, safe, near = _split_at_zero(logits)
     closed = P.sigmoid(safe) / P.tanh(0.5 * safe) - 1.0 / safe
-    s2 = logits * logits
-    series = 0.5 + logits * (1.0 / 12.0 + s2 * (-1.0 / 720.0 + s2 / 30240.0))
+    s2 = near * near
+    series = 0.5 + near * (1.0 / 12.0 + s2 * (-1.0 / 720.0 + s2 / 30240.0))
     return anp.where(small, series, closed)
 
 
