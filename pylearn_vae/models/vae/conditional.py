@@ -244,12 +244,20 @@ CB_TAYLOR_THRESHOLD = 0.2
 
 
 def _split_at_zero(logits):
-    """``(small, safe, near)``: where ``|logits|`` is below the threshold; the logits with
-    those entries replaced by the threshold (so a closed form never sees 0 / 0); and the
-    logits with the others replaced by 0 (so a series never overflows at huge logits).
-    Each branch thus has finite values and gradients where ``where`` discards it."""
-    small = anp.abs(logits) < CB_TAYLOR_THRESHOLD
-    return small, anp.where(small, CB_TAYLOR_THRESHOLD, logits), anp.where(small, logits, 0.0)
+    """``(small, safe, near)``: 1 where ``|logits|`` is below the threshold, else 0; the
+    logits with those entries replaced by the threshold (so a closed form never sees
+    0 / 0); and the logits with the others replaced by 0 (so a series never overflows at
+    huge logits). Each branch thus has finite values and gradients where the mask
+    discards it."""
+    # Selections by a 0/1 mask rather than ``where``: autograd's VJP of ``where`` builds
+    # its zeros with NumPy, off the device.
+    small = (anp.abs(logits) < CB_TAYLOR_THRESHOLD).astype(logits.dtype)
+    return small, logits + (CB_TAYLOR_THRESHOLD - logits) * small, logits * small
+
+
+def _select(small, series, closed):
+    # Both are finite everywhere (see _split_at_zero), so the mask never meets inf * 0.
+    return series * small + closed * (1.0 - small)
 
 
 def continuous_bernoulli_log_normalizer(logits):
@@ -273,7 +281,7 @@ def continuous_bernoulli_log_normalizer(logits):
     closed = anp.log(anp.abs(safe)) - anp.log(anp.abs(P.tanh(0.5 * safe)))
     y2 = (0.5 * near) ** 2
     series = math.log(2.0) + y2 * (1.0 / 3.0 + y2 * (-7.0 / 90.0 + y2 * (62.0 / 2835.0)))
-    return anp.where(small, series, closed)
+    return _select(small, series, closed)
 
 
 def continuous_bernoulli_mean(logits):
@@ -287,7 +295,7 @@ def continuous_bernoulli_mean(logits):
     closed = P.sigmoid(safe) / P.tanh(0.5 * safe) - 1.0 / safe
     s2 = near * near
     series = 0.5 + near * (1.0 / 12.0 + s2 * (-1.0 / 720.0 + s2 / 30240.0))
-    return anp.where(small, series, closed)
+    return _select(small, series, closed)
 
 
 def continuous_bernoulli_inverse_cdf(u, logits):
