@@ -1,6 +1,29 @@
 """Install pylearn-vae: ``pip install -e '.[test]'``."""
 
+import os
+import shutil
+
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+# The embedded digits live once in the repository, at data/mnist10k.npz; a built package
+# (``pip install .``, a wheel) carries a copy as pylearn_vae/data/mnist10k.npz, where
+# pylearn_vae.datasets.mnist10k.default_path looks first.
+EMBEDDED_DATA = [os.path.join("data", "mnist10k.npz")]
+
+
+class BuildWithData(build_py):
+    """``build_py`` that also copies the embedded data files into the built package."""
+
+    def run(self):
+        super().run()
+        if self.dry_run:
+            return
+        target = os.path.join(self.build_lib, "pylearn_vae", "data")
+        os.makedirs(target, exist_ok=True)
+        for path in EMBEDDED_DATA:
+            shutil.copyfile(path, os.path.join(target, os.path.basename(path)))
+
 
 setup(
     name="pylearn-vae",
@@ -24,6 +47,8 @@ setup(
             "matplotlib>=3.6",
             "tqdm>=4.60",
             "selenium>=4.10",
+            # tests/test_packaging.py builds a wheel without build isolation (no download).
+            "wheel",
         ],
         "viz": ["pillow>=9", "matplotlib>=3.6", "tqdm>=4.60"],
         # The demo page's browser test (tests/test_demo_page.py) drives Debian's
@@ -32,6 +57,7 @@ setup(
         "gpu": ["cupy>=12"],
         "bench": ["torch", "threadpoolctl"],
     },
+    cmdclass={"build_py": BuildWithData},
     entry_points={
         "console_scripts": [
             "pylearn-vae-train=pylearn_vae.scripts.train:main",
