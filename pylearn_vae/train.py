@@ -173,7 +173,12 @@ class Train:
         """True (and flag the monitor) once ``time_budget`` seconds have passed."""
         elapsed = time.perf_counter() - t0
         if time_budget is not None and elapsed > time_budget:
-            log.warning("Time budget exceeded (%.3f/%d seconds).", elapsed, time_budget)
+            # A requested stop, not a problem: INFO, and the model is saved as usual.
+            log.info(
+                "Time budget of %s spent (%s elapsed): stopping before the next epoch.",
+                time_string(time_budget),
+                time_string(elapsed),
+            )
             self.model.monitor.time_budget_exceeded = True
             return True
         return False

@@ -73,7 +73,7 @@ def test_relative_path_and_non_yaml_suffix(tmp_path, clean_env, monkeypatch):
 def test_cli_runs_a_tiny_yaml_and_logs_the_monitor_block(tmp_path, clean_env, capsys):
     config = tmp_path / "tiny.yaml"
     config.write_text(YAML)
-    assert main([str(config)]) == 0
+    assert main([str(config), "--verbose"]) == 0
     out = capsys.readouterr().out
     assert "Parameter and initial learning rate summary:\n\tW: 0.01\n\tb: 0.01\n" in out
     assert "Monitoring step:\n\tEpochs seen: 0\n\tBatches seen: 0\n\tExamples seen: 0\n" in out

@@ -24,13 +24,14 @@ import gc
 import logging
 import os
 import sys
+import time
 
 __all__ = ["load_train_file", "main", "make_argument_parser", "train"]
 
 _OWN_LOGGERS = "pylearn_vae"
 
 
-def load_train_file(config_file_path, environ=None):
+def load_train_file(config_file_path, environ=None, **kwargs):
     """Set the ``PYLEARN2_TRAIN_*`` variables for ``config_file_path``, then load it.
 
     Pylearn2 kept this in ``utils/serial.py``; it lives here beside its only user.
@@ -39,7 +40,8 @@ def load_train_file(config_file_path, environ=None):
     ----------
     config_file_path : str
     environ : dict, optional
-        Passed to :func:`pylearn_vae.config.yaml_parse.load_path`.
+        Passed to :func:`pylearn_vae.config.yaml_parse.load_path`, with ``kwargs``
+        (``instantiate=False`` gives the object graph).
     """
     from pylearn_vae.config import yaml_parse
 
@@ -50,7 +52,7 @@ def load_train_file(config_file_path, environ=None):
     os.environ["PYLEARN2_TRAIN_DIR"] = directory + "/" if directory else ""
     os.environ["PYLEARN2_TRAIN_BASE_NAME"] = path.split("/")[-1]
     os.environ["PYLEARN2_TRAIN_FILE_STEM"] = full_stem.split("/")[-1]
-    return yaml_parse.load_path(path, environ=environ)
+    return yaml_parse.load_path(path, environ=environ, **kwargs)
 
 
 class _Formatter(logging.Formatter):
@@ -80,12 +82,15 @@ class _StreamHandler(logging.Handler):
             self.handleError(record)
 
 
-def _configure_logging(timestamp, verbose_logging, debug):
+def _configure_logging(timestamp, verbose_logging, debug, output="lines"):
+    from pylearn_vae.scripts._run_options import OutputFilter
+
     root = logging.getLogger()
     for handler in list(root.handlers):
         if isinstance(handler, _StreamHandler):
             root.removeHandler(handler)
     handler = _StreamHandler()
+    handler.addFilter(OutputFilter(output))
     if verbose_logging:
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     else:
@@ -95,7 +100,13 @@ def _configure_logging(timestamp, verbose_logging, debug):
 
 
 def train(
-    config, level_name=None, timestamp=None, time_budget=None, verbose_logging=None, debug=None
+    config,
+    level_name=None,
+    timestamp=None,
+    time_budget=None,
+    verbose_logging=None,
+    debug=None,
+    run_args=None,
 ):
     """Load ``config`` and run its ``main_loop`` (each phase's, for a list).
 
@@ -112,21 +123,41 @@ def train(
     verbose_logging : bool, optional
     debug : bool, optional
         Show DEBUG messages.
+    run_args : argparse.Namespace, optional
+        The run controls and output options of :func:`make_argument_parser` (``--epochs``,
+        ``--seed``, ``--quiet``, ...); default: none given.
     """
+    from pylearn_vae import backend
+    from pylearn_vae.scripts import _run_options
+
     if os.environ.get("DISPLAY") is None:
         os.environ.setdefault("MPLBACKEND", "Agg")
-    train_obj = load_train_file(config)
-    _configure_logging(timestamp, verbose_logging, debug)
-    if isinstance(train_obj, (list, tuple)):
-        phases = list(train_obj)
-        del train_obj
-        for number in range(len(phases)):
-            os.environ["PYLEARN2_TRAIN_PHASE"] = f"phase{number + 1}"
-            phases[number].main_loop(time_budget=time_budget)
-            phases[number] = None  # free this phase before the next one starts
-            gc.collect()
-    else:
-        train_obj.main_loop(time_budget=time_budget)
+    if run_args is None:
+        run_args = make_argument_parser().parse_args([config])
+    start = time.perf_counter()
+    _run_options.check_config_path(config)
+    with backend.using(device=run_args.device, floatX=run_args.floatX):
+        train_obj = _run_options.load_with_seed(load_train_file, config, run_args.seed)
+        output = _run_options.output_mode(run_args)
+        _configure_logging(timestamp, verbose_logging, debug, output)
+        runs = []
+        if isinstance(train_obj, (list, tuple)):
+            phases = list(train_obj)
+            del train_obj
+            for number in range(len(phases)):
+                phase = f"phase{number + 1}"
+                os.environ["PYLEARN2_TRAIN_PHASE"] = phase
+                report = _run_options.apply_run_options(phases[number], run_args, phase)
+                phases[number].main_loop(time_budget=time_budget)
+                runs.append(_run_options.describe_run(phases[number], report))
+                phases[number] = None  # free this phase before the next one starts
+                gc.collect()
+        else:
+            report = _run_options.apply_run_options(train_obj, run_args)
+            train_obj.main_loop(time_budget=time_budget)
+            runs.append(_run_options.describe_run(train_obj, report))
+    if output != "quiet":
+        print("\n".join(_run_options.summary_lines(runs, time.perf_counter() - start)))
 
 
 def make_argument_parser():
@@ -161,6 +192,9 @@ def make_argument_parser():
         action="store_true",
         help="display DEBUG messages, and tracebacks on errors",
     )
+    from pylearn_vae.scripts._run_options import add_run_arguments
+
+    add_run_arguments(parser)
     parser.add_argument("config", help="a YAML configuration file specifying the training")
     return parser
 
@@ -201,6 +235,7 @@ def main(argv=None):
             time_budget=args.time_budget,
             verbose_logging=args.verbose_logging,
             debug=args.debug,
+            run_args=args,
         )
     except KeyboardInterrupt:
         raise
