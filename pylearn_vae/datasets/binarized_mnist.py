@@ -94,7 +94,7 @@ class BinarizedMNIST(DenseDesignMatrix):
         )
         path = data_file(which_set)
         try:
-            X = numpy.load(path)
+            X = numpy.load(path, allow_pickle=False)
         except OSError as exc:
             raise NotInstalledError(
                 f"BinarizedMNIST data file {path} cannot be read ({exc}). " + _HOW_TO_GET

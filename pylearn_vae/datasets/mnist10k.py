@@ -127,7 +127,7 @@ class MNIST10k(BinarizedImages):
                 "of mnist10k.npz"
             )
         try:
-            return numpy.load(self.path)
+            return numpy.load(self.path, allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise NotInstalledError(
                 f"MNIST10k data file {self.path} cannot be read ({exc}): restore "

@@ -91,7 +91,7 @@ def draw_scatter(panels, labels=None, suptitle=None):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 5.4), squeeze=False)
-    for ax, panel in zip(axes[0], panels):
+    for ax, panel in zip(axes[0], panels, strict=True):
         if labels is None:
             ax.scatter(panel.points[:, 0], panel.points[:, 1], s=4, alpha=0.6, color="tab:blue")
         else:

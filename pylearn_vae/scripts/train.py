@@ -2,7 +2,7 @@
 
 Usage::
 
-    train.py [-L] [-T] [-t SECONDS] [-V] [-D] config.yaml
+    train.py [-L] [-T] [-t SECONDS] [-V] [-D] [--allow-module MODULE] [--trust] config.yaml
 
 Before the file is parsed, ``${PYLEARN2_TRAIN_FILE_FULL_STEM}`` (``foo/bar`` for
 ``foo/bar.yaml``), ``${PYLEARN2_TRAIN_DIR}`` (``foo/``), ``${PYLEARN2_TRAIN_BASE_NAME}``
@@ -20,6 +20,7 @@ known) and exits with status 1; ``-D`` shows the traceback instead.
 """
 
 import argparse
+import functools
 import gc
 import logging
 import os
@@ -31,7 +32,9 @@ __all__ = ["load_train_file", "main", "make_argument_parser", "train"]
 _OWN_LOGGERS = "pylearn_vae"
 
 
-def load_train_file(config_file_path, environ=None, **kwargs):
+def load_train_file(
+    config_file_path, environ=None, allow_modules=None, trusted=False, **kwargs
+):
     """Set the ``PYLEARN2_TRAIN_*`` variables for ``config_file_path``, then load it.
 
     Pylearn2 kept this in ``utils/serial.py``; it lives here beside its only user.
@@ -40,8 +43,10 @@ def load_train_file(config_file_path, environ=None, **kwargs):
     ----------
     config_file_path : str
     environ : dict, optional
-        Passed to :func:`pylearn_vae.config.yaml_parse.load_path`, with ``kwargs``
-        (``instantiate=False`` gives the object graph).
+    allow_modules : list of str, optional
+    trusted : bool
+        Passed to :func:`pylearn_vae.config.yaml_parse.load_path` (``docs/security.md``).
+        ``kwargs`` go there too (``instantiate=False`` gives the object graph).
     """
     from pylearn_vae.config import yaml_parse
 
@@ -52,7 +57,9 @@ def load_train_file(config_file_path, environ=None, **kwargs):
     os.environ["PYLEARN2_TRAIN_DIR"] = directory + "/" if directory else ""
     os.environ["PYLEARN2_TRAIN_BASE_NAME"] = path.split("/")[-1]
     os.environ["PYLEARN2_TRAIN_FILE_STEM"] = full_stem.split("/")[-1]
-    return yaml_parse.load_path(path, environ=environ, **kwargs)
+    return yaml_parse.load_path(
+        path, environ=environ, allow_modules=allow_modules, trusted=trusted, **kwargs
+    )
 
 
 class _Formatter(logging.Formatter):
@@ -106,6 +113,8 @@ def train(
     time_budget=None,
     verbose_logging=None,
     debug=None,
+    allow_modules=None,
+    trusted=False,
     run_args=None,
 ):
     """Load ``config`` and run its ``main_loop`` (each phase's, for a list).
@@ -123,6 +132,10 @@ def train(
     verbose_logging : bool, optional
     debug : bool, optional
         Show DEBUG messages.
+    allow_modules : list of str, optional
+        Modules the file may build from besides ``pylearn_vae`` (``--allow-module``).
+    trusted : bool
+        Build whatever the file names (``--trust``).
     run_args : argparse.Namespace, optional
         The run controls and output options of :func:`make_argument_parser` (``--epochs``,
         ``--seed``, ``--quiet``, ...); default: none given.
@@ -137,7 +150,8 @@ def train(
     start = time.perf_counter()
     _run_options.check_config_path(config)
     with backend.using(device=run_args.device, floatX=run_args.floatX):
-        train_obj = _run_options.load_with_seed(load_train_file, config, run_args.seed)
+        load = functools.partial(load_train_file, allow_modules=allow_modules, trusted=trusted)
+        train_obj = _run_options.load_with_seed(load, config, run_args.seed)
         output = _run_options.output_mode(run_args)
         _configure_logging(timestamp, verbose_logging, debug, output)
         runs = []
@@ -192,6 +206,9 @@ def make_argument_parser():
         action="store_true",
         help="display DEBUG messages, and tracebacks on errors",
     )
+    from pylearn_vae.scripts._cli import add_load_options
+
+    add_load_options(parser)
     from pylearn_vae.scripts._run_options import add_run_arguments
 
     add_run_arguments(parser)
@@ -235,6 +252,8 @@ def main(argv=None):
             time_budget=args.time_budget,
             verbose_logging=args.verbose_logging,
             debug=args.debug,
+            allow_modules=args.allow_modules,
+            trusted=args.trust,
             run_args=args,
         )
     except KeyboardInterrupt:
