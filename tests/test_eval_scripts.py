@@ -272,7 +272,8 @@ def test_missing_optional_library_says_what_to_install(model_path, tmp_path, cap
 
 def test_dataset_names_and_which_set(model):
     valid = _cli.load_dataset(model, None, "valid")
-    assert valid.which_set == "valid" and valid.get_num_examples() == 400
+    # the training set's stop: 400 counted training rows: the valid split is used whole
+    assert valid.which_set == "valid" and valid.get_num_examples() == 1000
     assert _cli.load_dataset(model, "mnist10k", "test").get_num_examples() == 1000
     with pytest.raises(_cli.CliError, match="neither a dataset name"):
         _cli.load_dataset(model, "nonsense")

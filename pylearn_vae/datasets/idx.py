@@ -14,7 +14,7 @@ import numpy
 from pylearn_vae.datasets.binarized_images import BinarizedImages, check_which_set, row_range
 from pylearn_vae.datasets.dataset import NotInstalledError
 
-__all__ = ["FashionMNIST", "IDXImages", "read_idx", "write_idx"]
+__all__ = ["MNIST", "FashionMNIST", "IDXImages", "read_idx", "write_idx"]
 
 _DTYPES = {
     0x08: numpy.dtype("u1"),
@@ -186,6 +186,77 @@ class FashionMNIST(IDXImages):
         super().__init__(
             images_path,
             labels_path,
+            start=start,
+            stop=stop,
+            binarize=binarize,
+            seed=seed,
+            scale=255.0,
+            axes=axes,
+            preprocessor=preprocessor,
+            fit_preprocessor=fit_preprocessor,
+        )
+
+
+_MNIST_PREFIX = {"train": "train", "test": "t10k"}
+
+
+def mnist_path():
+    """``${PYLEARN2_DATA_PATH}/mnist``, where Pylearn2 kept MNIST's IDX files."""
+    root = os.environ.get("PYLEARN2_DATA_PATH")
+    if not root:
+        raise NotInstalledError(
+            "MNIST needs PYLEARN2_DATA_PATH, the folder holding mnist/ with MNIST's IDX files "
+            "(train-images-idx3-ubyte[.gz], ...), and it is not set; or pass path= that "
+            "folder, or use the embedded digits: --dataset mnist10k"
+        )
+    return os.path.join(os.path.expanduser(root), "mnist")
+
+
+class MNIST(IDXImages):
+    """MNIST (60,000 train / 10,000 test 28x28 digits) from its IDX files.
+
+    As Pylearn2's ``pylearn2/datasets/mnist.py`` reads them, from
+    ``${PYLEARN2_DATA_PATH}/mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte``
+    (gzipped ``.gz`` files too).
+
+    Parameters
+    ----------
+    which_set : {'train', 'test'}
+    path : str, optional
+        The folder of the IDX files; default :func:`mnist_path`.
+    start, stop, binarize, seed, axes, preprocessor, fit_preprocessor
+        As :class:`IDXImages`.
+    """
+
+    def __init__(
+        self,
+        which_set="train",
+        path=None,
+        start=None,
+        stop=None,
+        binarize="fixed",
+        seed=20141008,
+        axes=("b", 0, 1, "c"),
+        preprocessor=None,
+        fit_preprocessor=False,
+    ):
+        folder = Path(os.path.expanduser(mnist_path() if path is None else path))
+        prefix = _MNIST_PREFIX[check_which_set(which_set, _MNIST_PREFIX)]
+        found = []
+        for kind in ("images-idx3", "labels-idx1"):
+            plain = folder / f"{prefix}-{kind}-ubyte"
+            gz = plain.with_name(plain.name + ".gz")
+            if not (plain.is_file() or gz.is_file()):
+                raise NotInstalledError(
+                    f"MNIST file {plain} (or {gz.name}) is missing: put MNIST's IDX files in "
+                    f"{folder}, pass path= their folder, or use the embedded digits "
+                    "(MNIST10k, --dataset mnist10k)"
+                )
+            found.append(plain if plain.is_file() else gz)
+        self.which_set = which_set
+        super().__init__(
+            found[0],
+            found[1],
             start=start,
             stop=stop,
             binarize=binarize,

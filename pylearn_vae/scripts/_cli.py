@@ -34,6 +34,7 @@ __all__ = [
     "clear_errors",
     "dataset_view_shape",
     "design_matrix",
+    "for_split",
     "load_dataset",
     "load_model",
     "load_vae",
@@ -44,6 +45,8 @@ DATASET_NAMES = {
     "mnist10k": "!obj:pylearn_vae.datasets.mnist10k.MNIST10k {which_set: '%s'}",
     "binarized_mnist": "!obj:pylearn_vae.datasets.binarized_mnist.BinarizedMNIST "
     "{which_set: '%s'}",
+    "mnist": "!obj:pylearn_vae.datasets.idx.MNIST {which_set: '%s'}",
+    "fashion_mnist": "!obj:pylearn_vae.datasets.idx.FashionMNIST {which_set: '%s'}",
 }
 
 
@@ -173,10 +176,11 @@ def load_dataset(model, spec=None, which_set=None):
     model : Model
         Its ``dataset_yaml_src`` (the training set's YAML) is the default.
     spec : str, optional
-        A dataset name (``mnist10k``, ``binarized_mnist``), a path to a ``.yaml``
-        file, or YAML text (``!obj:...``).
+        A dataset name (``mnist10k``, ``binarized_mnist``, ``mnist``,
+        ``fashion_mnist``), a path to a ``.yaml`` file, or YAML text (``!obj:...``).
     which_set : str, optional
-        Replaces the ``which_set`` argument of the dataset's YAML (e.g. ``'test'``).
+        Replaces the ``which_set`` argument of the dataset's YAML (e.g. ``'test'``), as
+        :func:`for_split` does.
     """
     from pylearn_vae.config import yaml_parse
 
@@ -205,14 +209,29 @@ def load_dataset(model, spec=None, which_set=None):
         where = "the dataset YAML the model recorded" if spec is None else "--dataset"
         where = spec if spec is not None and os.path.isfile(spec) else where
         raise CliError(f"{where}, {exc}") from exc
-    if which_set is not None and isinstance(graph, yaml_parse.Proxy):
-        if "which_set" in graph.keywords:
-            keywords = dict(graph.keywords, which_set=which_set)
-            graph = graph._replace(keywords=keywords)
+    graph = for_split(graph, which_set)
     dataset = yaml_parse.instantiate(graph)
     if not hasattr(dataset, "get_design_matrix"):
         raise CliError(f"the dataset YAML built a {type(dataset).__name__}, not a dataset")
     return dataset
+
+
+def for_split(graph, which_set):
+    """The dataset graph ``graph`` (a YAML Proxy) made to read ``which_set``.
+
+    The training set's rows (``start``, ``stop``) are left out when the split changes:
+    they counted the training split's examples (``stop: 50000`` of Fashion-MNIST's
+    60,000), not the other split's, which is used whole.
+    """
+    from pylearn_vae.config import yaml_parse
+
+    if which_set is None or not isinstance(graph, yaml_parse.Proxy):
+        return graph
+    if "which_set" not in graph.keywords or graph.keywords["which_set"] == which_set:
+        return graph
+    keywords = {k: v for k, v in graph.keywords.items() if k not in ("start", "stop")}
+    keywords["which_set"] = which_set
+    return graph._replace(keywords=keywords)
 
 
 def design_matrix(dataset, model, limit=None):
