@@ -52,7 +52,8 @@ def add_run_arguments(parser):
         "--seed",
         type=int,
         metavar="N",
-        help="seed of every object of the file that takes one (model, algorithm, datasets)",
+        help="seed of the model's weights and the algorithm's batch order, and every "
+        "seed: the file writes",
     )
     controls.add_argument(
         "--out-dir",
@@ -63,8 +64,7 @@ def add_run_arguments(parser):
     controls.add_argument(
         "--device",
         choices=("cpu", "gpu"),
-        help="compute on the CPU (NumPy) or a CUDA GPU (CuPy); default $PYLEARN_VAE_DEVICE "
-        "or cpu",
+        help="compute on the CPU (NumPy) or a CUDA GPU (CuPy); default $PYLEARN_VAE_DEVICE or cpu",
     )
     controls.add_argument(
         "--floatX",
@@ -79,9 +79,7 @@ def add_run_arguments(parser):
         help="print Pylearn2's full log: every channel at every monitoring step, timings, "
         "saves (default: one line per monitoring step)",
     )
-    mode.add_argument(
-        "--quiet", "-q", action="store_true", help="print only warnings and errors"
-    )
+    mode.add_argument("--quiet", "-q", action="store_true", help="print only warnings and errors")
     output.add_argument(
         "--tensorboard",
         metavar="DIR",
@@ -111,10 +109,13 @@ def given_controls(args):
 
 
 def load_with_seed(load, config, seed):
-    """``load(config)``, with every ``seed`` argument of the file's objects set to ``seed``.
+    """``load(config)``, with ``seed`` for the model, the algorithm and every ``seed:``.
 
-    Objects whose constructor takes ``seed`` get it whether the file gave one or not;
-    ``load`` is :func:`pylearn_vae.scripts.train.load_train_file`.
+    The ``model`` and ``algorithm`` of each ``Train`` in the file get ``seed`` whether the
+    file gave them one or not; any other object gets it where the file writes a
+    ``seed:`` (a dataset's binarization seed, say). Objects the file leaves unseeded
+    keep their defaults (a nested MLP refuses a seed of its own). ``load`` is
+    :func:`pylearn_vae.scripts.train.load_train_file`.
     """
     from pylearn_vae.config import yaml_parse
 
@@ -127,13 +128,19 @@ def load_with_seed(load, config, seed):
 
 def _set_seeds(node, seed, seen):
     from pylearn_vae.config.yaml_parse import Proxy
+    from pylearn_vae.train import Train
 
     if id(node) in seen:
         return
     seen.add(id(node))
     if isinstance(node, Proxy):
-        if _takes_seed(node.callable):
+        if "seed" in node.keywords:
             node.keywords["seed"] = seed
+        if node.callable is Train:
+            for role in ("model", "algorithm"):
+                part = node.keywords.get(role)
+                if isinstance(part, Proxy) and _takes_seed(part.callable):
+                    part.keywords["seed"] = seed
         children = list(node.positionals) + list(node.keywords.values())
     elif isinstance(node, dict):
         children = list(node.values())

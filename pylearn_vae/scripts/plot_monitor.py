@@ -2,12 +2,14 @@
 
 Pylearn2's ``plot_monitor.py`` asked for channels at an interactive prompt; this one
 takes them as arguments -- exact names or shell-style patterns such as ``'*objective'``
--- and always writes a file. With several models each channel name gets the suffix
+-- and always writes a file. It reads saved models and the CSV channel logs
+``train.py`` writes beside them (``run.monitor.csv``, readable during training). With
+several models each channel name gets the suffix
 ``:<path>``. A single channel works (Pylearn2's crashed, docs/quirks.md#quirk-28).
 
 Command line::
 
-    python bin/plot_monitor.py MODEL.pkl [MORE.pkl ...] -o curves.png \\
+    python bin/plot_monitor.py MODEL.pkl|LOG.csv [MORE ...] -o curves.png \\
         [--channels '*_objective' ...] [--x examples|batches|epochs|seconds] [--yrange a:b]
 """
 
@@ -17,7 +19,7 @@ from pylearn_vae.scripts import _cli
 from pylearn_vae.scripts.print_monitor import get_monitor
 from pylearn_vae.utils import images
 
-__all__ = ["main", "select_channels"]
+__all__ = ["main", "read_channels", "select_channels"]
 
 X_RECORDS = {
     "examples": "example_record",
@@ -44,6 +46,15 @@ def select_channels(names, patterns):
     return chosen
 
 
+def read_channels(path):
+    """``{name: channel}`` of a saved model's monitor, or of a CSV channel log (``.csv``)."""
+    if str(path).endswith(".csv"):
+        from pylearn_vae.train_extensions.channel_log import read_channel_log
+
+        return read_channel_log(path)
+    return get_monitor(_cli.load_model(path), path).channels
+
+
 def parse_yrange(text):
     import argparse
 
@@ -56,7 +67,11 @@ def parse_yrange(text):
 
 def build_parser():
     parser = _cli.ArgumentParser(prog="plot_monitor.py", description=__doc__.splitlines()[0])
-    parser.add_argument("model_paths", nargs="+", help="saved models (.pkl)")
+    parser.add_argument(
+        "model_paths",
+        nargs="+",
+        help="saved models (.pkl) or channel logs (.csv, written by train.py beside the model)",
+    )
     parser.add_argument("-o", "--out", default="curves.png", help="image to write (PNG)")
     parser.add_argument(
         "--channels",
@@ -79,9 +94,9 @@ def main(argv=None):
 
         curves = []
         for path in args.model_paths:
-            monitor = get_monitor(_cli.load_model(path), path)
-            for name in select_channels(list(monitor.channels), args.channels):
-                channel = monitor.channels[name]
+            channels = read_channels(path)
+            for name in select_channels(list(channels), args.channels):
+                channel = channels[name]
                 label = name if len(args.model_paths) == 1 else f"{name}:{path}"
                 curves.append((label, getattr(channel, X_RECORDS[args.x]), channel.val_record))
         fig, ax = plt.subplots(figsize=(8, 4.5))
