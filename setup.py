@@ -49,12 +49,19 @@ setup(
             "selenium>=4.10",
             # tests/test_packaging.py builds a wheel without build isolation (no download).
             "wheel",
+            # tests/test_notebook.py runs docs/tutorial.ipynb; --tensorboard's test.
+            "nbclient>=0.7",
+            "nbformat>=5",
+            "ipykernel>=6",
+            "tensorboardX>=2.6",
         ],
         "viz": ["pillow>=9", "matplotlib>=3.6", "tqdm>=4.60"],
         # The demo page's browser test (tests/test_demo_page.py) drives Debian's
         # chromium + chromium-driver with selenium.
         "demo": ["selenium>=4.10"],
         "gpu": ["cupy>=12"],
+        # train.py --tensorboard DIR (pylearn_vae.train_extensions.tensorboard)
+        "tensorboard": ["tensorboardX>=2.6"],
         "bench": ["torch", "threadpoolctl"],
     },
     cmdclass={"build_py": BuildWithData},
