@@ -272,6 +272,8 @@ def test_number_and_duration_formats():
     assert format_number(205.61234) == "205.6"
     assert format_number(0.01) == "0.01"
     assert format_number(12345.6) == "1.235e+04"
+    assert format_number(0.009999999776482582, digits=6) == "0.01"  # float32 0.01
+    assert format_number(113.29123, digits=6) == "113.291"
     assert format_duration(0.42) == "0.42 s"
     assert format_duration(389.6) == "6 min 30 s"
     assert format_duration(7384) == "2 h 03 min"

@@ -39,6 +39,7 @@ __all__ = [
     "load_model",
     "load_vae",
     "positive_int",
+    "unused_path",
 ]
 
 DATASET_NAMES = {
@@ -253,6 +254,17 @@ def dataset_view_shape(model, spec=None):
         return None
     view_shape = getattr(dataset, "view_shape", None)
     return view_shape() if callable(view_shape) else None
+
+
+def unused_path(default):
+    """``default`` (``samples.png``) if no such file exists, else the first free
+    ``samples_2.png``, ``samples_3.png``, ...: a default name never overwrites."""
+    stem, extension = os.path.splitext(default)
+    path, number = default, 1
+    while os.path.exists(path):
+        number += 1
+        path = f"{stem}_{number}{extension}"
+    return path
 
 
 def check_output_path(path):

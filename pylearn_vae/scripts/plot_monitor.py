@@ -55,6 +55,30 @@ def read_channels(path):
     return get_monitor(_cli.load_model(path), path).channels
 
 
+def y_label(labels):
+    """``'-ELBO (nats per example)'`` when every curve is an objective, else ``'value'``."""
+    names = [label.split(":")[0] for label in labels]
+    if names and all(name.endswith("objective") for name in names):
+        return "objective: -ELBO (nats per example)"
+    return "channel value"
+
+
+def later_range(curves, skip=0.1):
+    """``(low, high)`` for the y axis, set by the later part of the curves.
+
+    A run's first values (543 nats before training) would flatten the rest: the top
+    of the axis is the highest value after the first ``skip`` fraction of each curve
+    (at least its first point), the bottom the lowest value of all; 5% margins.
+    """
+    later = [v for y in curves for v in list(y)[max(1, int(len(y) * skip)) :]]
+    values = [v for y in curves for v in y]
+    if not later or not values:
+        return None, None
+    low, high = min(values), max(later)
+    margin = 0.05 * (high - low) if high > low else max(abs(high) * 0.05, 1e-6)
+    return low - margin, high + margin
+
+
 def parse_yrange(text):
     import argparse
 
@@ -80,7 +104,12 @@ def build_parser():
         help="channel names or patterns (default '*objective')",
     )
     parser.add_argument("--x", choices=sorted(X_RECORDS), default="examples", help="x axis")
-    parser.add_argument("--yrange", type=parse_yrange, help="y limits LOW:HIGH")
+    parser.add_argument(
+        "--yrange",
+        type=parse_yrange,
+        help="y limits LOW:HIGH, e.g. 80:200 (default: from the lowest value to the highest "
+        "after the first tenth of the run, so the first epochs do not flatten the rest)",
+    )
     return parser
 
 
@@ -103,8 +132,8 @@ def main(argv=None):
         for label, x, y in curves:
             ax.plot(x, y, label=label)
         ax.set_xlabel(f"{args.x} seen")
-        if args.yrange:
-            ax.set_ylim(*args.yrange)
+        ax.set_ylabel(y_label([label for label, _, _ in curves]))
+        ax.set_ylim(*(args.yrange or later_range([y for _, _, y in curves])))
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small")
         fig.tight_layout()
         fig.savefig(args.out)

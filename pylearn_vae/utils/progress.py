@@ -67,17 +67,18 @@ def format_duration(seconds):
     return f"{hours} h {minutes:02d} min"
 
 
-def format_number(value):
-    """A monitored value for people: 4 significant digits without float noise.
+def format_number(value, digits=4):
+    """A monitored value for people: ``digits`` significant digits, no float noise.
 
     ``9.999999747378752e-05`` -> ``'1e-04'``, ``205.61234`` -> ``'205.6'``,
-    ``0.0006121789`` -> ``'6.122e-04'``, ``12345.6`` -> ``'1.235e+04'``.
+    ``0.0006121789`` -> ``'6.122e-04'``, ``12345.6`` -> ``'1.235e+04'`` (4 digits).
     """
     value = float(value)
     if value == 0 or not math.isfinite(value):
         return str(value)
-    if 1e-3 <= abs(value) < 1e4:
-        return f"{value:.4g}"
-    mantissa, exponent = f"{value:.3e}".split("e")
-    mantissa = mantissa.rstrip("0").rstrip(".")
+    if 1e-3 <= abs(value) < 10**digits:
+        return f"{value:.{digits}g}"
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
     return f"{mantissa}e{exponent}"
