@@ -207,9 +207,7 @@ def apply_run_options(train, args, phase=None):
     if args.out_dir is not None:
         _set_out_dir(train, args.out_dir)
     if controls:
-        train.model.tag[TAG] = {
-            name: value for name, value in controls.items() if name != "out_dir"
-        } | ({"out_dir": os.path.abspath(args.out_dir)} if args.out_dir else {})
+        train.model.tag[TAG] = controls
     added = []
     if train.save_path is not None and not args.no_channel_log:
         if not any(isinstance(ext, ChannelLog) for ext in train.extensions):
