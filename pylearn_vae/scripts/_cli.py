@@ -29,6 +29,7 @@ from pylearn_vae.utils.safe_load import UnsafeFileError
 __all__ = [
     "ArgumentParser",
     "CliError",
+    "HelpFormatter",
     "add_load_options",
     "check_output_path",
     "clear_errors",
@@ -79,11 +80,70 @@ def add_load_options(parser):
     )
 
 
+MODEL = "yaml_examples/vae_mnist10k_best.pkl"
+# Commands shown under each script's --help (the README's main job makes MODEL).
+EXAMPLES = {
+    "vae_nll.py": [
+        f"{MODEL} -k 5000 --seed 1234",
+        f"{MODEL} -k 100 --limit 500   # a quick estimate",
+        "fashion_vae.pkl --dataset fashion_mnist --which-set test",
+    ],
+    "vae_samples.py": [f"{MODEL} -n 100 -o samples.png", f"{MODEL} -n 36 --binary --zoom 4"],
+    "vae_reconstruct.py": [f"{MODEL} -n 50 -o recon.png", f"{MODEL} --noisy --which-set valid"],
+    "vae_latent_report.py": [f"{MODEL} -o latent.png", f"{MODEL} --threshold 0.05"],
+    "vae_manifold.py": ["yaml_examples/vae_mnist10k_2d.pkl -o manifold.png -n 20"],
+    "vae_latent_scatter.py": ["yaml_examples/vae_mnist10k_2d.pkl -o scatter.png"],
+    "vae_interpolate.py": ["yaml_examples/vae_mnist10k_2d.pkl --pairs 3,7 10,42 -o interp.png"],
+    "vae_demo.py": [f"{MODEL} -o demo/ --serve"],
+    "show_weights.py": [f"{MODEL} -o weights.png --zoom 2"],
+    "print_monitor.py": [f"{MODEL}"],
+    "plot_monitor.py": [
+        "yaml_examples/vae_mnist10k.monitor.csv -o curves.png   # while it trains, too",
+        f"{MODEL} -o curves.png --channels 'valid_*' --x epochs --yrange 100:140",
+    ],
+    "summarize_model.py": [f"{MODEL}"],
+    "train.py": [
+        "yaml_examples/vae_mnist10k.yaml",
+        "yaml_examples/vae_mnist10k.yaml --epochs 5 --out-dir runs/quick   # a quick look",
+        "yaml_examples/vae_mnist10k.yaml --seed 3 --tensorboard runs/tb --images-every 10",
+    ],
+}
+
+
+def examples_epilog(prog):
+    """The ``examples:`` block of ``prog``'s --help, or None."""
+    commands = EXAMPLES.get(prog)
+    if not commands:
+        return None
+    return "examples:\n" + "\n".join(f"  python bin/{prog} {command}" for command in commands)
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """--help with each option's default (when its text does not give it already), the
+    ``examples:`` epilog as written, and no reStructuredText double backticks."""
+
+    def _get_help_string(self, action):
+        text = (action.help or "").replace("``", "")
+        default = action.default
+        if (
+            default in (None, False, argparse.SUPPRESS, [], ())
+            or not action.option_strings
+            or "default" in text.lower()
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+    def _format_text(self, text):
+        return super()._format_text(text.replace("``", ""))
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """``argparse`` whose usage errors are one line: ``prog: error: ... (see --help)``,
-    with the options of :func:`add_load_options`."""
+    with the options of :func:`add_load_options`, defaults and examples in --help."""
 
     def __init__(self, *args, **kw):
+        kw.setdefault("formatter_class", HelpFormatter)
+        kw.setdefault("epilog", examples_epilog(kw.get("prog")))
         super().__init__(*args, **kw)
         add_load_options(self)
 

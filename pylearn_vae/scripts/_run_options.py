@@ -35,9 +35,11 @@ TAG = "train.py"
 
 
 def add_run_arguments(parser):
-    """The run-control and output options of ``train.py``."""
-    from pylearn_vae.scripts._cli import positive_int
+    """The run-control and output options of ``train.py``, and its --help's examples."""
+    from pylearn_vae.scripts._cli import HelpFormatter, examples_epilog, positive_int
 
+    parser.formatter_class = HelpFormatter
+    parser.epilog = examples_epilog("train.py")
     controls = parser.add_argument_group(
         "run controls", "override the YAML file for this run; recorded in the saved model"
     )

@@ -157,7 +157,11 @@ class _progress_bar:
 
 def main(argv=None):
     """Command line: ``download_binarized_mnist.py [--data-path DIR] [--base-url URL]``."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from pylearn_vae.scripts._cli import HelpFormatter
+
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=HelpFormatter
+    )
     parser.add_argument(
         "--data-path", help="root data folder (default: $PYLEARN2_DATA_PATH)", default=None
     )

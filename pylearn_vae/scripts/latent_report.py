@@ -99,10 +99,18 @@ def save_bar_chart(report, path):
 def build_parser():
     parser = _cli.ArgumentParser(prog="vae_latent_report.py", description=__doc__.splitlines()[0])
     parser.add_argument("model", help="the trained model's .pkl")
-    parser.add_argument("-o", "--out", help="PNG bar chart of the per-unit KL")
+    parser.add_argument(
+        "-o", "--out", help="also draw the per-unit KL as a bar chart, e.g. -o latent.png"
+    )
     parser.add_argument("--dataset", help="dataset name, .yaml file or YAML text")
     parser.add_argument("--which-set", default="test", help="split (default test)")
-    parser.add_argument("--threshold", type=float, default=0.01, help="activity threshold")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=0.01,
+        help="a unit is active when the variance over the data of its posterior mean "
+        "exceeds this (Burda et al. use 0.01)",
+    )
     parser.add_argument("--limit", type=_cli.positive_int, help="use only the first N examples")
     return parser
 
