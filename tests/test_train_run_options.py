@@ -212,6 +212,15 @@ def test_training_images_leave_the_run_unchanged(config, tmp_path):
         numpy.testing.assert_array_equal(a, b)
 
 
+def test_training_images_need_a_vae(tmp_path):
+    from pylearn_vae.train_extensions.training_images import TrainingImages
+
+    with pytest.raises(ValueError, match="TrainingImages draws samples .* a VAE"):
+        TrainingImages(str(tmp_path)).setup(object(), None, None)
+    with pytest.raises(ValueError, match="freq"):
+        TrainingImages(str(tmp_path), freq=0)
+
+
 def _event_scalars(folder):
     """``{tag: [(step, value)]}`` of the TensorBoard event files in ``folder``."""
     from tensorboardX.proto import event_pb2

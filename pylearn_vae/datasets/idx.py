@@ -173,15 +173,7 @@ class FashionMNIST(IDXImages):
     ):
         folder = Path(os.path.expanduser(path))
         prefix = _FASHION_PREFIX[check_which_set(which_set, _FASHION_PREFIX)]
-        images_path = folder / f"{prefix}-images-idx3-ubyte.gz"
-        labels_path = folder / f"{prefix}-labels-idx1-ubyte.gz"
-        missing = [str(p) for p in (images_path, labels_path) if not p.is_file()]
-        if missing:
-            raise NotInstalledError(
-                f"Fashion-MNIST files are missing: {', '.join(missing)}. Install them with "
-                f"`apt-get install dataset-fashion-mnist` (puts them in {FASHION_MNIST_PATH}), "
-                "or pass path= the folder holding the IDX .gz files"
-            )
+        images_path, labels_path = self._split_files(folder, prefix)
         self.which_set = which_set
         super().__init__(
             images_path,
@@ -196,8 +188,20 @@ class FashionMNIST(IDXImages):
             fit_preprocessor=fit_preprocessor,
         )
 
+    @staticmethod
+    def _split_files(folder, prefix):
+        """The images and labels files of a split; NotInstalledError when missing."""
+        images_path = folder / f"{prefix}-images-idx3-ubyte.gz"
+        labels_path = folder / f"{prefix}-labels-idx1-ubyte.gz"
+        missing = [str(p) for p in (images_path, labels_path) if not p.is_file()]
+        if missing:
+            raise NotInstalledError(
+                f"Fashion-MNIST files are missing: {', '.join(missing)}. Install them with "
+                f"`apt-get install dataset-fashion-mnist` (puts them in {FASHION_MNIST_PATH}), "
+                "or pass path= the folder holding the IDX .gz files"
+            )
+        return images_path, labels_path
 
-_MNIST_PREFIX = {"train": "train", "test": "t10k"}
 
 
 def mnist_path():
@@ -212,12 +216,12 @@ def mnist_path():
     return os.path.join(os.path.expanduser(root), "mnist")
 
 
-class MNIST(IDXImages):
+class MNIST(FashionMNIST):
     """MNIST (60,000 train / 10,000 test 28x28 digits) from its IDX files.
 
     As Pylearn2's ``pylearn2/datasets/mnist.py`` reads them, from
     ``${PYLEARN2_DATA_PATH}/mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte``
-    (gzipped ``.gz`` files too).
+    (gzipped ``.gz`` files too). The same format and splits as :class:`FashionMNIST`.
 
     Parameters
     ----------
@@ -228,20 +232,11 @@ class MNIST(IDXImages):
         As :class:`IDXImages`.
     """
 
-    def __init__(
-        self,
-        which_set="train",
-        path=None,
-        start=None,
-        stop=None,
-        binarize="fixed",
-        seed=20141008,
-        axes=("b", 0, 1, "c"),
-        preprocessor=None,
-        fit_preprocessor=False,
-    ):
-        folder = Path(os.path.expanduser(mnist_path() if path is None else path))
-        prefix = _MNIST_PREFIX[check_which_set(which_set, _MNIST_PREFIX)]
+    def __init__(self, which_set="train", path=None, **kwargs):
+        super().__init__(which_set, mnist_path() if path is None else path, **kwargs)
+
+    @staticmethod
+    def _split_files(folder, prefix):
         found = []
         for kind in ("images-idx3", "labels-idx1"):
             plain = folder / f"{prefix}-{kind}-ubyte"
@@ -253,16 +248,4 @@ class MNIST(IDXImages):
                     "(MNIST10k, --dataset mnist10k)"
                 )
             found.append(plain if plain.is_file() else gz)
-        self.which_set = which_set
-        super().__init__(
-            found[0],
-            found[1],
-            start=start,
-            stop=stop,
-            binarize=binarize,
-            seed=seed,
-            scale=255.0,
-            axes=axes,
-            preprocessor=preprocessor,
-            fit_preprocessor=fit_preprocessor,
-        )
+        return found

@@ -93,6 +93,13 @@ class TrainingImages(TrainExtension):
         self.seed = seed
         self.zoom = zoom
 
+    def setup(self, model, dataset, algorithm):
+        if not all(hasattr(model, name) for name in ("sample", "reconstruct", "set_noise_seed")):
+            raise ValueError(
+                f"TrainingImages draws samples and reconstructions of a VAE; the model is a "
+                f"{type(model).__name__}: remove the extension (or --images-every)"
+            )
+
     def on_monitor(self, model, dataset, algorithm):
         epoch = model.monitor.get_epochs_seen()
         if epoch % self.freq:
