@@ -12,10 +12,9 @@ import pytest
 from pylearn_vae import backend
 from pylearn_vae.scripts import plot_monitor
 from pylearn_vae.scripts.train import load_train_file, main
-from pylearn_vae.termination_criteria import And, EpochCounter, MonitorBased, Or
+from pylearn_vae.termination_criteria import And, EpochCounter, MonitorBased, Or, epoch_limit
 from pylearn_vae.train_extensions import TrainExtension
 from pylearn_vae.train_extensions.channel_log import ChannelLog, read_channel_log
-from pylearn_vae.train_extensions.progress_report import epoch_limit
 from pylearn_vae.utils import serial
 from pylearn_vae.utils.progress import format_duration, format_number
 
@@ -286,3 +285,15 @@ def test_number_and_duration_formats():
     assert format_duration(0.42) == "0.42 s"
     assert format_duration(389.6) == "6 min 30 s"
     assert format_duration(7384) == "2 h 03 min"
+
+
+def test_the_batch_bar_names_the_epoch_out_of_the_total():
+    from types import SimpleNamespace
+
+    from pylearn_vae.training_algorithms.sgd import _epoch_label
+
+    counter = EpochCounter(300)
+    model = SimpleNamespace(monitor=SimpleNamespace(get_epochs_seen=lambda: 0))
+    assert counter.continue_learning(model)  # the counter counts from epoch 0
+    assert _epoch_label(151, counter) == "epoch 151/300"
+    assert _epoch_label(151, MonitorBased()) == "epoch 151"

@@ -11,6 +11,7 @@ __all__ = [
     "MonitorBased",
     "Or",
     "TerminationCriterion",
+    "epoch_limit",
 ]
 
 
@@ -146,3 +147,24 @@ class Or(_Combination):
 
     def continue_learning(self, model):
         return any(self._answers(model))
+
+
+def epoch_limit(criterion, epochs_seen=0):
+    """The epoch count at which ``criterion`` stops at the latest, or None if unknown.
+
+    An :class:`EpochCounter` stops at ``max_epochs`` (counted from ``epochs_seen`` when
+    it counts new epochs and has not been asked yet); :class:`And` at the earliest
+    limit of its parts; :class:`Or` at the latest, when every part has one.
+    """
+    if isinstance(criterion, EpochCounter):
+        offset = criterion._offset
+        if offset is None:
+            offset = epochs_seen if criterion._new_epochs else 0
+        return offset + criterion._max_epochs
+    if isinstance(criterion, (And, Or)):
+        limits = [epoch_limit(c, epochs_seen) for c in criterion._criteria]
+        known = [limit for limit in limits if limit is not None]
+        if isinstance(criterion, And):
+            return min(known) if known else None
+        return max(limits) if known and len(known) == len(limits) else None
+    return None

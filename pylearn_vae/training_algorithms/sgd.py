@@ -281,7 +281,7 @@ class SGD(TrainingAlgorithm):
         batches = progress(
             iterator,
             total=getattr(iterator, "num_batches", None),
-            desc=f"epoch {monitor.get_epochs_seen() + 1}",
+            desc=_epoch_label(monitor.get_epochs_seen() + 1, self.termination_criterion),
         )
         for batch_index, flat in enumerate(batches, 1):
             for callback in self.on_load_batch:
@@ -477,3 +477,11 @@ class AnnealedLearningRate:
 
     def current_learning_rate(self):
         return self._base * min(1.0, self._anneal_start / self._count)
+
+
+def _epoch_label(epoch, criterion):
+    """``'epoch 151/300'`` for the batch bar (``'epoch 151'`` when the total is unknown)."""
+    from pylearn_vae.termination_criteria import epoch_limit
+
+    total = epoch_limit(criterion, epoch - 1)
+    return f"epoch {epoch}" if total is None else f"epoch {epoch}/{total}"
