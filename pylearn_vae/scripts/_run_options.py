@@ -15,6 +15,7 @@ import logging
 import os
 
 from pylearn_vae.termination_criteria import And, EpochCounter
+from pylearn_vae.train_extensions import TrainExtension
 from pylearn_vae.train_extensions.channel_log import ChannelLog, log_path_for
 from pylearn_vae.train_extensions.progress_report import ProgressReport
 from pylearn_vae.utils.progress import format_duration
@@ -22,6 +23,7 @@ from pylearn_vae.utils.progress import format_duration
 __all__ = [
     "RUN_CONTROLS",
     "OutputFilter",
+    "RunExtensions",
     "add_run_arguments",
     "apply_run_options",
     "check_config_path",
@@ -212,7 +214,7 @@ def apply_run_options(train, args, phase=None):
         train.model.tag[TAG] = controls
     added = []
     if train.save_path is not None and not args.no_channel_log:
-        if not any(isinstance(ext, ChannelLog) for ext in train.extensions):
+        if not any(isinstance(ext, ChannelLog) for ext in _extensions(train)):
             added.append(ChannelLog(log_path_for(train.save_path)))
     if args.tensorboard is not None:
         from pylearn_vae.train_extensions.tensorboard import TensorBoardLog
@@ -225,8 +227,41 @@ def apply_run_options(train, args, phase=None):
         added.append(TrainingImages(_images_dir(train), freq=args.images_every))
     report = ProgressReport()
     added.append(report)
-    train.extensions.extend(added)
+    train.extensions.append(RunExtensions(added))
     return report
+
+
+class RunExtensions(TrainExtension):
+    """The extensions ``train.py`` adds, run as one, after the file's own.
+
+    One extension whatever options were given, so a checkpoint written by a run with
+    ``--tensorboard`` resumes in a run without it (each of these keeps no state).
+
+    Parameters
+    ----------
+    extensions : list of TrainExtension
+    """
+
+    def __init__(self, extensions):
+        self.extensions = list(extensions)
+
+    def setup(self, model, dataset, algorithm):
+        for ext in self.extensions:
+            ext.setup(model, dataset, algorithm)
+
+    def on_monitor(self, model, dataset, algorithm):
+        for ext in self.extensions:
+            ext.on_monitor(model, dataset, algorithm)
+
+    def on_save(self, model, dataset, algorithm):
+        for ext in self.extensions:
+            ext.on_save(model, dataset, algorithm)
+
+
+def _extensions(train):
+    """The run's extensions, those inside :class:`RunExtensions` included."""
+    for ext in train.extensions:
+        yield from ext.extensions if isinstance(ext, RunExtensions) else (ext,)
 
 
 def _images_dir(train):
@@ -283,7 +318,7 @@ def describe_run(train, report):
     files, best_model, log_file = [], None, None
     if train.save_path and os.path.exists(train.save_path):
         files.append((train.save_path, "the model at the end"))
-    for ext in train.extensions:
+    for ext in _extensions(train):
         path = getattr(ext, "save_path", None)
         if isinstance(ext, ChannelLog) and os.path.exists(ext.path):
             files.append((ext.path, "every monitoring step (CSV)"))
