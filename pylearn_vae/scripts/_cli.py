@@ -118,9 +118,20 @@ def examples_epilog(prog):
     return "examples:\n" + "\n".join(f"  python bin/{prog} {command}" for command in commands)
 
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """--help with each option's default (when its text does not give it already), the
-    ``examples:`` epilog as written, and no reStructuredText double backticks."""
+class HelpFormatter(argparse.HelpFormatter):
+    """--help with each option's default (when its text does not give it already), no
+    reStructuredText double backticks, and descriptions and epilogs wrapped paragraph by
+    paragraph, except indented lines (the ``examples:``), kept as written."""
+
+    def _fill_text(self, text, width, indent):
+        paragraphs = []
+        for paragraph in text.split("\n\n"):
+            lines = paragraph.splitlines()
+            if any(line.startswith("  ") for line in lines):
+                paragraphs.append("\n".join(indent + line for line in lines))
+            else:
+                paragraphs.append(super()._fill_text(paragraph, width, indent))
+        return "\n\n".join(paragraphs)
 
     def _get_help_string(self, action):
         text = (action.help or "").replace("``", "")

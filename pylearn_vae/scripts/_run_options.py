@@ -41,7 +41,7 @@ def add_run_arguments(parser):
     from pylearn_vae.scripts._cli import HelpFormatter, examples_epilog, positive_int
 
     parser.formatter_class = HelpFormatter
-    parser.epilog = examples_epilog("train.py")
+    parser.epilog = "\n\n".join(filter(None, [parser.epilog, examples_epilog("train.py")]))
     controls = parser.add_argument_group(
         "run controls", "override the YAML file for this run; recorded in the saved model"
     )
