@@ -271,8 +271,6 @@ def _images_dir(train):
 
 # -- what is printed ---------------------------------------------------------------------
 
-# log_timing's message templates (pylearn_vae/train.py): timings and "Saving to ...".
-_TIMING_TEMPLATES = ("%s...", "%s done. Time elapsed: %s", "%s %s")
 _DETAIL_LOGGERS = ("pylearn_vae.monitor", "pylearn_vae.training_algorithms.sgd")
 
 
@@ -297,7 +295,8 @@ class OutputFilter(logging.Filter):
         report = record.name == "pylearn_vae.train_extensions.progress_report"
         if self.mode == "verbose":
             return not report
-        detail = record.name in _DETAIL_LOGGERS or record.msg in _TIMING_TEMPLATES
+        # pylearn_vae.train.log_timing logs the timings and "Saving to ..." lines.
+        detail = record.name in _DETAIL_LOGGERS or record.funcName == "log_timing"
         return not detail or record.levelno < logging.INFO
 
 
