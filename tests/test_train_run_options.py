@@ -65,7 +65,7 @@ def test_verbose_is_pylearn2s_log_and_quiet_prints_nothing(config, capsys):
     out = capsys.readouterr().out
     assert "Monitoring step:\n\tEpochs seen: 2\n" in out and "Saving to tiny.pkl" in out
     assert "\nepoch 2/2 " not in out
-    assert main([str(config), "--quiet"]) == 0
+    assert main([str(config), "--quiet", "--out-dir", "quiet"]) == 0
     captured = capsys.readouterr()
     assert captured.out == ""
 
