@@ -125,8 +125,10 @@ def test_plot_monitor_reads_the_csv_log(config, tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out and out.stat().st_size > 0
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
-    with pytest.raises(SystemExit, match="is not a channel log"):
+    with pytest.raises(SystemExit) as info:
         plot_monitor.main([str(bad), "-o", str(out)])
+    assert info.value.code == 2
+    assert "bad.csv is not a channel log" in capsys.readouterr().err
 
 
 # -- run controls ---------------------------------------------------------------------------
@@ -252,11 +254,11 @@ def test_tensorboard_event_files(config, tmp_path):
 
 def test_a_model_file_or_a_missing_extension_gets_one_line(config, capsys):
     assert main([str(config), "-q", "--epochs", "1"]) == 0
-    assert main(["tiny.pkl"]) == 1
+    assert main(["tiny.pkl"]) == 2  # an input error
     err = capsys.readouterr().err
     assert "tiny.pkl is a model file (a pickle), not a YAML configuration" in err
     assert "UnicodeDecodeError" not in err
-    assert main(["tiny"]) == 1
+    assert main(["tiny"]) == 2
     assert "tiny: no such file; did you mean tiny.yaml?" in capsys.readouterr().err
 
 

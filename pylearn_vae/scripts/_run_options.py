@@ -29,7 +29,9 @@ __all__ = [
     "check_config_path",
     "describe_run",
     "load_with_seed",
+    "output_mode",
     "summary_lines",
+    "use_backend",
 ]
 
 RUN_CONTROLS = ("epochs", "seed", "out_dir", "device", "floatX")
@@ -301,7 +303,15 @@ class OutputFilter(logging.Filter):
 
 
 def output_mode(args):
+    """``'quiet'``, ``'verbose'`` or ``'lines'`` (see :class:`OutputFilter`)."""
     return "quiet" if args.quiet else "verbose" if args.verbose else "lines"
+
+
+def use_backend(args):
+    """``backend.using`` the ``--device`` and ``--floatX`` of the run (None: unchanged)."""
+    from pylearn_vae import backend
+
+    return backend.using(device=args.device, floatX=args.floatX)
 
 
 def describe_run(train, report):

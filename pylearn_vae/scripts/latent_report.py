@@ -106,7 +106,7 @@ def build_parser():
     parser.add_argument("--which-set", default="test", help="split (default test)")
     parser.add_argument(
         "--threshold",
-        type=float,
+        type=_cli.nonnegative_float,
         default=0.01,
         help="a unit is active when the variance over the data of its posterior mean "
         "exceeds this (Burda et al. use 0.01)",
@@ -118,10 +118,11 @@ def build_parser():
 @_cli.quiet_on_broken_pipe
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("vae_latent_report.py"):
+    with _cli.clear_errors("vae_latent_report.py", args.debug):
         if args.out:
             _cli.check_output_path(args.out)
             images.require("matplotlib", "the latent bar chart")
+            _cli.check_output_format(args.out, _cli.matplotlib_extensions(), "matplotlib")
         model = _cli.load_vae(args.model)
         dataset = _cli.load_dataset(model, args.dataset, args.which_set)
         X = _cli.design_matrix(dataset, model, args.limit)

@@ -11,6 +11,8 @@ Without ``-o`` the grid goes to ``samples.png``, or to ``samples_2.png``, ... wh
 exists: an earlier grid is never overwritten unless named.
 """
 
+import numpy
+
 from pylearn_vae import backend
 from pylearn_vae.scripts import _cli
 from pylearn_vae.utils import images
@@ -26,12 +28,22 @@ def draw_samples(model, num_samples, binary=False, seed=None):
     return backend.to_host(x if binary else means).astype("float64")
 
 
+# What images.save_png writes, whatever the name: refuse other extensions.
+GRID_EXTENSIONS = (".png",)
+
+
 def write_grid(model, rows, path, args, transform=None, column_labels=None):
     """Shape ``rows`` (n, nvis) as images and write them as a grid PNG at ``path``.
 
     ``column_labels`` (e.g. ``('input', 'recon')``) are written above the columns.
     """
     shape = args.shape or images.image_shape(model.nvis, _cli.dataset_view_shape(model))
+    if int(numpy.prod(shape)) != rows.shape[1]:
+        raise _cli.CliError(
+            f"--shape {shape[0]}x{shape[1]} holds {int(numpy.prod(shape))} pixels but each "
+            f"image has {rows.shape[1]} values"
+        )
+    check_grid_memory(len(rows), shape, args)
     pictures = rows.reshape((len(rows),) + tuple(shape))
     if transform is not None:
         pictures = transform(pictures)
@@ -42,6 +54,24 @@ def write_grid(model, rows, path, args, transform=None, column_labels=None):
     return grid
 
 
+def check_grid_memory(num_images, shape, args):
+    """Refuse a grid (``--zoom``, ``-n``) too big for the free memory, before drawing it."""
+    grid_rows, grid_cols = images.grid_shape(num_images, args.cols)
+    border = args.border
+    pixels = (grid_rows * (shape[0] + border) + border) * (
+        grid_cols * (shape[1] + border) + border
+    )
+    # float64 while tiling, then uint8, then the zoomed uint8 copy.
+    _cli.check_memory(pixels * (9 + args.zoom**2), f"a {grid_rows}x{grid_cols} grid PNG")
+
+
+def check_grid_output(path):
+    """The output must be writable and named ``.png``; Pillow must be installed."""
+    _cli.check_output_path(path)
+    _cli.check_output_format(path, GRID_EXTENSIONS, "the image grid writer")
+    images.require("PIL.Image", "writing PNG images")
+
+
 def parse_shape(text):
     """``'28x28'`` -> ``(28, 28)``."""
     import argparse
@@ -50,6 +80,8 @@ def parse_shape(text):
         rows, cols = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected ROWSxCOLS, e.g. 28x28, got {text!r}") from None
+    if rows < 1 or cols < 1:
+        raise argparse.ArgumentTypeError(f"expected positive ROWSxCOLS, got {text!r}")
     return rows, cols
 
 
@@ -64,7 +96,9 @@ def add_grid_arguments(parser, default_output):
     parser.add_argument(
         "--cols", type=_cli.positive_int, help="images per grid row (default: a square grid)"
     )
-    parser.add_argument("--border", type=int, default=1, help="pixels between images")
+    parser.add_argument(
+        "--border", type=_cli.nonnegative_int, default=1, help="pixels between images"
+    )
     parser.add_argument(
         "--zoom",
         type=_cli.positive_int,
@@ -85,7 +119,9 @@ def build_parser():
         "-n", type=_cli.positive_int, default=100, help="number of samples (default 100)"
     )
     parser.add_argument("--binary", action="store_true", help="show x ~ p(x|z) instead of E[x|z]")
-    parser.add_argument("--seed", type=int, default=1234, help="noise seed (default 1234)")
+    parser.add_argument(
+        "--seed", type=_cli.nonnegative_int, default=1234, help="noise seed (default 1234)"
+    )
     add_grid_arguments(parser, None)
     parser.set_defaults(zoom=2)
     return parser
@@ -94,10 +130,11 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     args.out = args.out or _cli.unused_path("samples.png")
-    with _cli.clear_errors("vae_samples.py"):
-        _cli.check_output_path(args.out)
-        images.require("PIL.Image", "writing PNG images")
+    with _cli.clear_errors("vae_samples.py", args.debug):
+        check_grid_output(args.out)
         model = _cli.load_vae(args.model)
+        # x, the means and their float64 copies, z and the decoder's activations.
+        _cli.check_memory(args.n * 8 * 4 * (model.nvis + model.nhid), f"drawing {args.n} samples")
         rows = draw_samples(model, args.n, binary=args.binary, seed=args.seed)
         grid = write_grid(model, rows, args.out, args)
     print(f"wrote {args.out} ({args.n} samples, {grid.shape[1]}x{grid.shape[0]} pixels)")

@@ -15,11 +15,12 @@ with ``-T``), anything else ``LEVEL (logger): message``; DEBUG and INFO go to st
 WARNING and above to stderr. ``-V`` prints time, logger and level on every line, ``-D``
 shows DEBUG messages. ``-L`` is accepted for Pylearn2 compatibility and does nothing.
 
-A configuration or training error prints one line naming the file (and line, when
-known) and exits with status 1; ``-D`` shows the traceback instead.
+A configuration error (bad YAML, a bad argument value) prints one line naming the file
+(and line, when known) and exits with status 2; an error while training (a non-finite
+cost or monitoring value, a failing save) prints one line and exits with status 1.
+``-D`` or ``PYLEARN_VAE_DEBUG=1`` shows the traceback instead.
 """
 
-import argparse
 import functools
 import gc
 import logging
@@ -140,42 +141,56 @@ def train(
         The run controls and output options of :func:`make_argument_parser` (``--epochs``,
         ``--seed``, ``--quiet``, ...); default: none given.
     """
-    from pylearn_vae import backend
+    from pylearn_vae.scripts._run_options import output_mode, use_backend
+
+    run_args = make_argument_parser().parse_args([config]) if run_args is None else run_args
+    with use_backend(run_args):
+        train_obj = _load(config, allow_modules, trusted, run_args.seed)
+        _configure_logging(timestamp, verbose_logging, debug, output_mode(run_args))
+        _run(train_obj, time_budget, run_args)
+
+
+def _load(config, allow_modules=None, trusted=False, seed=None):
+    """The file's objects, with ``seed`` (``--seed``) given to them when not None."""
     from pylearn_vae.scripts import _run_options
 
     if os.environ.get("DISPLAY") is None:
         os.environ.setdefault("MPLBACKEND", "Agg")
-    if run_args is None:
-        run_args = make_argument_parser().parse_args([config])
-    start = time.perf_counter()
     _run_options.check_config_path(config)
-    with backend.using(device=run_args.device, floatX=run_args.floatX):
-        load = functools.partial(load_train_file, allow_modules=allow_modules, trusted=trusted)
-        train_obj = _run_options.load_with_seed(load, config, run_args.seed)
-        output = _run_options.output_mode(run_args)
-        _configure_logging(timestamp, verbose_logging, debug, output)
-        runs = []
-        if isinstance(train_obj, (list, tuple)):
-            phases = list(train_obj)
-            del train_obj
-            for number in range(len(phases)):
-                phase = f"phase{number + 1}"
-                os.environ["PYLEARN2_TRAIN_PHASE"] = phase
-                report = _run_options.apply_run_options(phases[number], run_args, phase)
-                phases[number].main_loop(time_budget=time_budget)
-                runs.append(_run_options.describe_run(phases[number], report))
-                phases[number] = None  # free this phase before the next one starts
-                gc.collect()
-        else:
-            report = _run_options.apply_run_options(train_obj, run_args)
-            train_obj.main_loop(time_budget=time_budget)
-            runs.append(_run_options.describe_run(train_obj, report))
-    if output != "quiet":
+    load = functools.partial(load_train_file, allow_modules=allow_modules, trusted=trusted)
+    return _run_options.load_with_seed(load, config, seed)
+
+
+def _run(train_obj, time_budget, run_args=None):
+    """Train each phase with the run options (default: none given), then the summary."""
+    from pylearn_vae.scripts import _run_options
+
+    run_args = make_argument_parser().parse_args(["-"]) if run_args is None else run_args
+    start = time.perf_counter()
+    runs = []
+    if isinstance(train_obj, (list, tuple)):
+        phases = list(train_obj)
+        del train_obj
+        for number in range(len(phases)):
+            phase = f"phase{number + 1}"
+            os.environ["PYLEARN2_TRAIN_PHASE"] = phase
+            report = _run_options.apply_run_options(phases[number], run_args, phase)
+            phases[number].main_loop(time_budget=time_budget)
+            runs.append(_run_options.describe_run(phases[number], report))
+            phases[number] = None  # free this phase before the next one starts
+            gc.collect()
+    else:
+        report = _run_options.apply_run_options(train_obj, run_args)
+        train_obj.main_loop(time_budget=time_budget)
+        runs.append(_run_options.describe_run(train_obj, report))
+    if _run_options.output_mode(run_args) != "quiet":
         print("\n".join(_run_options.summary_lines(runs, time.perf_counter() - start)))
 
 
 def make_argument_parser():
-    parser = argparse.ArgumentParser(
+    from pylearn_vae.scripts._cli import OneLineErrors, add_load_options, positive_int
+
+    parser = OneLineErrors(
         prog="train.py",
         description="Launch an experiment from a YAML configuration file.",
     )
@@ -191,7 +206,7 @@ def make_argument_parser():
     parser.add_argument(
         "--time-budget",
         "-t",
-        type=int,
+        type=positive_int,
         help="stop training at the end of the epoch during which this many seconds passed",
     )
     parser.add_argument(
@@ -206,8 +221,6 @@ def make_argument_parser():
         action="store_true",
         help="display DEBUG messages, and tracebacks on errors",
     )
-    from pylearn_vae.scripts._cli import add_load_options
-
     add_load_options(parser)
     from pylearn_vae.scripts._run_options import add_run_arguments
 
@@ -243,30 +256,29 @@ def _one_line(exc):
 
 def main(argv=None):
     """Command-line entry point; returns the exit status."""
+    from pylearn_vae.scripts._cli import RUNTIME_ERROR, USAGE_ERROR, debugging
+    from pylearn_vae.scripts._run_options import output_mode, use_backend
+
     args = make_argument_parser().parse_args(argv)
+    # Loading builds every object, so every argument is checked before training starts.
+    status = USAGE_ERROR
     try:
-        train(
-            args.config,
-            level_name=args.level_name,
-            timestamp=args.timestamp,
-            time_budget=args.time_budget,
-            verbose_logging=args.verbose_logging,
-            debug=args.debug,
-            allow_modules=args.allow_modules,
-            trusted=args.trust,
-            run_args=args,
-        )
-    except KeyboardInterrupt:
-        raise
+        with use_backend(args):
+            train_obj = _load(args.config, args.allow_modules, args.trust, args.seed)
+            _configure_logging(
+                args.timestamp, args.verbose_logging, args.debug, output_mode(args)
+            )
+            status = RUNTIME_ERROR
+            _run(train_obj, args.time_budget, args)
     except Exception as exc:
-        if args.debug:
+        if debugging(args.debug):
             raise
         print(
-            f"train.py: error: {type(exc).__name__}: {_describe(exc, args.config)}\n"
+            f"train.py: error: {type(exc).__name__}: {_describe(exc, args.config)} "
             "(run with --debug for the full traceback)",
             file=sys.stderr,
         )
-        return 1
+        return status
     return 0
 
 
