@@ -21,7 +21,7 @@ import time
 
 from pylearn_vae.termination_criteria import epoch_limit
 from pylearn_vae.train_extensions import TrainExtension
-from pylearn_vae.utils.progress import _is_terminal, format_duration
+from pylearn_vae.utils.progress import is_terminal, format_duration
 
 __all__ = ["ProgressReport"]
 
@@ -68,6 +68,8 @@ class ProgressReport(TrainExtension):
         The lowest value of the watched channel and the epoch it was reached.
     epochs_seen, total_epochs : int
         The last monitoring step's epoch count and the run's total (None if unknown).
+    watched : str
+        The channel whose best value is kept (set at the first monitoring step).
     """
 
     def __init__(self, channel_name=None, bar=None):
@@ -76,6 +78,7 @@ class ProgressReport(TrainExtension):
         self._bar = None
         self.best_value = self.best_epoch = None
         self.epochs_seen = self.total_epochs = None
+        self.watched = channel_name
 
     def setup(self, model, dataset, algorithm):
         self._close_bar()
@@ -108,8 +111,13 @@ class ProgressReport(TrainExtension):
         total = f"/{self.total_epochs}" if self.total_epochs is not None else ""
         width = len(str(self.total_epochs or epoch))
         parts = [f"epoch {epoch:>{width}}{total}"]
+        objectives = [name for name in objectives if last(name) is not None]
         parts += [f"{_short(name)} {last(name):.2f}" for name in objectives]
-        terms = [(label, n) for label, n in (("expectation", expectation), ("KL", kl)) if n]
+        terms = [
+            (label, n)
+            for label, n in (("expectation", expectation), ("KL", kl))
+            if n and last(n) is not None
+        ]
         if terms:
             parts.append("(" + ", ".join(f"{label} {last(n):.2f}" for label, n in terms) + ")")
         if self.best_value is not None:
@@ -129,7 +137,7 @@ class ProgressReport(TrainExtension):
             self._bar.refresh()
 
     def _update_bar(self, epoch):
-        wanted = self.bar if self.bar is not None else _is_terminal(sys.stderr)
+        wanted = self.bar if self.bar is not None else is_terminal(sys.stderr)
         if not wanted or self.total_epochs is None:
             return
         if self._bar is None:

@@ -12,7 +12,7 @@ people (units, no float noise).
 import math
 import sys
 
-__all__ = ["format_duration", "format_number", "progress"]
+__all__ = ["format_duration", "format_number", "is_terminal", "progress"]
 
 
 def progress(iterable, total=None, desc=None, enabled=None):
@@ -35,7 +35,7 @@ def progress(iterable, total=None, desc=None, enabled=None):
         A tqdm bar, or ``iterable`` itself.
     """
     if enabled is None:
-        enabled = _is_terminal(sys.stderr)
+        enabled = is_terminal(sys.stderr)
     if not enabled:
         return iterable
     try:
@@ -45,7 +45,8 @@ def progress(iterable, total=None, desc=None, enabled=None):
     return tqdm(iterable, total=total, desc=desc, leave=False, file=sys.stderr)
 
 
-def _is_terminal(stream):
+def is_terminal(stream):
+    """Whether ``stream`` is a terminal (False for pipes, files, replaced or closed streams)."""
     try:
         return stream.isatty()
     except (AttributeError, ValueError):  # replaced or closed streams
