@@ -21,7 +21,7 @@ import time
 
 from pylearn_vae.termination_criteria import epoch_limit
 from pylearn_vae.train_extensions import TrainExtension
-from pylearn_vae.utils.progress import is_terminal, format_duration
+from pylearn_vae.utils.progress import format_duration, is_terminal
 
 __all__ = ["ProgressReport"]
 
