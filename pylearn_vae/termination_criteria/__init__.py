@@ -1,8 +1,11 @@
 """Termination criteria: ``continue_learning(model) -> bool`` (spec section 6).
 
 A criterion is asked once before the first epoch and once after each epoch's
-monitoring step; training stops at the first False.
+monitoring step; training stops at the first False. ``get_state``/``set_state`` save
+and restore a criterion's counters for a checkpoint.
 """
+
+from pylearn_vae.utils.checkpoint import Stateful
 
 __all__ = [
     "And",
@@ -21,7 +24,7 @@ def _channel(model, name):
     return channels[name]
 
 
-class TerminationCriterion:
+class TerminationCriterion(Stateful):
     """Abstract base of termination criteria."""
 
     def continue_learning(self, model):
@@ -37,8 +40,11 @@ class EpochCounter(TerminationCriterion):
     max_epochs : int
     new_epochs : bool
         Count from the epochs already seen at the first call (a resumed model trains
-        ``max_epochs`` more) rather than from zero.
+        ``max_epochs`` more) rather than from zero. (A run resumed from its checkpoint
+        keeps its count: it is the same run.)
     """
+
+    _state_fields = ("_offset",)
 
     def __init__(self, max_epochs, new_epochs=True):
         self._max_epochs = max_epochs
@@ -66,6 +72,8 @@ class MonitorBased(TerminationCriterion):
         ``'objective'`` when None; if the monitor has no ``objective`` but exactly one
         channel, that channel (what Pylearn2's docs promised, quirk 21).
     """
+
+    _state_fields = ("countdown", "best_value")
 
     def __init__(self, prop_decrease=0.01, N=5, channel_name=None):
         self._channel_name = channel_name
@@ -122,6 +130,18 @@ class _Combination(TerminationCriterion):
         # Every criterion is asked, so stateful ones (MonitorBased) stay up to date;
         # Pylearn2's all()/any() short-circuited (quirk 21).
         return [c.continue_learning(model) for c in self._criteria]
+
+    def get_state(self):
+        return [c.get_state() for c in self._criteria]
+
+    def set_state(self, state):
+        if len(state) != len(self._criteria):
+            raise ValueError(
+                f"the checkpoint has the state of {len(state)} criteria for the "
+                f"{len(self._criteria)} of this {type(self).__name__}: was the YAML file changed?"
+            )
+        for criterion, criterion_state in zip(self._criteria, state):
+            criterion.set_state(criterion_state)
 
 
 class And(_Combination):

@@ -8,6 +8,7 @@ import socket
 from pylearn_vae.train import log_timing
 from pylearn_vae.train_extensions import TrainExtension
 from pylearn_vae.utils import serial
+from pylearn_vae.utils.checkpoint import params_state, set_params_state
 
 __all__ = ["MonitorBasedSaveBest"]
 
@@ -61,6 +62,7 @@ class MonitorBasedSaveBest(TrainExtension):
         self.tag_key = tag_key
 
     def setup(self, model, dataset, algorithm):
+        self._model = model  # what set_state copies the best model from
         if self.tag_key is None:
             self.tag_key = type(self).__name__
         if self.tag_key in model.tag:
@@ -97,6 +99,25 @@ class MonitorBasedSaveBest(TrainExtension):
             if self.save_path is not None:
                 with log_timing(log, "Saving to " + self.save_path):
                     serial.save(self.save_path, model, on_overwrite="backup")
+
+    def get_state(self):
+        """``best_cost`` and, with ``store_best_model``, the best model's parameters."""
+        best = self.best_model
+        return {
+            "best_cost": float(self.best_cost),
+            "best_params": None if best is None else params_state(best.get_params()),
+        }
+
+    def set_state(self, state):
+        """Back to :meth:`get_state`'s ``state``; the best model is rebuilt from the
+        current one (after ``setup``) with the saved parameters."""
+        self.best_cost = state["best_cost"]
+        self.best_model = None
+        if state["best_params"] is not None:
+            self.best_model = copy.deepcopy(self._model)
+            set_params_state(
+                self.best_model.get_params(), state["best_params"], "the best model's parameters"
+            )
 
     def _update_tag(self, model):
         model.tag[self.tag_key]["best_cost"] = self.best_cost

@@ -29,12 +29,26 @@ from pylearn_vae.monitor import Monitor, flatten_data_specs, nest_batch, union_d
 from pylearn_vae.space import NullSpace
 from pylearn_vae.training_algorithms.learning_rule import scaled_learning_rates
 from pylearn_vae.training_algorithms.training_algorithm import (
+    Interrupted,
     NoBatchSizeError,
     TrainingAlgorithm,
 )
+from pylearn_vae.utils.checkpoint import (
+    Stateful,
+    get_state_of,
+    params_state,
+    set_params_state,
+    set_state_of,
+)
 from pylearn_vae.utils.iteration import has_uniform_batch_size, is_stochastic
 from pylearn_vae.utils.progress import progress
-from pylearn_vae.utils.rng import make_np_rng
+from pylearn_vae.utils.rng import (
+    generator_state,
+    generator_states,
+    make_np_rng,
+    set_generator_state,
+    set_generator_states,
+)
 
 __all__ = [
     "SGD",
@@ -266,6 +280,7 @@ class SGD(TrainingAlgorithm):
                 "Unable to train with SGD, because the cost does not actually use data from "
                 f"the data set. data_specs: {self.cost.get_data_specs(self.model)}"
             )
+        position = self._start_epoch(dataset)
         rng = self.rng if is_stochastic(self.train_iteration_mode) else None
         iterator = dataset.iterator(
             mode=self.train_iteration_mode,
@@ -275,21 +290,84 @@ class SGD(TrainingAlgorithm):
             rng=rng,
             num_batches=self.batches_per_iter,
         )
+        done = position["batch"]
+        for _ in range(done):  # resumed mid-epoch: replay the batches already trained
+            next(iterator)
         structure, monitor, callbacks = self._structure, self.monitor, self.update_callbacks
         # A bar on a terminal only, cleared before the monitor logs the epoch.
+        total = getattr(iterator, "num_batches", None)
         batches = progress(
             iterator,
-            total=getattr(iterator, "num_batches", None),
+            total=None if total is None else total - done,
             desc=f"epoch {monitor.get_epochs_seen() + 1}",
         )
-        for batch_index, flat in enumerate(batches, 1):
+        for batch_index, flat in enumerate(batches, done + 1):
             for callback in self.on_load_batch:
                 callback(*flat)
             self._sgd_update(nest_batch(structure, flat), batch_index)
             monitor.report_batch(flat[0].shape[0])
             for callback in callbacks:
                 callback(self)
+            position["batch"] = batch_index
+            if self.stop_requested():
+                raise Interrupted(batch_index)
+        self._position = None
         self._check_finite_params()
+
+    def _start_epoch(self, dataset):
+        """Where this epoch starts: its first batch, or where a checkpoint left it.
+
+        The states of the random generators that order the epoch (``self.rng`` and the
+        dataset's, e.g. a dynamic binarization) are kept from before the iterator is
+        made, so a checkpoint written mid-epoch can make the same iterator again.
+        """
+        resume, self._resume = getattr(self, "_resume", None), None
+        if resume is not None:
+            set_generator_state(self.rng, resume["rng"])
+            set_generator_states(dataset, resume["dataset_rngs"])
+        self._position = {
+            "batch": 0 if resume is None else resume["batch"],
+            "rng": generator_state(self.rng),
+            "dataset_rngs": generator_states(dataset),
+        }
+        return self._position
+
+    # -- checkpoints --------------------------------------------------------------------------
+    def get_state(self):
+        """The learning rate, the rule's and callbacks' and criterion's states, and the
+        position within the epoch when ``train`` was interrupted (plain data)."""
+        rule = self.learning_rule
+        position = getattr(self, "_position", None)
+        return {
+            "learning_rate": params_state([self.learning_rate]),
+            "learning_rule": None if rule is None else rule.get_state(),
+            "update_callbacks": [get_state_of(cb) for cb in self.update_callbacks],
+            "termination_criterion": get_state_of(self.termination_criterion),
+            "position": None if position is None else dict(position),
+        }
+
+    def set_state(self, state):
+        """Continue from :meth:`get_state`'s ``state`` (after :meth:`setup`); an
+        interrupted epoch is finished by the next :meth:`train`."""
+        set_params_state([self.learning_rate], state["learning_rate"], "SGD's learning rate")
+        rule = self.learning_rule
+        if (rule is None) != (state["learning_rule"] is None):
+            raise ValueError(
+                "the checkpoint was written by an SGD "
+                f"{'without' if state['learning_rule'] is None else 'with'} a learning rule, "
+                f"this one has {'none' if rule is None else type(rule).__name__}"
+            )
+        if rule is not None:
+            rule.set_state(state["learning_rule"])
+        if len(state["update_callbacks"]) != len(self.update_callbacks):
+            raise ValueError(
+                f"the checkpoint has {len(state['update_callbacks'])} update callbacks, this "
+                f"SGD {len(self.update_callbacks)}: was the YAML file changed?"
+            )
+        for callback, callback_state in zip(self.update_callbacks, state["update_callbacks"]):
+            set_state_of(callback, callback_state)
+        set_state_of(self.termination_criterion, state["termination_criterion"])
+        self._resume = state["position"]
 
     def _sgd_update(self, data, batch_index):
         """One step on ``data``; raises before updating when the cost is not finite."""
@@ -370,7 +448,7 @@ def _set_lr(algorithm, value):
     algorithm.learning_rate.set_value(backend.cast_floatX(value), borrow=True)
 
 
-class ExponentialDecay:
+class ExponentialDecay(Stateful):
     """Divide the learning rate by ``decay_factor`` after every batch, down to ``min_lr``.
 
     The base rate is read at the first call; call ``k`` sets
@@ -383,6 +461,8 @@ class ExponentialDecay:
     min_lr : float
         Ints are accepted (Pylearn2 rejected ``min_lr: 0``, quirk 22).
     """
+
+    _state_fields = ("_count", "_min_reached", "_base_lr")
 
     def __init__(self, decay_factor, min_lr):
         self.decay_factor = _number(decay_factor, "decay_factor", "ExponentialDecay")
@@ -409,7 +489,7 @@ class ExponentialDecay:
         _set_lr(algorithm, new_lr)
 
 
-class LinearDecay:
+class LinearDecay(Stateful):
     """Decrease the learning rate linearly, per batch, to ``decay_factor * base``.
 
     Batches before ``start`` keep the base rate; from ``start`` each batch removes
@@ -424,6 +504,8 @@ class LinearDecay:
         Greater than ``start``.
     decay_factor : float
     """
+
+    _state_fields = ("_count", "_base_lr", "_step")
 
     def __init__(self, start, saturate, decay_factor):
         self.start = _number(start, "start", "LinearDecay")
@@ -454,13 +536,15 @@ class LinearDecay:
         _set_lr(algorithm, new_lr)
 
 
-class AnnealedLearningRate:
+class AnnealedLearningRate(Stateful):
     """``lr = base * min(1, anneal_start / count)`` after batch ``count``.
 
     Parameters
     ----------
     anneal_start : int
     """
+
+    _state_fields = ("_initialized", "_count", "_base")
 
     def __init__(self, anneal_start):
         self._anneal_start = _number(anneal_start, "anneal_start", "AnnealedLearningRate")
