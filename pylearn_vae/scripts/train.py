@@ -2,7 +2,7 @@
 
 Usage::
 
-    train.py [-L] [-T] [-t SECONDS] [-V] [-D] config.yaml
+    train.py [-L] [-T] [-t SECONDS] [-V] [-D] [--resume | --overwrite] config.yaml
 
 Before the file is parsed, ``${PYLEARN2_TRAIN_FILE_FULL_STEM}`` (``foo/bar`` for
 ``foo/bar.yaml``), ``${PYLEARN2_TRAIN_DIR}`` (``foo/``), ``${PYLEARN2_TRAIN_BASE_NAME}``
@@ -17,15 +17,27 @@ shows DEBUG messages. ``-L`` is accepted for Pylearn2 compatibility and does not
 
 A configuration or training error prints one line naming the file (and line, when
 known) and exits with status 1; ``-D`` shows the traceback instead.
+
+Stopping, resuming, re-running (see :mod:`pylearn_vae.train`): a run keeps a checkpoint
+beside its save path (``exp.pkl`` -> ``exp.ckpt.pkl``). Ctrl-C or SIGTERM stops it at
+the next batch boundary, writes the checkpoint, prints one line with the command that
+resumes it, and exits with status 130 or 143 (a second signal stops at once).
+``--resume`` continues from the checkpoint; the result is the same as an uninterrupted
+run's. A run whose output files exist is not started again: a finished one says so and
+exits 0, an unfinished one (or files without a checkpoint) is refused with status 2,
+naming ``--resume`` and ``--overwrite``; ``--overwrite`` starts again from scratch.
 """
 
 import argparse
 import gc
 import logging
 import os
+import shlex
 import sys
 
 __all__ = ["load_train_file", "main", "make_argument_parser", "train"]
+
+EXIT_REFUSED = 2
 
 _OWN_LOGGERS = "pylearn_vae"
 
@@ -94,8 +106,23 @@ def _configure_logging(timestamp, verbose_logging, debug):
     root.setLevel(logging.DEBUG if debug else logging.INFO)
 
 
+class RunRefused(Exception):
+    """Starting the run would replace the results of an earlier one."""
+
+
+class RunFinished(Exception):
+    """The run finished earlier: there is nothing to do."""
+
+
 def train(
-    config, level_name=None, timestamp=None, time_budget=None, verbose_logging=None, debug=None
+    config,
+    level_name=None,
+    timestamp=None,
+    time_budget=None,
+    verbose_logging=None,
+    debug=None,
+    resume=False,
+    overwrite=False,
 ):
     """Load ``config`` and run its ``main_loop`` (each phase's, for a list).
 
@@ -112,21 +139,106 @@ def train(
     verbose_logging : bool, optional
     debug : bool, optional
         Show DEBUG messages.
+    resume : bool
+        Continue from the checkpoints (phases whose run finished are restored, not
+        trained again); start from scratch where there is no checkpoint nor output.
+    overwrite : bool
+        Start from scratch even if output files exist (their checkpoints are deleted).
+
+    Raises
+    ------
+    RunRefused
+        Output files exist and neither ``resume`` nor ``overwrite`` was given, or
+        ``resume`` was given but the outputs have no checkpoint.
+    RunFinished
+        Without ``overwrite``: every phase had finished already.
+    pylearn_vae.train.TrainingInterrupted
+        A signal stopped the run (its checkpoint is written).
     """
+    if resume and overwrite:
+        raise ValueError("resume and overwrite exclude each other")
     if os.environ.get("DISPLAY") is None:
         os.environ.setdefault("MPLBACKEND", "Agg")
     train_obj = load_train_file(config)
     _configure_logging(timestamp, verbose_logging, debug)
-    if isinstance(train_obj, (list, tuple)):
-        phases = list(train_obj)
-        del train_obj
-        for number in range(len(phases)):
-            os.environ["PYLEARN2_TRAIN_PHASE"] = f"phase{number + 1}"
-            phases[number].main_loop(time_budget=time_budget)
-            phases[number] = None  # free this phase before the next one starts
-            gc.collect()
+    is_list = isinstance(train_obj, (list, tuple))
+    phases = list(train_obj) if is_list else [train_obj]
+    del train_obj
+    if overwrite:
+        for phase in phases:
+            _remove_checkpoint(phase)
     else:
-        train_obj.main_loop(time_budget=time_budget)
+        _check_outputs(config, phases, resume)
+    for number in range(len(phases)):
+        if is_list:
+            os.environ["PYLEARN2_TRAIN_PHASE"] = f"phase{number + 1}"
+        phase = phases[number]
+        if resume and _checkpoint_state(phase) is not None:
+            phase.load_checkpoint()
+        phase.main_loop(time_budget=time_budget)
+        phases[number] = None  # free this phase before the next one starts
+        gc.collect()
+
+
+def _checkpoint_state(phase):
+    """The phase's checkpoint, or None if it has none (a broken one is refused)."""
+    from pylearn_vae.utils.checkpoint import read_checkpoint
+
+    path = getattr(phase, "checkpoint_path", None)
+    if path is None or not os.path.exists(path):
+        return None
+    try:
+        return read_checkpoint(path)
+    except (OSError, ValueError) as exc:
+        raise RunRefused(
+            f"the checkpoint {path} cannot be read ({_one_line(exc)}): use --overwrite to "
+            "start again from scratch"
+        ) from exc
+
+
+def _existing_outputs(phase):
+    """The phase's output files that exist (a top object that is not a Train has none)."""
+    paths = phase.output_paths() if hasattr(phase, "output_paths") else []
+    return [path for path in paths if os.path.exists(path)]
+
+
+def _check_outputs(config, phases, resume):
+    """Refuse (or report a finished run) when earlier results would be replaced."""
+    states = [_checkpoint_state(phase) for phase in phases]
+    if all(state is not None and state["finished"] for state in states):
+        outputs = ", ".join(path for phase in phases for path in _existing_outputs(phase))
+        raise RunFinished(
+            f"{config} has finished already ({_describe_state(states[-1])}); its outputs: "
+            f"{outputs}. Use --overwrite to train it again."
+        )
+    for phase, state in zip(phases, states):
+        if state is None:
+            existing = _existing_outputs(phase)
+            if existing:
+                path = getattr(phase, "checkpoint_path", None)
+                missing = f"needs {path}, which is missing" if path else "has no checkpoint"
+                raise RunRefused(
+                    f"{existing[0]} exists already and would be replaced: use --overwrite to "
+                    f"train again from scratch (--resume {missing})"
+                )
+        elif not state["finished"] and not resume:
+            raise RunRefused(
+                f"an unfinished run of {config} stopped at {_describe_state(state)} "
+                f"({phase.checkpoint_path}): use --resume to continue it, or --overwrite "
+                "to start again from scratch"
+            )
+
+
+def _describe_state(state):
+    from pylearn_vae.train import describe_position
+
+    return describe_position(state["epochs_done"], state["batch"])
+
+
+def _remove_checkpoint(phase):
+    path = getattr(phase, "checkpoint_path", None)
+    if path is not None and os.path.exists(path):
+        os.remove(path)
 
 
 def make_argument_parser():
@@ -161,6 +273,20 @@ def make_argument_parser():
         action="store_true",
         help="display DEBUG messages, and tracebacks on errors",
     )
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run from its checkpoint (<save_path stem>.ckpt.pkl, "
+        "written at every save and on Ctrl-C/SIGTERM); the result is the same as an "
+        "uninterrupted run's",
+    )
+    again.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="train from scratch even though the run's output files exist (without "
+        "--resume or --overwrite, existing outputs are never replaced)",
+    )
     parser.add_argument("config", help="a YAML configuration file specifying the training")
     return parser
 
@@ -192,6 +318,9 @@ def _one_line(exc):
 
 def main(argv=None):
     """Command-line entry point; returns the exit status."""
+    from pylearn_vae.train import TrainingInterrupted
+
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = make_argument_parser().parse_args(argv)
     try:
         train(
@@ -201,9 +330,21 @@ def main(argv=None):
             time_budget=args.time_budget,
             verbose_logging=args.verbose_logging,
             debug=args.debug,
+            resume=args.resume,
+            overwrite=args.overwrite,
         )
+    except RunFinished as exc:
+        print(f"train.py: {exc}")
+        return 0
+    except RunRefused as exc:
+        print(f"train.py: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except TrainingInterrupted as exc:
+        print(f"train.py: {exc}; {_resume_hint(argv)}", file=sys.stderr)
+        return exc.exit_status
     except KeyboardInterrupt:
-        raise
+        print(f"train.py: interrupted; {_resume_hint(argv)}", file=sys.stderr)
+        return 130
     except Exception as exc:
         if args.debug:
             raise
@@ -214,6 +355,14 @@ def main(argv=None):
         )
         return 1
     return 0
+
+
+def _resume_hint(argv):
+    """``'resume with: python bin/train.py exp.yaml --resume'`` (the command run, plus
+    ``--resume``)."""
+    args = [a for a in argv if a not in ("--resume", "--overwrite")]
+    command = shlex.join(["python", sys.argv[0] or "train.py", *args, "--resume"])
+    return f"resume with: {command}"
 
 
 if __name__ == "__main__":
