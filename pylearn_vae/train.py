@@ -19,10 +19,11 @@ budget is not marked ``training_succeeded`` and the last epoch is never pickled 
 Stopping and resuming (not in Pylearn2)
 ---------------------------------------
 A run keeps a *checkpoint* beside its save path (``model.pkl`` -> ``model.ckpt.pkl``,
-see :attr:`Train.checkpoint_path`), written atomically at every periodic save, at the
-end, and when the run is stopped: the parameters, the learning rule's state, every
-schedule, counter, termination criterion and extension, the monitor's history and the
-state of every random generator, as plain data (:mod:`pylearn_vae.utils.checkpoint`).
+see :attr:`Train.checkpoint_path`), written atomically after the first monitoring
+step, at every periodic save, at the end, and when the run is stopped: the parameters,
+the learning rule's state, every schedule, counter, termination criterion and
+extension, the monitor's history and the state of every random generator, as plain
+data (:mod:`pylearn_vae.utils.checkpoint`).
 SIGINT (Ctrl-C) or SIGTERM during :meth:`Train.main_loop` finishes the current batch,
 writes the checkpoint and raises :class:`TrainingInterrupted`; a second signal stops at
 once (every save is atomic, so no file is left half-written).
@@ -137,7 +138,7 @@ class TrainingInterrupted(KeyboardInterrupt):
         name = signal.Signals(signum).name
         where = describe_position(epochs_done, batch)
         if at_once:
-            message = f"stopped at once by a second {name}; no checkpoint written"
+            message = f"stopped at once by a second {name}; no new checkpoint written"
         elif checkpoint_path is None:
             message = f"stopped by {name} at {where}; no checkpoint (the run has no save path)"
         else:
@@ -322,6 +323,8 @@ class Train:
             cont = self.run_callbacks_and_monitoring()
             cont = bool(keep_going() and cont)
             succeeded = not cont
+            if cont and self.save_freq > 0:
+                self.write_checkpoint()  # so a run stopped in its first epoch can resume
         while cont:
             if self.stop_requested():
                 self._stop(0)

@@ -5,6 +5,7 @@ the resumed run, built from the same YAML file, does not stop again at the same 
 """
 
 import os
+import pickle
 import signal
 import sys
 import time
@@ -63,6 +64,7 @@ RECIPE = """
         }},
         {adjustor},
         !obj:resume_helpers.SignalAtEpoch {{epoch: {stop_epoch}}},
+        !obj:resume_helpers.KillDuringSave {{}},
     ],
     save_path: "{dir}/m.pkl",
     save_freq: 1,
@@ -197,3 +199,30 @@ class WaitForSignalAt(Stateful):
 def _say(word):
     print(word, flush=True)
     sys.stdout.flush()
+
+
+class KillDuringSave(TrainExtension):
+    """With ``RESUME_TEST_KILL_SAVE="<epoch>,<n>"``: SIGKILL this process in the middle
+    of the ``n``-th pickle written from the periodic save of epoch ``<epoch>`` on (1:
+    the model, 2: the checkpoint after it, 3: the next one), half of it on disk."""
+
+    def on_save(self, model, dataset, algorithm):
+        setting = os.environ.get("RESUME_TEST_KILL_SAVE")
+        if not setting:
+            return
+        epoch, nth = (int(x) for x in setting.split(","))
+        if model.monitor.get_epochs_seen() != epoch:
+            return
+        real_dump, calls = pickle.dump, []
+
+        def dump(obj, f, *args, **kwargs):
+            calls.append(obj)
+            if len(calls) < nth:
+                return real_dump(obj, f, *args, **kwargs)
+            data = pickle.dumps(obj, *args, **kwargs)
+            f.write(data[: len(data) // 2])
+            f.flush()
+            os.fsync(f.fileno())
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        pickle.dump = dump
