@@ -120,8 +120,8 @@ class TrainingInterrupted(KeyboardInterrupt):
     signum : int
         ``signal.SIGINT`` or ``signal.SIGTERM``.
     checkpoint_path : str or None
-        The checkpoint written on the way out; None when none was (a second signal, or
-        a run with no save path).
+        The checkpoint to resume from: the one written on the way out, or after a
+        second signal the last one written before (None when there is none).
     epochs_done, batch : int
         The run stopped after ``batch`` batches of the epoch that follows the
         ``epochs_done`` complete ones (batch 0: between epochs).
@@ -139,6 +139,8 @@ class TrainingInterrupted(KeyboardInterrupt):
         where = describe_position(epochs_done, batch)
         if at_once:
             message = f"stopped at once by a second {name}; no new checkpoint written"
+            if checkpoint_path is not None:
+                message += f" (the last one is {checkpoint_path})"
         elif checkpoint_path is None:
             message = f"stopped by {name} at {where}; no checkpoint (the run has no save path)"
         else:
@@ -394,8 +396,10 @@ class Train:
                 return
             for number, old in previous.items():
                 signal.signal(number, old)
+            path = self.checkpoint_path
+            last = path if path is not None and os.path.exists(path) else None
             epochs = self.model.monitor.get_epochs_seen()
-            raise TrainingInterrupted(signum, None, epochs, 0, at_once=True)
+            raise TrainingInterrupted(signum, last, epochs, 0, at_once=True)
 
         for number in (signal.SIGINT, signal.SIGTERM):
             previous[number] = signal.signal(number, handler)

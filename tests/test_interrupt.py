@@ -112,8 +112,8 @@ def test_a_second_signal_stops_at_once_and_leaves_files_whole(tmp_path, referenc
     status, _, err = finish(proc)
     assert status == 130
     assert err.strip().splitlines()[-1] == (
-        "train.py: stopped at once by a second SIGINT; no new checkpoint written; resume "
-        f"with: python {TRAIN} {config} --resume"
+        "train.py: stopped at once by a second SIGINT; no new checkpoint written (the last "
+        f"one is {tmp_path / 'm.ckpt.pkl'}); resume with: python {TRAIN} {config} --resume"
     )
     assert temporaries(tmp_path) == []
     # The checkpoint of the last save (epoch 1) is whole, and the run resumes from it.

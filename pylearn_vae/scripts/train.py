@@ -245,6 +245,12 @@ def make_argument_parser():
     parser = argparse.ArgumentParser(
         prog="train.py",
         description="Launch an experiment from a YAML configuration file.",
+        epilog="Stopping: Ctrl-C or SIGTERM finishes the current batch, writes the run's "
+        "checkpoint (<save_path stem>.ckpt.pkl) and prints the command that resumes it "
+        "(exit status 130 or 143); a second Ctrl-C stops at once, leaving every file "
+        "whole. Running again: a finished run only says so (exit status 0); a run whose "
+        "output files exist is refused (exit status 2) unless --resume or --overwrite is "
+        "given.",
     )
     parser.add_argument(
         "--level-name",
@@ -340,7 +346,8 @@ def main(argv=None):
         print(f"train.py: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     except TrainingInterrupted as exc:
-        print(f"train.py: {exc}; {_resume_hint(argv)}", file=sys.stderr)
+        hint = "" if exc.checkpoint_path is None else f"; {_resume_hint(argv)}"
+        print(f"train.py: {exc}{hint}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
         print(f"train.py: interrupted; {_resume_hint(argv)}", file=sys.stderr)

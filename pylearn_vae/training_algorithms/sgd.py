@@ -13,7 +13,14 @@ the epoch and batch; nothing is saved after it.
 
 Update callbacks (``update_callbacks=[...]``) run after every batch with the algorithm
 as argument: :class:`ExponentialDecay`, :class:`LinearDecay`,
-:class:`AnnealedLearningRate` reset the 0-d ``learning_rate`` Param.
+:class:`AnnealedLearningRate` reset the 0-d ``learning_rate`` Param. A callback that
+counts (as these do) implements ``get_state``/``set_state``, so a checkpoint keeps it.
+
+Between two batches ``train`` polls ``stop_check`` (set by :class:`~pylearn_vae.train.Train`
+for SIGINT/SIGTERM) and raises ``Interrupted`` when asked to stop; :meth:`SGD.get_state`
+then holds the batch reached and the random states the epoch started from, and the
+next ``train`` after :meth:`SGD.set_state` remakes the same iterator, skips those
+batches and finishes the epoch.
 """
 
 import logging
