@@ -398,7 +398,8 @@ class Train:
                 signal.signal(number, old)
             path = self.checkpoint_path
             last = path if path is not None and os.path.exists(path) else None
-            epochs = self.model.monitor.get_epochs_seen()
+            monitor = getattr(self.model, "monitor", None)
+            epochs = 0 if monitor is None else monitor.get_epochs_seen()
             raise TrainingInterrupted(signum, last, epochs, 0, at_once=True)
 
         for number in (signal.SIGINT, signal.SIGTERM):
