@@ -1,4 +1,4 @@
-"""The monitor: channels of scalars averaged over monitoring datasets (spec section 8).
+"""The monitor: channels of scalars averaged over monitoring datasets (``pylearn2/monitor.py``).
 
 A :class:`Monitor` is attached to a model (``model.monitor``). It holds *channels*:
 named scalars, each tied to one monitoring dataset. Calling the monitor iterates over

@@ -1,4 +1,4 @@
-"""``Train``: the main loop tying a dataset, a model and an algorithm (spec section 3).
+"""``Train``: the main loop tying a dataset, a model and an algorithm (``pylearn2/train.py``).
 
 ::
 
@@ -11,10 +11,11 @@
         save every save_freq epochs   (on_save hooks, then the pickle)
     save at the end
 
-Departures from Pylearn2, on purpose (spec section 18): the default save path of a
-phase is ``<stem>.<phase>.pkl`` (quirk 16 was a TypeError); a run stopped by the time
-budget is not marked ``training_succeeded`` and the last epoch is never pickled twice
-(quirk 18); ``on_save`` hooks run only when something is saved (quirk 19).
+Departures from Pylearn2, on purpose: the default save path of a phase is
+``<stem>.<phase>.pkl`` (it was a TypeError, docs/quirks.md#quirk-16); a run stopped by the
+time budget is not marked ``training_succeeded`` and the last epoch is never pickled twice
+(docs/quirks.md#quirk-18); ``on_save`` hooks run only when something is saved
+(docs/quirks.md#quirk-19).
 
 Stopping and resuming (not in Pylearn2)
 ---------------------------------------

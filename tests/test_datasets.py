@@ -1,4 +1,4 @@
-"""DenseDesignMatrix, BinarizedMNIST, MNIST10k, IDX images (spec section 13)."""
+"""DenseDesignMatrix, BinarizedMNIST, MNIST10k, IDX images (``pylearn2/datasets/``)."""
 
 import gzip
 

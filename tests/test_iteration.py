@@ -1,4 +1,4 @@
-"""Subset iterators and FiniteDatasetIterator (spec section 14)."""
+"""Subset iterators and FiniteDatasetIterator (``pylearn2/utils/iteration.py``)."""
 
 import numpy as np
 import pytest
@@ -32,7 +32,7 @@ def batches(mode, n, batch_size=None, num_batches=None, rng=None):
 def test_sequential_in_order_with_short_last_batch():
     it, out = batches("sequential", 10, batch_size=4)
     assert [b.tolist() for b in out] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
-    assert it.num_batches == 3 and isinstance(it.num_batches, int)  # quirk 30
+    assert it.num_batches == 3 and isinstance(it.num_batches, int)  # docs/quirks.md#quirk-30
     assert it.num_examples == 10 and it.uneven and it.batch_size == 4
 
 

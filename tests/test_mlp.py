@@ -1,4 +1,4 @@
-"""MLP layers (spec section 11): forward passes against NumPy formulas, weight
+"""MLP layers (``pylearn2/models/mlp.py``): forward passes against NumPy formulas, weight
 initialisation and its draw order, nesting, errors, constraints, convolution and
 gradients against finite differences."""
 

@@ -1,4 +1,4 @@
-"""Param, bind and the Model base class (spec section 10)."""
+"""Param, bind and the Model base class (``pylearn2/models/model.py``)."""
 
 from collections import OrderedDict, defaultdict
 

@@ -1,4 +1,4 @@
-"""Spaces (spec section 12): equality, validation errors, dimensions, conversions."""
+"""Spaces (``pylearn2/space/__init__.py``): equality, validation, dimensions, conversions."""
 
 import numpy as np
 import pytest

@@ -151,7 +151,7 @@ def test_exponential_decay_pins_at_min_lr_and_accepts_ints():
     class Alg:
         learning_rate = SGD(1).learning_rate
 
-    decay = ExponentialDecay(2, 0)  # quirk 22: ints (min_lr: 0) are fine
+    decay = ExponentialDecay(2, 0)  # docs/quirks.md#quirk-22: ints (min_lr: 0) are fine
     values = []
     for _ in range(5):
         decay(Alg)
@@ -334,14 +334,14 @@ def test_time_budget_stops_without_marking_success(tmp_path, caplog):
     assert model.monitor.get_epochs_seen() == 0
     assert model.monitor.time_budget_exceeded
     saved = serial.load(path)
-    assert not saved.monitor.training_succeeded  # quirk 18
+    assert not saved.monitor.training_succeeded  # docs/quirks.md#quirk-18
 
 
 def test_on_save_needs_a_save_path():
     data, algorithm = _sgd(epochs=1)
     recorder = Recorder()
     Train(data, LinearRegression(3), algorithm, extensions=[recorder]).main_loop()
-    assert "on_save" not in recorder.calls  # quirk 19
+    assert "on_save" not in recorder.calls  # docs/quirks.md#quirk-19
 
 
 def test_allow_overwrite_false_refuses_an_existing_file(tmp_path):
@@ -366,7 +366,7 @@ def test_default_save_path_uses_the_stem_and_phase(monkeypatch):
     data, algorithm = _sgd()
     monkeypatch.delenv("PYLEARN2_TRAIN_PHASE", raising=False)
     assert Train(data, LinearRegression(3), algorithm, save_freq=1).save_path == "runs/exp.pkl"
-    monkeypatch.setenv("PYLEARN2_TRAIN_PHASE", "phase2")  # quirk 16: was a TypeError
+    monkeypatch.setenv("PYLEARN2_TRAIN_PHASE", "phase2")  # docs/quirks.md#quirk-16 (TypeError)
     train = Train(data, LinearRegression(3), algorithm, save_freq=1)
     assert train.save_path == "runs/exp.phase2.pkl"
 
@@ -423,7 +423,7 @@ class Counting(TerminationCriterion):
 def test_and_or_ask_every_criterion():
     first, second = Counting(False), Counting(True)
     assert And([first, second]).continue_learning(None) is False
-    assert second.calls == 1  # quirk 21: no short-circuit
+    assert second.calls == 1  # docs/quirks.md#quirk-21: no short-circuit
     first, second = Counting(True), Counting(False)
     assert Or([first, second]).continue_learning(None) is True
     assert second.calls == 1
@@ -484,4 +484,4 @@ def test_sgd_argument_errors():
 
     with pytest.raises(ValueError, match="not an optimization parameter"):
         SGD(0.1, batch_size=2).setup(BadScalers(3), data)
-    assert SGD.__init__.__defaults__[-1] == (2012, 10, 5)  # quirk 30: not a shared list
+    assert SGD.__init__.__defaults__[-1] == (2012, 10, 5)  # docs/quirks.md#quirk-30: a tuple

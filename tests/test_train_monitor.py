@@ -50,7 +50,7 @@ def test_channel_names_per_dataset_and_for_the_algorithm():
 def test_bare_dataset_has_unprefixed_names_and_extra_costs_are_not_mutated():
     extra = {"xonly": XOnlyCost()}
     _, monitor = _monitor(regression_data(), extra_costs=extra)
-    assert list(extra) == ["xonly"]  # quirk 30: the caller's dict is left alone
+    assert list(extra) == ["xonly"]  # docs/quirks.md#quirk-30: the caller's dict is left alone
     assert list(monitor.channels) == ["objective", "xonly", "mae", "W_norm", "err_max"]
 
 
@@ -63,7 +63,7 @@ def test_values_are_example_weighted_means_of_batch_values():
     err = X @ W + b - y
     sq = np.sum(err**2, axis=1)
     assert read_channel(model, "objective") == pytest.approx(sq.mean(), rel=1e-5)
-    # err_max is a max per batch, then averaged with weights 4/10, 4/10, 2/10 (quirk 10).
+    # err_max: a max per batch, averaged with weights 4/10, 4/10, 2/10 (docs/quirks.md#quirk-10).
     batch_max = [np.abs(err[s]).max() for s in (slice(0, 4), slice(4, 8), slice(8, 10))]
     expected = 0.4 * batch_max[0] + 0.4 * batch_max[1] + 0.2 * batch_max[2]
     assert read_channel(model, "err_max") == pytest.approx(expected, rel=1e-5)

@@ -1,5 +1,5 @@
 """The VAE model: construction, parameters, sampling and the behaviours of Pylearn2's
-``pylearn2/models/tests/test_vae.py`` (spec section 17).
+``pylearn2/models/tests/test_vae.py``.
 
 ``make_vae`` builds the small models the other VAE test modules use too.
 """

@@ -1,4 +1,4 @@
-"""The VAE's training criteria (spec section 9, ``costs/vae.py``)."""
+"""The VAE's training criteria (``pylearn2/costs/vae.py``)."""
 
 import os
 

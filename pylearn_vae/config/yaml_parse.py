@@ -28,7 +28,7 @@ runs code: the loader is a ``yaml.SafeLoader`` (no ``!!python/...`` tags) and no
 
 Nodes that share an anchor (``&a`` ... ``*a``) give one shared instance. Every string is
 passed through `preprocess` with `environ` (Pylearn2 applied `environ` to ``!pkl:`` paths
-only, spec quirk 14).
+only, docs/quirks.md#quirk-14).
 
 Errors name the file (when loaded with `load_path`) and line, e.g.
 ``vae.yaml, line 12: pylearn_vae.models.mlp.Linear does not support the following

@@ -1,4 +1,4 @@
-"""Costs: a scalar to minimise, and its gradients (spec section 9).
+"""Costs: a scalar to minimise, and its gradients (``pylearn2/costs/cost.py``).
 
 A cost's :meth:`Cost.expr` is ordinary array code on the model's parameters.
 :meth:`Cost.get_gradients` turns it into a pure function of the parameter values with

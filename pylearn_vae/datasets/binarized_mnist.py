@@ -43,7 +43,7 @@ def data_file(which_set):
 class BinarizedMNIST(DenseDesignMatrix):
     """Binarized MNIST, one digit per 784-column row of 0./1. (float64).
 
-    Fixes of Pylearn2's version (spec quirk 26): ``axes`` sets the axes of the
+    Fixes of Pylearn2's version (docs/quirks.md#quirk-26): ``axes`` sets the axes of the
     topological view; ``start`` and ``stop`` each work alone; ``shuffle`` applies a
     uniformly random permutation (Pylearn2 swapped row ``i`` with a random row, which is
     not uniform) drawn from ``RandomState([1, 2, 3])``; error texts are clean.

@@ -1,4 +1,4 @@
-"""A dataset held as a dense design matrix, one example per row (spec section 13).
+"""A dense design matrix, one example per row (``pylearn2/datasets/dense_design_matrix.py``).
 
 ``X`` is ``(num_examples, dim)``; targets ``y`` are optional. Images keep their shape
 through a *view converter*: :class:`DefaultViewConverter` maps each row to a

@@ -1,4 +1,4 @@
-"""A convolutional rectified linear layer (spec section 11, ``ConvRectifiedLinear``).
+"""A convolutional rectified linear layer (``ConvRectifiedLinear`` in ``pylearn2/models/mlp.py``).
 
 Plain, correct and differentiable rather than fast: the convolution is a sum over
 kernel offsets of shifted input slices contracted with the filter taps, written in

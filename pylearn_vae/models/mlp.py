@@ -1,4 +1,4 @@
-"""Multilayer perceptrons (spec section 11).
+"""Multilayer perceptrons (``pylearn2/models/mlp.py``).
 
 An :class:`MLP` is a list of :class:`Layer`\\ s; each layer maps a batch of its input
 space to a batch of its output space with :meth:`Layer.fprop`, reading its parameters

@@ -1,4 +1,4 @@
-"""Models and their parameters (spec section 10).
+"""Models and their parameters (``pylearn2/models/model.py``).
 
 Design: parameters are named objects, the maths is pure
 -------------------------------------------------------
@@ -108,7 +108,7 @@ def bind(params, values):
 
 
 class Model:
-    """Base class of everything with parameters (spec section 10).
+    """Base class of everything with parameters (``pylearn2/models/model.py``).
 
     Subclasses fill ``self._params`` (a list of :class:`Param`) and set
     ``input_space`` / ``output_space``.

@@ -3,7 +3,7 @@
 Pylearn2's ``plot_monitor.py`` asked for channels at an interactive prompt; this one
 takes them as arguments -- exact names or shell-style patterns such as ``'*objective'``
 -- and always writes a file. With several models each channel name gets the suffix
-``:<path>``. A single channel works (Pylearn2's crashed, spec quirk 28).
+``:<path>``. A single channel works (Pylearn2's crashed, docs/quirks.md#quirk-28).
 
 Command line::
 

@@ -1,4 +1,4 @@
-"""Train a model described by a YAML file (spec section 2).
+"""Train a model described by a YAML file (``pylearn2/scripts/train.py``).
 
 Usage::
 

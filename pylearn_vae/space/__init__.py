@@ -1,4 +1,4 @@
-"""Spaces: what a batch looks like (spec section 12).
+"""Spaces: what a batch looks like (``pylearn2/space/__init__.py``).
 
 A space describes the shape of a batch of data, not the data itself. Models declare
 their input and output spaces; datasets and iterators convert batches between spaces

@@ -1,4 +1,4 @@
-"""Termination criteria: ``continue_learning(model) -> bool`` (spec section 6).
+"""Termination criteria, ``continue_learning(model) -> bool`` (``pylearn2/termination_criteria``).
 
 A criterion is asked once before the first epoch and once after each epoch's
 monitoring step; training stops at the first False. ``get_state``/``set_state`` save
@@ -70,7 +70,7 @@ class MonitorBased(TerminationCriterion):
     N : int
     channel_name : str, optional
         ``'objective'`` when None; if the monitor has no ``objective`` but exactly one
-        channel, that channel (what Pylearn2's docs promised, quirk 21).
+        channel, that channel (what Pylearn2's docs promised, docs/quirks.md#quirk-21).
     """
 
     _state_fields = ("countdown", "best_value")
@@ -128,7 +128,7 @@ class _Combination(TerminationCriterion):
 
     def _answers(self, model):
         # Every criterion is asked, so stateful ones (MonitorBased) stay up to date;
-        # Pylearn2's all()/any() short-circuited (quirk 21).
+        # Pylearn2's all()/any() short-circuited (docs/quirks.md#quirk-21).
         return [c.continue_learning(model) for c in self._criteria]
 
     def get_state(self):

@@ -1,4 +1,4 @@
-"""Train extensions: hooks that :class:`pylearn_vae.train.Train` calls (spec section 7).
+"""Train extensions: hooks that ``Train`` calls (``pylearn2/train_extensions/__init__.py``).
 
 Hook order: ``setup`` once (after the algorithm's setup, in list order), ``on_monitor``
 after every monitoring step (epoch 0 included), ``on_save`` before each save. Raising

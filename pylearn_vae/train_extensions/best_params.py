@@ -1,4 +1,4 @@
-"""Keep the best model seen so far, judged by one monitoring channel (spec section 7)."""
+"""Keep the best model, judged by one channel (``pylearn2/train_extensions/best_params.py``)."""
 
 import copy
 import logging

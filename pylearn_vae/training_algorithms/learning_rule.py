@@ -1,4 +1,4 @@
-"""Learning rules: how a gradient becomes a parameter update (spec section 5).
+"""Learning rules: gradients to updates (``pylearn2/training_algorithms/learning_rule.py``).
 
 Protocol
 --------
@@ -371,7 +371,7 @@ class AdaGrad(LearningRule):
 
 
 class Adam(LearningRule):
-    """Adam (Kingma & Ba 2015), bias-corrected; not in Pylearn2 (spec quirk 29).
+    """Adam (Kingma & Ba 2015), bias-corrected; not in Pylearn2 (docs/quirks.md#quirk-29).
 
     ``t' = t + 1``; ``m' = b1 m + (1 - b1) g``; ``v' = b2 v + (1 - b2) g^2``;
     ``p' = p - eta (m' / (1 - b1^t')) / (sqrt(v' / (1 - b2^t')) + epsilon)``.

@@ -1,4 +1,4 @@
-"""Stochastic gradient descent and its learning-rate schedules (spec section 4).
+"""Stochastic gradient descent, learning-rate schedules (``pylearn2/training_algorithms/sgd.py``).
 
 One SGD step on a batch ``X``::
 
@@ -101,7 +101,7 @@ class SGD(TrainingAlgorithm):
         Extra costs to monitor.
     seed : int or sequence of int
         Seed of ``self.rng``, which shuffles the training batches (default
-        ``(2012, 10, 5)``; a tuple, not Pylearn2's shared mutable list, quirk 30).
+        ``(2012, 10, 5)``; a tuple, not Pylearn2's shared mutable list, docs/quirks.md#quirk-30).
     """
 
     def __init__(
@@ -466,7 +466,7 @@ class ExponentialDecay(Stateful):
     ----------
     decay_factor : float
     min_lr : float
-        Ints are accepted (Pylearn2 rejected ``min_lr: 0``, quirk 22).
+        Ints are accepted (Pylearn2 rejected ``min_lr: 0``, docs/quirks.md#quirk-22).
     """
 
     _state_fields = ("_count", "_min_reached", "_base_lr")

@@ -1,4 +1,4 @@
-"""Iterating over a dataset in batches (spec section 14).
+"""Iterating over a dataset in batches (``pylearn2/utils/iteration.py``).
 
 Two layers, as in Pylearn2:
 
@@ -117,7 +117,7 @@ class _ChunkIterator(SubsetIterator):
 
     ``num_batches`` defaults to ``ceil(N / batch_size)`` (``floor`` when ``_even``, which
     drops the short chunk); ``batch_size`` defaults to ``ceil(N / num_batches)``. The
-    counts are ints (Pylearn2 kept a float ``num_batches``: spec quirk 30).
+    counts are ints (Pylearn2 kept a float ``num_batches``: docs/quirks.md#quirk-30).
     """
 
     _even = False

@@ -224,7 +224,7 @@ def load(filepath, retry=True):
         File to load; ``${NAME}`` and ``~`` are expanded.
     retry : bool
         Retry transient I/O errors (e.g. on network file systems) after 0.5, 1 and 2
-        seconds. Pylearn2 ignored this flag (spec quirk 25).
+        seconds. Pylearn2 ignored this flag (docs/quirks.md#quirk-25).
 
     Raises
     ------

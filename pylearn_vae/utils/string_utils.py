@@ -42,7 +42,7 @@ def preprocess(s, environ=None):
 
     ``NAME`` is looked up in `environ` first, then in ``os.environ``. A leading ``~`` of
     the result is expanded to the user's home folder (Pylearn2 computed the expansion and
-    threw it away, spec quirk 13).
+    threw it away, docs/quirks.md#quirk-13).
 
     Parameters
     ----------

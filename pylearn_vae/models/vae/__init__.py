@@ -1,4 +1,4 @@
-"""The variational autoencoder (spec section 17.1).
+"""The variational autoencoder (``pylearn2/models/vae/__init__.py``).
 
 A :class:`VAE` holds three parts -- a :class:`~.prior.Prior` p(z), a
 :class:`~.conditional.Conditional` p(x|z) and a :class:`~.conditional.Conditional`

@@ -1,4 +1,4 @@
-"""Conditional distributions p(x|z) and q(z|x) (spec section 17.2).
+"""Conditional distributions p(x|z) and q(z|x) (``pylearn2/models/vae/conditional.py``).
 
 A :class:`Conditional` maps its input to the parameters of a distribution through a
 *nested* MLP. When the VAE calls :meth:`Conditional.initialize_parameters`, the

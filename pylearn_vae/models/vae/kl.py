@@ -1,4 +1,4 @@
-"""Analytic KL divergences between a prior and a posterior (spec section 17.4).
+"""Analytic KL divergences between a prior and a posterior (``pylearn2/models/vae/kl.py``).
 
 A :class:`KLIntegrator` subclass names one ``prior_class`` and one ``posterior_class``
 and computes ``KL(q(z|x) || p(z))`` for them in closed form. Subclasses register

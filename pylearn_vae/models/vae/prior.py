@@ -1,4 +1,4 @@
-"""Priors p(z) on the latent vector (spec section 17.3)."""
+"""Priors p(z) on the latent vector (``pylearn2/models/vae/prior.py``)."""
 
 import numpy
 
