@@ -54,7 +54,7 @@ from pylearn_vae.utils.checkpoint import (
     plain,
     read_checkpoint,
     set_params_state,
-    set_state_of,
+    set_states_of,
     write_checkpoint,
 )
 from pylearn_vae.utils.rng import generator_states, set_generator_states
@@ -537,13 +537,7 @@ class Train:
                 raise ValueError("the checkpoint was written by a run with a training algorithm")
         else:
             self.algorithm.set_state(state["algorithm"])
-        if len(state["extensions"]) != len(self.extensions):
-            raise ValueError(
-                f"the checkpoint has {len(state['extensions'])} extensions, this run "
-                f"{len(self.extensions)}: was the YAML file changed?"
-            )
-        for ext, ext_state in zip(self.extensions, state["extensions"]):
-            set_state_of(ext, ext_state)
+        set_states_of(self.extensions, state["extensions"], "extensions")
         set_generator_states(self, state["generators"], _NOT_GENERATOR_OWNERS)
         self.first_save = state["train"]["first_save"]
         self._last_saved_epoch = state["train"]["last_saved_epoch"]

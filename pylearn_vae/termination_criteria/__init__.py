@@ -5,7 +5,7 @@ monitoring step; training stops at the first False. ``get_state``/``set_state`` 
 and restore a criterion's counters for a checkpoint.
 """
 
-from pylearn_vae.utils.checkpoint import Stateful
+from pylearn_vae.utils.checkpoint import Stateful, set_states_of
 
 __all__ = [
     "And",
@@ -135,13 +135,7 @@ class _Combination(TerminationCriterion):
         return [c.get_state() for c in self._criteria]
 
     def set_state(self, state):
-        if len(state) != len(self._criteria):
-            raise ValueError(
-                f"the checkpoint has the state of {len(state)} criteria for the "
-                f"{len(self._criteria)} of this {type(self).__name__}: was the YAML file changed?"
-            )
-        for criterion, criterion_state in zip(self._criteria, state):
-            criterion.set_state(criterion_state)
+        set_states_of(self._criteria, state, f"criteria of {type(self).__name__}")
 
 
 class And(_Combination):

@@ -46,6 +46,7 @@ from pylearn_vae.utils.checkpoint import (
     params_state,
     set_params_state,
     set_state_of,
+    set_states_of,
 )
 from pylearn_vae.utils.iteration import has_uniform_batch_size, is_stochastic
 from pylearn_vae.utils.progress import progress
@@ -366,13 +367,7 @@ class SGD(TrainingAlgorithm):
             )
         if rule is not None:
             rule.set_state(state["learning_rule"])
-        if len(state["update_callbacks"]) != len(self.update_callbacks):
-            raise ValueError(
-                f"the checkpoint has {len(state['update_callbacks'])} update callbacks, this "
-                f"SGD {len(self.update_callbacks)}: was the YAML file changed?"
-            )
-        for callback, callback_state in zip(self.update_callbacks, state["update_callbacks"]):
-            set_state_of(callback, callback_state)
+        set_states_of(self.update_callbacks, state["update_callbacks"], "update callbacks")
         set_state_of(self.termination_criterion, state["termination_criterion"])
         self._resume = state["position"]
 

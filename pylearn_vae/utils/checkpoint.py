@@ -30,6 +30,7 @@ __all__ = [
     "read_checkpoint",
     "set_params_state",
     "set_state_of",
+    "set_states_of",
     "write_checkpoint",
 ]
 
@@ -90,6 +91,19 @@ def set_state_of(obj, state):
             )
         return
     set_state(state)
+
+
+def set_states_of(objects, states, what):
+    """:func:`set_state_of` for each of ``objects`` (``what``, e.g. ``'extensions'``, is
+    named when the checkpoint has another number of them)."""
+    objects = list(objects)
+    if len(states) != len(objects):
+        raise ValueError(
+            f"the checkpoint has the state of {len(states)} {what}, this run has "
+            f"{len(objects)}: was the YAML file changed since the checkpoint was written?"
+        )
+    for obj, state in zip(objects, states):
+        set_state_of(obj, state)
 
 
 def params_state(params):
