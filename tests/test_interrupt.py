@@ -286,3 +286,27 @@ def test_sigkill_at_any_moment_leaves_loadable_files_and_the_same_result(tmp_pat
 def open_text(path):
     with open(path) as f:
         return f.read()
+
+
+def test_a_list_of_phases_resumes_at_the_phase_that_was_stopped(tmp_path, reference, capsys):
+    first, second = tmp_path / "one", tmp_path / "two"
+    for folder in (first, second):
+        folder.mkdir()
+
+    # A YAML list of two Train objects (anchors are global: the second has its own).
+    items = [recipe(str(first)), recipe(str(second), stop_batch=6)]
+    items[1] = items[1].replace("&train", "&train2").replace("*train", "*train2")
+    path = tmp_path / "phases.yaml"
+    path.write_text("".join("- " + item.strip().replace("\n", "\n  ") + "\n" for item in items))
+    config = str(path)
+    assert run_main(config) == 130
+    assert read_checkpoint(str(first / "m.ckpt.pkl"))["finished"]
+    phase_one = file_bytes(first)
+    capsys.readouterr()
+    assert run_main(config) == 2
+    assert "unfinished run" in capsys.readouterr().err
+    assert run_main(config, "--resume") == 0
+    assert "This run had finished at the end of epoch 4" in capsys.readouterr().out
+    assert file_bytes(first) == phase_one  # restored, not trained again
+    assert_same_results(first, reference)
+    assert_same_results(second, reference)
