@@ -414,7 +414,12 @@ class Monitor:
             raise ValueError(
                 "on_channel_conflict should be either 'error', 'copy_history', or 'overwrite'"
             )
-        if name in self.channels and self.on_channel_conflict == "error":
+        old = self.channels.get(name)
+        # A channel unpickled with the model is a history only (no val): the new channel
+        # takes it over, so a saved model trained further (model: !pkl: ...) continues
+        # its curves. Pylearn2 raised here.
+        continued = old is not None and not hasattr(old, "val")
+        if old is not None and not continued and self.on_channel_conflict == "error":
             raise ValueError(f"Tried to create the same channel twice ({name})")
         doc = None
         if hasattr(val, "get_value"):
@@ -435,8 +440,7 @@ class Monitor:
         channel = MonitorChannel(val, name, data_specs, dataset, prereqs, doc)
         if channel.data_free:
             backend.scalars_to_host([_check_scalar(val(), name)])  # fail now, not later
-        old = self.channels.get(name)
-        if old is not None and self.on_channel_conflict == "copy_history":
+        if old is not None and (continued or self.on_channel_conflict == "copy_history"):
             for field in _RECORD_FIELDS[1:]:
                 setattr(channel, field, list(getattr(old, field)))
         self.channels[name] = channel

@@ -287,3 +287,18 @@ def test_request_stop_between_epochs_writes_a_checkpoint_and_raises(tmp_path):
     assert "the end of epoch 2" in str(exc) and exc.checkpoint_path in str(exc)
     assert os.path.exists(exc.checkpoint_path)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_saved_model_trains_further_through_pkl(tmp_path):
+    """``model: !pkl: part.pkl`` used to fail with "Tried to create the same channel
+    twice": the unpickled channels are histories, which the new ones continue."""
+    run(tmp_path / "part", epochs=2)
+    text = recipe(str(tmp_path / "more"), epochs=2)
+    start = text.index("model: !obj:pylearn_vae.models.vae.VAE")
+    end = text.index("algorithm:")
+    text = text[:start] + f'model: !pkl: "{tmp_path / "part" / "m.pkl"}",\n    ' + text[end:]
+    train = yaml_parse.load(text)
+    train.main_loop()
+    channel = train.model.monitor.channels["valid_objective"]
+    assert channel.epoch_record == [0, 1, 2, 2, 3, 4]
+    assert train.model.monitor.get_epochs_seen() == 4
