@@ -14,10 +14,21 @@ setup(
     license="BSD-3-Clause",
     python_requires=">=3.10",
     packages=find_packages(include=["pylearn_vae", "pylearn_vae.*"]),
+    package_data={"pylearn_vae.scripts": ["demo_page.html"]},
     install_requires=["numpy>=1.23", "autograd>=1.6", "scipy>=1.9", "pyyaml>=6.0"],
     extras_require={
-        "test": ["pytest>=7", "ruff>=0.5", "pillow>=9", "matplotlib>=3.6", "tqdm>=4.60"],
+        "test": [
+            "pytest>=7",
+            "ruff>=0.5",
+            "pillow>=9",
+            "matplotlib>=3.6",
+            "tqdm>=4.60",
+            "selenium>=4.10",
+        ],
         "viz": ["pillow>=9", "matplotlib>=3.6", "tqdm>=4.60"],
+        # The demo page's browser test (tests/test_demo_page.py) drives Debian's
+        # chromium + chromium-driver with selenium.
+        "demo": ["selenium>=4.10"],
         "gpu": ["cupy>=12"],
         "bench": ["torch", "threadpoolctl"],
     },
@@ -32,6 +43,10 @@ setup(
             "pylearn-vae-plot-monitor=pylearn_vae.scripts.plot_monitor:main",
             "pylearn-vae-summarize-model=pylearn_vae.scripts.summarize_model:main",
             "pylearn-vae-show-weights=pylearn_vae.scripts.show_weights:main",
+            "pylearn-vae-manifold=pylearn_vae.scripts.manifold:main",
+            "pylearn-vae-latent-scatter=pylearn_vae.scripts.latent_scatter:main",
+            "pylearn-vae-interpolate=pylearn_vae.scripts.interpolate:main",
+            "pylearn-vae-demo=pylearn_vae.scripts.demo:main",
         ]
     },
 )

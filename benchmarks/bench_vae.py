@@ -152,7 +152,7 @@ class Row:
         self.ours = statistics.median(times["ours"])
         self.theirs = statistics.median(times["theirs"]) if times["theirs"] else None
         self.ratio = (
-            statistics.median(o / t for o, t in zip(times["ours"], times["theirs"]))
+            statistics.median(o / t for o, t in zip(times["ours"], times["theirs"], strict=True))
             if times["theirs"]
             else None
         )

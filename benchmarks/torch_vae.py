@@ -20,25 +20,9 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["PARAM_NAMES", "TorchVAE"]
+from pylearn_vae.testing.vae import TUTORIAL_PARAM_NAMES as PARAM_NAMES
 
-# Our parameter names, in the order of ``VAE.get_params()``; weights are (in, out).
-PARAM_NAMES = (
-    "posterior_h_e_1_W",
-    "posterior_h_e_1_b",
-    "posterior_log_sigma_W",
-    "posterior_log_sigma_b",
-    "posterior_mu_W",
-    "posterior_mu_b",
-    "conditional_h_d_1_W",
-    "conditional_h_d_1_b",
-    "conditional_h_d_2_W",
-    "conditional_h_d_2_b",
-    "conditional_mu_W",
-    "conditional_mu_b",
-    "prior_mu",
-    "prior_log_sigma",
-)
+__all__ = ["PARAM_NAMES", "TorchVAE"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -126,7 +110,7 @@ class TorchVAE:
         params = list(self.params.values())
         grads = torch.autograd.grad(loss, params)
         with torch.no_grad():
-            for p, v, g in zip(params, self.velocities.values(), grads):
+            for p, v, g in zip(params, self.velocities.values(), grads, strict=True):
                 v.mul_(self.momentum).sub_(g, alpha=self.learning_rate)
                 p.add_(v)
         return loss.detach()

@@ -7,11 +7,13 @@ draws noise from a :class:`RandomStreams`.
 
 Choosing the device
     ``PYLEARN_VAE_DEVICE=cpu|gpu`` in the environment, or :func:`set_device` in code
-    before a model is built. Asking for ``gpu`` where CuPy or a CUDA device is missing
-    raises one :class:`DeviceError` that says what to install.
+    before a model is built (:func:`using` for a ``with`` block). Asking for ``gpu``
+    where CuPy or a CUDA device is missing raises one :class:`DeviceError` that says
+    what to install.
 
 Choosing the float type
-    ``PYLEARN_VAE_FLOATX=float32|float64`` (default ``float32``), or :func:`set_floatX`.
+    ``PYLEARN_VAE_FLOATX=float32|float64`` (default ``float32``), or :func:`set_floatX`
+    (:func:`using` for a ``with`` block).
     Every parameter and every batch the framework creates uses :func:`floatX`.
 
 Autograd on CuPy
@@ -20,6 +22,7 @@ Autograd on CuPy
     ones are CuPy arrays (autograd's own ``ArrayVSpace`` makes NumPy ones).
 """
 
+import contextlib
 import os
 
 import numpy
@@ -36,6 +39,7 @@ __all__ = [
     "set_device",
     "set_floatX",
     "to_host",
+    "using",
     "xp",
 ]
 
@@ -166,6 +170,46 @@ def floatX():
     return _state["floatX"]
 
 
+@contextlib.contextmanager
+def using(device=None, floatX=None):
+    """Use ``device`` and ``floatX`` inside a ``with`` block, and restore both after it.
+
+    The previous device and float type come back when the block ends, also when it
+    raises, so a test or a script can switch for a while without leaking the choice.
+
+    Parameters
+    ----------
+    device : {'cpu', 'gpu'} or None
+        The device inside the block; ``None`` keeps the current one. ``'gpu'`` raises
+        :class:`DeviceError` where CuPy or a CUDA device is missing (nothing is changed).
+    floatX : {'float32', 'float64'} or numpy dtype or None
+        The float type inside the block; ``None`` keeps the current one.
+
+    Yields
+    ------
+    None
+
+    Examples
+    --------
+    >>> from pylearn_vae import backend
+    >>> before = backend.floatX()
+    >>> with backend.using(device="cpu", floatX="float64"):
+    ...     backend.asarray([1.0]).dtype.name
+    'float64'
+    >>> backend.floatX() == before
+    True
+    """
+    saved = get_device(), _state["floatX"]
+    try:
+        if device is not None:
+            set_device(device)
+        if floatX is not None:
+            set_floatX(floatX)
+        yield
+    finally:
+        _state["device"], _state["floatX"] = saved
+
+
 def asarray(value, dtype=None):
     """``value`` as an array of the current device, in ``dtype`` (default floatX)."""
     dtype = floatX() if dtype is None else dtype
@@ -217,7 +261,7 @@ def scalars_to_host(values):
             floats[i] = float(value)
     if on_device:
         host = cupy.stack([value for _, value in on_device]).get()
-        for (i, _), number in zip(on_device, host.tolist()):
+        for (i, _), number in zip(on_device, host.tolist(), strict=True):
             floats[i] = float(number)
     return floats
 

@@ -37,7 +37,7 @@ def value_and_grads(fun, values):
     """
     roots = [VJPNode.new_root() for _ in values]
     with trace_stack.new_trace() as trace:
-        boxes = [new_box(v, trace, root) for v, root in zip(values, roots)]
+        boxes = [new_box(v, trace, root) for v, root in zip(values, roots, strict=True)]
         end = fun(boxes)
         if not (isbox(end) and end._trace == trace):
             return end, [vspace(v).zeros() for v in values]
@@ -45,7 +45,9 @@ def value_and_grads(fun, values):
     if vspace(end_value).size != 1:
         raise TypeError(f"value_and_grads needs a scalar function, got shape {end_value.shape}")
     grads = _backward_pass(vspace(end_value).ones(), end_node, roots)
-    return end_value, [vspace(v).zeros() if g is None else g for v, g in zip(values, grads)]
+    return end_value, [
+        vspace(v).zeros() if g is None else g for v, g in zip(values, grads, strict=True)
+    ]
 
 
 def _backward_pass(g, end_node, roots):
@@ -58,6 +60,6 @@ def _backward_pass(g, end_node, roots):
         if id(node) in root_ids:
             reached[id(node)] = outgrad[0]
             continue
-        for parent, ingrad in zip(node.parents, node.vjp(outgrad[0])):
+        for parent, ingrad in zip(node.parents, node.vjp(outgrad[0]), strict=True):
             outgrads[parent] = add_outgrads(outgrads.get(parent), ingrad)
     return [reached.get(id(root)) for root in roots]

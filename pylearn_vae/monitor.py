@@ -20,8 +20,8 @@ the pass over every dataset is done, then come back to the host together
 nothing here is differentiated.
 
 Batches of several channels are read from one iterator per dataset whose data specs
-are the union of the channels' ``(space, source)`` leaves; :func:`flatten_data_specs`
-and :func:`nest_batch` do that bookkeeping (Pylearn2's ``DataSpecsMapping``).
+are the union of the channels' ``(space, source)`` leaves; :mod:`pylearn_vae.utils.data_specs`
+does that bookkeeping (Pylearn2's ``DataSpecsMapping``).
 """
 
 import logging
@@ -32,15 +32,14 @@ from collections import OrderedDict
 import numpy
 
 from pylearn_vae import backend
-from pylearn_vae.space import CompositeSpace, NullSpace
+from pylearn_vae.space import NullSpace
+from pylearn_vae.utils.data_specs import flatten_data_specs, nest_batch, union_data_specs
 from pylearn_vae.utils.iteration import is_stochastic
 from pylearn_vae.utils.rng import make_np_rng
 
 __all__ = [
     "Monitor",
     "MonitorChannel",
-    "flatten_data_specs",
-    "nest_batch",
     "number_aware_alphabetical_key",
     "read_channel",
 ]
@@ -58,62 +57,6 @@ _RECORD_FIELDS = (
     "epoch_record",
     "val_record",
 )
-
-
-# -- data specs bookkeeping ------------------------------------------------------------
-
-
-def flatten_data_specs(data_specs, union=None):
-    """Register the ``(space, source)`` leaves of ``data_specs`` in ``union``.
-
-    Parameters
-    ----------
-    data_specs : (Space, str or tuple)
-        Possibly nested through :class:`CompositeSpace`; NullSpace leaves carry no data.
-    union : list of (Space, str), optional
-        Leaves already registered (extended in place); identical leaves are shared.
-
-    Returns
-    -------
-    structure : None, int or nested tuple
-        Where each leaf of ``data_specs`` sits in ``union``; feed it to :func:`nest_batch`.
-    union : list of (Space, str)
-    """
-    union = [] if union is None else union
-    space, source = data_specs
-    if isinstance(space, CompositeSpace):
-        if not isinstance(source, tuple) or len(source) != len(space.components):
-            raise ValueError(
-                f"data_specs pair the composite space {space} with the sources {source!r}: "
-                "give one source per component, as a tuple"
-            )
-        structure = tuple(
-            flatten_data_specs((s, src), union)[0] for s, src in zip(space.components, source)
-        )
-        return structure, union
-    if isinstance(space, NullSpace):
-        return None, union
-    for i, (s, src) in enumerate(union):
-        if src == source and s == space:
-            return i, union
-    union.append((space, source))
-    return len(union) - 1, union
-
-
-def nest_batch(structure, flat):
-    """The batch of one data specs, rebuilt from the flat tuple of the union's batches."""
-    if structure is None:
-        return None
-    if isinstance(structure, int):
-        return flat[structure]
-    return tuple(nest_batch(s, flat) for s in structure)
-
-
-def union_data_specs(union):
-    """Data specs an iterator understands for a union of ``(space, source)`` leaves."""
-    if len(union) == 1:
-        return union[0]
-    return CompositeSpace([s for s, _ in union]), tuple(src for _, src in union)
 
 
 # -- channels ------------------------------------------------------------------------------
@@ -195,7 +138,7 @@ class _WeightedMeans:
         """``{name: sum of weight * value}`` for ``names`` (0.0 for one never added)."""
         totals = dict.fromkeys(names, 0.0)
         floats = backend.scalars_to_host(self._values)
-        for name, number, weight in zip(self._names, floats, self._weights):
+        for name, number, weight in zip(self._names, floats, self._weights, strict=True):
             totals[name] += number * weight
         return totals
 
@@ -334,7 +277,7 @@ class Monitor:
                     raise ValueError(
                         f"add_dataset got {n} datasets but {len(arg)} values of {arg}"
                     )
-            for d, m, b, nb, sd in zip(dataset, *args):
+            for d, m, b, nb, sd in zip(dataset, *args, strict=True):
                 self.add_dataset(d, m, b, nb, sd)
             return
         stochastic = is_stochastic(mode)

@@ -17,12 +17,22 @@ Everything is stable for any finite input (logits of +-1000 give no overflow).
 Broadcasting: binary primitives broadcast like NumPy, and their VJPs sum the gradient
 back to each input's shape (so a ``(batch, dim)`` mean can meet ``(S, batch, dim)``
 noise without indexing a traced array).
+
+Higher-order gradients: every VJP can itself be differentiated (``grad(grad(f))``,
+Hessian-vector products); ``tests/test_primitives_second_order.py`` checks each second
+derivative against finite differences. A VJP is differentiated when the gradient ``g`` or
+a value it captured is an autograd box; it then asks :func:`_array_module` for
+``autograd.numpy`` instead of NumPy/CuPy, skips the fused kernels and the in-place
+arithmetic (which autograd cannot trace) and computes the same formula out of traceable
+operations. A plain first-order gradient never sees a box, so it keeps the fast path.
 """
 
 import math
 
+import autograd.numpy as anp
 import numpy
 from autograd.extend import defvjp, defvjp_argnums, primitive
+from autograd.tracer import Box
 
 from pylearn_vae import kernels
 from pylearn_vae.backend import get_array_module
@@ -45,6 +55,24 @@ __all__ = [
 ]
 
 LOG_2PI = math.log(2.0 * math.pi)
+
+
+def _array_module(g, ans):
+    """The module a VJP computes with: ``autograd.numpy`` when it is being differentiated.
+
+    That is when the gradient ``g`` or the primitive's output ``ans`` is an autograd box
+    (``ans`` is one exactly when the primitive's inputs were traced at an outer level, so
+    the values the VJP captured are boxes too); otherwise NumPy or CuPy, as ``g``'s. Two
+    ``isinstance`` checks are all a first-order gradient pays.
+    """
+    if isinstance(g, Box) or isinstance(ans, Box):
+        return anp
+    return get_array_module(g)
+
+
+def _vjp_kernel(name, xp):
+    """The fused CuPy kernel of a VJP, or None (always None when the VJP is traced)."""
+    return None if xp is anp else kernels.get(name, xp)
 
 
 def _unbroadcast(g, shape):
@@ -79,6 +107,8 @@ def _same_dtype(*arrays):
 
 def _stable_softplus(xp, x):
     # max(x, 0) + log1p(exp(-|x|)), in two temporaries instead of five.
+    if xp is anp:  # traced inside a VJP: the primitive, which autograd can differentiate
+        return softplus(x)
     tail = xp.abs(x)
     xp.negative(tail, out=tail)
     xp.exp(tail, out=tail)
@@ -90,6 +120,8 @@ def _stable_softplus(xp, x):
 
 def _stable_sigmoid(xp, x):
     # 0.5 * (1 + tanh(x / 2)) never overflows, unlike 1 / (1 + exp(-x)).
+    if xp is anp:  # traced inside a VJP: the primitive, which autograd can differentiate
+        return sigmoid(x)
     out = x * 0.5
     xp.tanh(out, out=out)
     out *= 0.5
@@ -120,8 +152,8 @@ def affine(x, W, b):
 
 defvjp(
     affine,
-    lambda ans, x, W, b: lambda g: get_array_module(g).dot(g, W.T),
-    lambda ans, x, W, b: lambda g: get_array_module(g).dot(x.T, g),
+    lambda ans, x, W, b: lambda g: _array_module(g, ans).dot(g, W.T),
+    lambda ans, x, W, b: lambda g: _array_module(g, ans).dot(x.T, g),
     lambda ans, x, W, b: lambda g: g.sum(axis=0),
 )
 
@@ -172,7 +204,7 @@ def softplus(x):
     return _stable_softplus(get_array_module(x), x)
 
 
-defvjp(softplus, lambda ans, x: lambda g: g * _stable_sigmoid(get_array_module(x), x))
+defvjp(softplus, lambda ans, x: lambda g: g * _stable_sigmoid(_array_module(g, ans), x))
 
 
 @primitive
@@ -194,7 +226,9 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001 - mirrors numpy.sum
 defvjp(
     sum,
     lambda ans, x, axis=None, keepdims=False: (
-        lambda g: get_array_module(g).broadcast_to(_expand(g, x.shape, axis, keepdims), x.shape)
+        lambda g: _array_module(g, ans).broadcast_to(
+            _expand(g, x.shape, axis, keepdims), x.shape
+        )
     ),
 )
 
@@ -209,7 +243,7 @@ def _mean_vjp(ans, x, axis=None, keepdims=False):
     count = x.size // max(ans.size, 1)
 
     def vjp(g):
-        xp = get_array_module(g)
+        xp = _array_module(g, ans)
         return xp.broadcast_to(_expand(g, x.shape, axis, keepdims) / count, x.shape)
 
     return vjp
@@ -228,15 +262,15 @@ def logsumexp(x, axis=0):
     return out.squeeze(axis=axis)
 
 
-defvjp(
-    logsumexp,
-    lambda ans, x, axis=0: (
-        lambda g: (
-            get_array_module(x).expand_dims(g, axis)
-            * get_array_module(x).exp(x - get_array_module(x).expand_dims(ans, axis))
-        )
-    ),
-)
+def _logsumexp_vjp(ans, x, axis=0):
+    def vjp(g):
+        xp = _array_module(g, ans)
+        return xp.expand_dims(g, axis) * xp.exp(x - xp.expand_dims(ans, axis))
+
+    return vjp
+
+
+defvjp(logsumexp, _logsumexp_vjp)
 
 
 def log_mean_exp(x, axis=0):
@@ -276,11 +310,13 @@ def _bernoulli_vjp_x(ans, x, logits):
 
 def _bernoulli_vjp_logits(ans, x, logits):
     def vjp(g):
-        xp = get_array_module(g)
-        kernel = kernels.get("bernoulli_log_likelihood_logits_grad", xp)
+        xp = _array_module(g, ans)
+        kernel = _vjp_kernel("bernoulli_log_likelihood_logits_grad", xp)
         if kernel is not None:
             return _unbroadcast(kernel(*_same_dtype(x, logits, g[..., None])), logits.shape)
         probabilities = _stable_sigmoid(xp, logits)
+        if xp is anp:  # differentiated: no in-place arithmetic
+            return _unbroadcast((x - probabilities) * g[..., None], logits.shape)
         if probabilities.shape == numpy.broadcast_shapes(x.shape, logits.shape):
             residual = xp.subtract(x, probabilities, out=probabilities)
         else:
@@ -321,7 +357,7 @@ def _gaussian_log_density_vjp(argnums, ans, args, kwargs):
     x, mu, log_sigma = args
 
     def vjp(g):
-        xp = get_array_module(g)
+        xp = _array_module(g, ans)
         g = g[..., None]
         inv_sigma = xp.exp(-log_sigma)
         standardized = (x - mu) * inv_sigma
@@ -360,7 +396,7 @@ defvjp(
     lambda ans, mu, log_sigma, epsilon: lambda g: _unbroadcast(g, mu.shape),
     lambda ans, mu, log_sigma, epsilon: lambda g: _unbroadcast(g * (ans - mu), log_sigma.shape),
     lambda ans, mu, log_sigma, epsilon: (
-        lambda g: _unbroadcast(g * get_array_module(g).exp(log_sigma), epsilon.shape)
+        lambda g: _unbroadcast(g * _array_module(g, ans).exp(log_sigma), epsilon.shape)
     ),
 )
 
@@ -399,8 +435,8 @@ def _diagonal_gaussian_kl_vjp(argnums, ans, args, kwargs):
     mu_q, log_sigma_q, mu_p, log_sigma_p = args
 
     def vjp(g):
-        xp = get_array_module(g)
-        kernel = kernels.get("diagonal_gaussian_kl_grad", xp)
+        xp = _array_module(g, ans)
+        kernel = _vjp_kernel("diagonal_gaussian_kl_grad", xp)
         if kernel is not None:  # all four in one launch
             fused = kernel(*_same_dtype(mu_q, log_sigma_q, mu_p, log_sigma_p, g))
             return tuple(_unbroadcast(fused[i], args[i].shape) for i in argnums)

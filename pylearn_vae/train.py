@@ -575,12 +575,20 @@ class Train:
         return self._resume_state
 
     @classmethod
-    def resume(cls, config_path):
+    def resume(cls, config_path, allow_modules=None, trusted=False):
         """The Train of a YAML file, ready to continue from its checkpoint.
 
         ``Train.resume('exp.yaml').main_loop()`` is ``train.py exp.yaml --resume``: the
         file is parsed again (with the ``PYLEARN2_TRAIN_*`` variables train.py sets),
         then its checkpoint is loaded into the new objects.
+
+        Parameters
+        ----------
+        config_path : str
+        allow_modules : list of str, optional
+        trusted : bool
+            How the file is loaded, as for
+            :func:`pylearn_vae.config.yaml_parse.load_path`.
 
         Raises
         ------
@@ -589,7 +597,7 @@ class Train:
         """
         from pylearn_vae.scripts.train import load_train_file
 
-        train = load_train_file(config_path)
+        train = load_train_file(config_path, allow_modules=allow_modules, trusted=trusted)
         if not isinstance(train, cls):
             raise TypeError(
                 f"{config_path} describes a {type(train).__name__}, not one Train: resume a "

@@ -1,4 +1,39 @@
+"""Fixtures shared by the test modules; builders shared with benchmarks live in
+:mod:`pylearn_vae.testing`.
+
+This folder is put on ``sys.path`` so YAML in the tests can name
+``!obj:test_train_helpers.LinearRegression``, a module every test allows (below).
+"""
+
 import os
 import sys
 
+import numpy as np
+import pytest
+
+from pylearn_vae import backend
+
 sys.path.insert(0, os.path.dirname(__file__))
+
+# The tests' own helper modules, which their YAML strings and pickles name, are allowed
+# the way a user allows theirs (docs/security.md); tests/test_security.py clears this.
+HELPER_MODULES = "yaml_helpers,test_train_helpers,resume_helpers"
+
+
+@pytest.fixture(autouse=True)
+def _allow_test_helper_modules(monkeypatch):
+    monkeypatch.setenv("PYLEARN_VAE_ALLOW_MODULES", HELPER_MODULES)
+
+
+@pytest.fixture
+def float64():
+    """floatX is ``float64`` during the test (finite differences need it), restored after."""
+    with backend.using(floatX="float64"):
+        yield
+
+
+@pytest.fixture
+def rng():
+    """A ``numpy.random.RandomState`` of the test's own, seeded, so draws do not depend on
+    which other tests ran before."""
+    return np.random.RandomState(0)

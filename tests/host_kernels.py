@@ -45,7 +45,7 @@ def _parse(params):
 def _resolve_types(params, args):
     """Each parameter's dtype: a placeholder takes the dtype of its first array argument."""
     placeholders = {}
-    for (kind, name), arg in zip(params, args):
+    for (kind, name), arg in zip(params, args, strict=True):
         if kind not in _CTYPES_BY_NAME and isinstance(arg, numpy.ndarray):
             first = placeholders.setdefault(kind, arg.dtype)
             if arg.dtype != first:  # CuPy refuses this too: cast before the call
@@ -95,7 +95,7 @@ def _header(placeholders):
 def _as_inputs(args, dtypes, shape):
     return [
         numpy.ascontiguousarray(numpy.broadcast_to(numpy.asarray(a, dtype=d), shape))
-        for a, d in zip(args, dtypes)
+        for a, d in zip(args, dtypes, strict=True)
     ]
 
 
@@ -134,11 +134,11 @@ class ElementwiseKernel:
         params += [f"{_CTYPES[d]}* out{i}" for i, d in enumerate(out_dtypes)]
         body = [
             f"const {_CTYPES[d]} {name} = in{i}[i];"
-            for i, (d, (_, name)) in enumerate(zip(dtypes, self.ins))
+            for i, (d, (_, name)) in enumerate(zip(dtypes, self.ins, strict=True))
         ]
         body += [
             f"{_CTYPES[d]}& {name} = out{i}[i];"
-            for i, (d, (_, name)) in enumerate(zip(out_dtypes, self.outs))
+            for i, (d, (_, name)) in enumerate(zip(out_dtypes, self.outs, strict=True))
         ]
         return (
             f"{_header(placeholders)}\n"
@@ -201,7 +201,7 @@ class ReductionKernel:
         params += [f"{acc}* out0"]
         reads = " ".join(
             f"const {_CTYPES[d]} {name} = in{i}[r * cols + c];"
-            for i, (d, (_, name)) in enumerate(zip(dtypes, self.ins))
+            for i, (d, (_, name)) in enumerate(zip(dtypes, self.ins, strict=True))
         )
         out_name = self.outs[0][1]
         return (

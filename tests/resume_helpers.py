@@ -128,7 +128,7 @@ def param_values(model):
 def same_params(a, b):
     """Whether two ``param_values`` lists are equal, name by name, bit for bit."""
     return len(a) == len(b) and all(
-        na == nb and np.array_equal(va, vb) for (na, va), (nb, vb) in zip(a, b)
+        na == nb and np.array_equal(va, vb) for (na, va), (nb, vb) in zip(a, b, strict=True)
     )
 
 

@@ -10,20 +10,14 @@ from pylearn_vae import backend
 from pylearn_vae.models.model import Param
 
 
-@pytest.fixture
-def restore_backend():
-    device, floatx, cupy = backend.get_device(), backend.floatX(), backend._state["cupy"]
-    yield
-    backend._state.update(device=device, floatX=floatx, cupy=cupy)
-
-
 def test_unknown_device_names_choices():
     with pytest.raises(ValueError, match="unknown device 'tpu': choose one of cpu, gpu"):
         backend.set_device("tpu")
     assert backend.get_device() == "cpu"
 
 
-def test_gpu_without_cupy_raises_device_error(monkeypatch, restore_backend):
+def _without_cupy(monkeypatch):
+    """``import cupy`` fails, and the backend has not imported it yet."""
     real_import = builtins.__import__
 
     def no_cupy(name, *args, **kwargs):
@@ -32,25 +26,61 @@ def test_gpu_without_cupy_raises_device_error(monkeypatch, restore_backend):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_cupy)
-    backend._state["cupy"] = None
+    monkeypatch.setitem(backend._state, "cupy", None)
+
+
+def test_gpu_without_cupy_raises_device_error(monkeypatch):
+    _without_cupy(monkeypatch)
     with pytest.raises(backend.DeviceError, match=r"pip install .*PYLEARN_VAE_DEVICE=cpu"):
         backend.set_device("gpu")
     assert backend.get_device() == "cpu"
     assert backend.xp() is np
 
 
-def test_floatX_switch_changes_param_and_asarray_dtype(restore_backend):
+def test_floatX_switch_changes_param_and_asarray_dtype():
     assert backend.floatX() == "float32"
     assert Param(np.zeros(2)).dtype == np.float32
     assert backend.asarray([1, 2]).dtype == np.float32
-    backend.set_floatX("float64")
-    assert backend.floatX() == "float64"
-    assert Param(np.zeros(2)).dtype == np.float64
-    assert backend.asarray([1, 2]).dtype == np.float64
-    assert type(backend.cast_floatX(1.5)) is np.float64
-    assert backend.asarray([1, 2], dtype="int32").dtype == np.int32
-    backend.set_floatX(np.float32)
+    with backend.using():
+        backend.set_floatX("float64")
+        assert backend.floatX() == "float64"
+        assert Param(np.zeros(2)).dtype == np.float64
+        assert backend.asarray([1, 2]).dtype == np.float64
+        assert type(backend.cast_floatX(1.5)) is np.float64
+        assert backend.asarray([1, 2], dtype="int32").dtype == np.int32
+        backend.set_floatX(np.float32)
+        assert backend.floatX() == "float32"
+
+
+def test_using_sets_and_restores_floatX_also_after_an_error():
+    with backend.using(floatX="float64"):
+        assert backend.floatX() == "float64"
+        assert Param(np.zeros(2)).dtype == np.float64
+        with backend.using(floatX=np.float32):  # nested, and a dtype works too
+            assert backend.asarray([1.0]).dtype == np.float32
+        assert backend.floatX() == "float64"
     assert backend.floatX() == "float32"
+    with pytest.raises(RuntimeError, match="boom"), backend.using(floatX="float64"):
+        raise RuntimeError("boom")
+    assert backend.floatX() == "float32"
+
+
+def test_using_none_keeps_the_current_choice_and_restores_changes_inside():
+    with backend.using(floatX="float64"), backend.using():
+        assert (backend.get_device(), backend.floatX()) == ("cpu", "float64")
+        backend.set_floatX("float32")
+    assert (backend.get_device(), backend.floatX()) == ("cpu", "float32")
+
+
+def test_using_a_bad_choice_raises_and_changes_nothing(monkeypatch):
+    with pytest.raises(ValueError, match="unknown floatX 'float16'"):
+        with backend.using(floatX="float16"):
+            pass  # not reached
+    _without_cupy(monkeypatch)
+    with pytest.raises(backend.DeviceError, match="CuPy"):
+        with backend.using(device="gpu", floatX="float64"):
+            pass  # not reached
+    assert (backend.get_device(), backend.floatX()) == ("cpu", "float32")
 
 
 @pytest.mark.parametrize("bad", ["float16", "int32", "bogus"])

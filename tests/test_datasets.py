@@ -228,7 +228,9 @@ def test_mnist10k_dynamic_binarization_changes_per_epoch_and_is_seeded():
 
 
 def test_mnist10k_errors(tmp_path, monkeypatch):
-    with pytest.raises(ValueError, match="valid values are 'train', 'valid', 'test'"):
+    with pytest.raises(
+        ValueError, match=r"'validation'\. Valid values are \['train', 'valid', 'test'\]"
+    ):
         MNIST10k("validation")
     with pytest.raises(ValueError, match="binarize='sometimes'"):
         MNIST10k("valid", binarize="sometimes")
@@ -326,7 +328,7 @@ def test_fashion_mnist_from_a_folder(tmp_path):
     assert FashionMNIST("train", path=str(tmp_path)).X.shape == (6, 784)
     test = FashionMNIST("test", path=str(tmp_path), binarize=None)
     assert test.X.shape == (3, 784) and test.labels.tolist() == [0, 1, 2]
-    with pytest.raises(ValueError, match="valid values are 'train', 'test'"):
+    with pytest.raises(ValueError, match=r"Valid values are \['train', 'test'\]"):
         FashionMNIST("valid", path=str(tmp_path))
 
 

@@ -10,12 +10,7 @@ import numpy
 import pytest
 
 from pylearn_vae import backend
-from pylearn_vae.costs.vae import VAECriterion
 from pylearn_vae.datasets.mnist10k import MNIST10k
-from pylearn_vae.models.mlp import MLP, RectifiedLinear
-from pylearn_vae.models.vae import VAE
-from pylearn_vae.models.vae.conditional import BernoulliVector, DiagonalGaussian
-from pylearn_vae.models.vae.prior import DiagonalGaussianPrior
 from pylearn_vae.monitor import Monitor, MonitorChannel
 from pylearn_vae.scripts import (
     _cli,
@@ -29,26 +24,12 @@ from pylearn_vae.scripts import (
     summarize_model,
 )
 from pylearn_vae.space import NullSpace
+from pylearn_vae.testing.models import tiny_vae, train_by_hand
 from pylearn_vae.utils import serial
 
 PIL = pytest.importorskip("PIL.Image")
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRAIN_SRC = "!obj:pylearn_vae.datasets.mnist10k.MNIST10k {which_set: 'train', stop: 400}"
-
-
-def tiny_vae(nhid=5, hidden=20):
-    def mlp(name, layer):
-        return MLP(
-            layer_name=name, layers=[RectifiedLinear(layer_name=layer, dim=hidden, irange=0.1)]
-        )
-
-    return VAE(
-        nvis=784,
-        nhid=nhid,
-        prior=DiagonalGaussianPrior(),
-        conditional=BernoulliVector(name="conditional", mlp=mlp("decoder", "h_d_1")),
-        posterior=DiagonalGaussian(name="posterior", mlp=mlp("encoder", "h_e_1")),
-    )
 
 
 def attach_monitor(model, objectives):
@@ -74,15 +55,7 @@ def attach_monitor(model, objectives):
 def model_path(tmp_path_factory):
     """A tiny VAE (nhid 5, 20-unit layers) after 2 epochs of SGD on 400 MNIST10k digits."""
     model = tiny_vae()
-    cost = VAECriterion(num_samples=1)
-    X = MNIST10k("train", stop=400).get_design_matrix()
-    objectives = [float(cost.expr(model, X))]
-    for _ in range(2):
-        for start in range(0, 400, 50):
-            gradients, _ = cost.get_gradients(model, X[start : start + 50])
-            for p, g in gradients.items():
-                p.set_value(p.get_value() - 0.02 * g)
-        objectives.append(float(cost.expr(model, X)))
+    objectives = train_by_hand(model, MNIST10k("train", stop=400).get_design_matrix())
     assert objectives[-1] < objectives[0]
     attach_monitor(model, objectives)
     model.dataset_yaml_src = TRAIN_SRC
@@ -341,11 +314,12 @@ def test_progress_only_on_request_or_terminal():
 
 
 def test_a_reader_that_stops_early_ends_the_script_quietly(model_path):
-    # 200 reports overflow the pipe's buffer, so the script is still writing when `head`
-    # (here: one readline) closes the pipe.
+    # 2000 reports overflow the pipe's buffer (64 kB) and the reader's (8 kB) many times
+    # over, so the script is still writing when `head` (here: one readline)
+    # closes the pipe. (200 reports came close to fitting and made the test flaky.)
     script = os.path.join(REPO, "bin", "print_monitor.py")
     proc = subprocess.Popen(
-        [sys.executable, script] + [str(model_path)] * 200,
+        [sys.executable, script] + [str(model_path)] * 2000,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

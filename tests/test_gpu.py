@@ -13,14 +13,14 @@ checked against the analytic KL on the GPU's own noise.
 import numpy as np
 import pytest
 from autograd import grad
-from test_train_learning_rule import momentum_on_each_device
-from test_vae import make_vae
 
 from pylearn_vae import backend, kernels
 from pylearn_vae import primitives as P
 from pylearn_vae.costs.cost import Cost, DefaultDataSpecsMixin
 from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
 from pylearn_vae.models.mlp import MLP, CompositeLayer, RectifiedLinear, Sigmoid, Softplus, Tanh
+from pylearn_vae.testing.learning_rule import momentum_on_each_device
+from pylearn_vae.testing.vae import make_vae
 
 pytestmark = pytest.mark.gpu
 
@@ -35,17 +35,11 @@ def cupy(request):
         count = 0
     if count < 1:
         pytest.skip("no CUDA device")
-    device, floatx, fused = backend.get_device(), backend.floatX(), kernels.fused()
-    backend.set_device("gpu")
-    backend.set_floatX("float64")
+    fused = kernels.fused()
     kernels.set_fused(request.param)
-    yield cupy
-    backend.set_device(device)
-    backend.set_floatX(floatx)
+    with backend.using(device="gpu", floatX="float64"):
+        yield cupy
     kernels.set_fused(fused)
-
-
-rng = np.random.RandomState(0)
 
 
 def _compare(cupy, f, *args):
@@ -56,7 +50,7 @@ def _compare(cupy, f, *args):
     out_dev = f(*dev)
     assert isinstance(out_dev, cupy.ndarray)
     np.testing.assert_allclose(cupy.asnumpy(out_dev), out_host, rtol=1e-10, atol=1e-12)
-    w = rng.randn(*np.shape(out_host))
+    w = np.random.RandomState(0).randn(*np.shape(out_host))
     w_dev = cupy.asarray(w)
     for i in range(len(args)):
         g_host = grad(lambda *a: P.sum(f(*a) * w), i)(*host)
@@ -65,52 +59,52 @@ def _compare(cupy, f, *args):
         np.testing.assert_allclose(cupy.asnumpy(g_dev), g_host, rtol=1e-10, atol=1e-12)
 
 
-def test_affine(cupy):
+def test_affine(rng, cupy):
     _compare(cupy, P.affine, rng.randn(3, 4), rng.randn(4, 5), rng.randn(5))
 
 
 @pytest.mark.parametrize("slope", [0.0, 0.2])
-def test_relu(cupy, slope):
+def test_relu(rng, cupy, slope):
     _compare(cupy, lambda x: P.relu(x, slope), rng.randn(4, 3) + 0.05)
 
 
 @pytest.mark.parametrize("prim", [P.tanh, P.sigmoid, P.softplus, P.exp])
-def test_elementwise(cupy, prim):
+def test_elementwise(rng, cupy, prim):
     _compare(cupy, prim, rng.randn(3, 4))
 
 
 @pytest.mark.parametrize("axis, keepdims", [(None, False), (0, False), (1, True), (-1, False)])
 @pytest.mark.parametrize("prim", [P.sum, P.mean])
-def test_reductions(cupy, prim, axis, keepdims):
+def test_reductions(rng, cupy, prim, axis, keepdims):
     _compare(cupy, lambda x: prim(x, axis=axis, keepdims=keepdims), rng.randn(2, 3, 4))
 
 
 @pytest.mark.parametrize("axis", [0, 1, -1])
-def test_logsumexp_and_log_mean_exp(cupy, axis):
+def test_logsumexp_and_log_mean_exp(rng, cupy, axis):
     x = rng.randn(3, 4, 2)
     _compare(cupy, lambda v: P.logsumexp(v, axis=axis), x)
     _compare(cupy, lambda v: P.log_mean_exp(v, axis=axis), x)
 
 
-def test_bernoulli_log_likelihood(cupy):
+def test_bernoulli_log_likelihood(rng, cupy):
     x = (rng.uniform(size=(2, 3, 4)) < 0.5).astype(float)
     _compare(cupy, P.bernoulli_log_likelihood, x, rng.randn(2, 3, 4))
     _compare(cupy, P.bernoulli_log_likelihood, x, rng.randn(3, 4))
 
 
-def test_gaussian_log_density(cupy):
+def test_gaussian_log_density(rng, cupy):
     x, mu, ls = rng.randn(2, 3, 4), rng.randn(3, 4), 0.3 * rng.randn(3, 4)
     _compare(cupy, P.gaussian_log_density, x, mu, ls)
     _compare(cupy, P.gaussian_log_density, x, mu[0], ls[0])
 
 
-def test_reparametrize(cupy):
+def test_reparametrize(rng, cupy):
     mu, ls, eps = rng.randn(3, 4), rng.randn(3, 4), rng.randn(2, 3, 4)
     _compare(cupy, P.reparametrize, mu, ls, eps)
     _compare(cupy, P.reparametrize, mu, ls, eps[0])
 
 
-def test_diagonal_gaussian_kl(cupy):
+def test_diagonal_gaussian_kl(rng, cupy):
     args = rng.randn(3, 4), 0.3 * rng.randn(3, 4), rng.randn(4), 0.3 * rng.randn(4)
     _compare(cupy, P.diagonal_gaussian_kl, *args)
 
@@ -123,7 +117,10 @@ class _SquaredError(DefaultDataSpecsMixin, Cost):
 
     def expr(self, model, data, **kwargs):
         outs = model.fprop(data)
-        return sum(P.mean(P.sum((o - t) * (o - t), axis=1)) for o, t in zip(outs, self.targets))
+        return sum(
+            P.mean(P.sum((o - t) * (o - t), axis=1))
+            for o, t in zip(outs, self.targets, strict=True)
+        )
 
 
 def _build_mlp():
@@ -144,7 +141,7 @@ def _build_mlp():
     )
 
 
-def test_mlp_gradients_on_gpu_match_cpu(cupy):
+def test_mlp_gradients_on_gpu_match_cpu(rng, cupy):
     x, t0, t1 = rng.randn(4, 3), rng.rand(4, 2), rng.rand(4, 3)
     gpu_mlp = _build_mlp()
     assert isinstance(gpu_mlp.get_params()[0].get_value(borrow=True), cupy.ndarray)
@@ -157,7 +154,7 @@ def test_mlp_gradients_on_gpu_match_cpu(cupy):
     backend.set_device("gpu")
 
     assert [p.name for p in gpu_grads] == [p.name for p in cpu_grads]
-    for (p, g_dev), g_host in zip(gpu_grads.items(), cpu_grads.values()):
+    for (p, g_dev), g_host in zip(gpu_grads.items(), cpu_grads.values(), strict=True):
         assert isinstance(g_dev, cupy.ndarray), p.name
         assert np.any(g_host != 0), p.name
         np.testing.assert_allclose(cupy.asnumpy(g_dev), g_host, rtol=1e-9, err_msg=p.name)
@@ -177,7 +174,7 @@ def _vae_with_fixed_noise(epsilon, **kwargs):
 
 
 @pytest.mark.parametrize("conditional", ["bernoulli", "gaussian"])
-def test_vae_criteria_and_gradients_on_gpu_match_cpu(cupy, conditional):
+def test_vae_criteria_and_gradients_on_gpu_match_cpu(rng, cupy, conditional):
     epsilon = rng.randn(4, 5, 3)
     x = (rng.uniform(size=(5, 6)) < 0.5).astype(float)
     results = {}
@@ -196,23 +193,23 @@ def test_vae_criteria_and_gradients_on_gpu_match_cpu(cupy, conditional):
 
     gpu, cpu = results["gpu"], results["cpu"]
     assert isinstance(gpu[1], cupy.ndarray) and gpu[1].shape == (5,)
-    for a, b in zip(gpu[1:3], cpu[1:3]):
+    for a, b in zip(gpu[1:3], cpu[1:3], strict=True):
         np.testing.assert_allclose(cupy.asnumpy(a), b, rtol=1e-10, atol=1e-12)
     if conditional == "bernoulli":
         assert np.all(cupy.asnumpy(gpu[1]) <= 0)
-    for (v_dev, g_dev, _), (v_host, g_host, _) in zip(gpu[3], cpu[3]):
+    for (v_dev, g_dev, _), (v_host, g_host, _) in zip(gpu[3], cpu[3], strict=True):
         assert float(v_dev) == pytest.approx(float(v_host), rel=1e-10)
         assert (
             [p.name for p in g_dev]
             == [p.name for p in g_host]
             == [p.name for p in gpu[0].get_params()]
         )
-        for (p, a), b in zip(g_dev.items(), g_host.values()):
+        for (p, a), b in zip(g_dev.items(), g_host.values(), strict=True):
             assert isinstance(a, cupy.ndarray), p.name
             np.testing.assert_allclose(cupy.asnumpy(a), b, rtol=1e-9, atol=1e-12, err_msg=p.name)
 
 
-def test_vae_monte_carlo_kl_on_gpu_noise(cupy):
+def test_vae_monte_carlo_kl_on_gpu_noise(rng, cupy):
     vae = make_vae(nvis=6, nhid=3, hidden=5, irange=0.5)
     vae.prior.prior_mu.set_value(cupy.asarray(rng.randn(3)))
     X = backend.asarray((rng.uniform(size=(4, 6)) < 0.5).astype(float))
@@ -228,7 +225,7 @@ def test_vae_monte_carlo_kl_on_gpu_noise(cupy):
     assert np.all(np.abs(monte_carlo - analytic) < 5 * standard_error)
 
 
-def test_vae_sampling_and_monitoring_on_gpu(cupy):
+def test_vae_sampling_and_monitoring_on_gpu(rng, cupy):
     vae = make_vae(nvis=6, nhid=3, hidden=5)
     X = backend.asarray((rng.uniform(size=(4, 6)) < 0.5).astype(float))
     samples, means = vae.sample(7)
@@ -251,6 +248,6 @@ def test_scalars_to_host_reads_device_and_host_values_in_order(cupy):
 def test_momentum_on_gpu_matches_cpu(cupy, nesterov):
     results = momentum_on_each_device(("gpu", "cpu"), nesterov)
     backend.set_device("gpu")
-    for on_gpu, on_cpu in zip(results["gpu"], results["cpu"]):
+    for on_gpu, on_cpu in zip(results["gpu"], results["cpu"], strict=True):
         assert isinstance(on_gpu, cupy.ndarray)
         np.testing.assert_allclose(cupy.asnumpy(on_gpu), on_cpu, rtol=1e-12)

@@ -38,7 +38,7 @@ def test_sequential_in_order_with_short_last_batch():
 
 def test_sequential_yields_slices():
     it = iteration.SequentialSubsetIterator(10, 5, None)
-    assert all(isinstance(i, slice) for i in it)
+    assert list(it) == [slice(0, 5), slice(5, 10)]
 
 
 def test_sequential_from_num_batches_and_fewer_batches():
@@ -187,26 +187,21 @@ def test_batches_are_floatX_and_cover_the_data(dataset):
     X_space = VectorSpace(6)
     it = dataset.iterator("sequential", batch_size=4, data_specs=(X_space, "features"))
     out = list(it)
-    assert all(b.dtype == backend.floatX() for b in out)
+    assert [b.dtype for b in out] == [np.dtype(backend.floatX())] * 3
     np.testing.assert_array_equal(np.concatenate(out), dataset.X.astype(backend.floatX()))
     assert it.num_examples == 10 and it.num_batches == 3 and it.uneven and not it.stochastic
 
 
-def test_float64_batches_when_floatX_is_float64(dataset):
-    before = backend.floatX()
-    backend.set_floatX("float64")
-    try:
-        batch = next(
-            dataset.iterator("sequential", batch_size=4, data_specs=(VectorSpace(6), "features"))
-        )
-    finally:
-        backend.set_floatX(before)
+def test_float64_batches_when_floatX_is_float64(dataset, float64):
+    batch = next(
+        dataset.iterator("sequential", batch_size=4, data_specs=(VectorSpace(6), "features"))
+    )
     assert batch.dtype == np.float64
 
 
 def test_features_and_targets_together(dataset):
     it = dataset.iterator("shuffled_sequential", batch_size=3, rng=np.random.RandomState(0))
-    X_batches, y_batches = zip(*it)
+    X_batches, y_batches = zip(*it, strict=True)
     X = np.concatenate(X_batches)
     y = np.concatenate(y_batches)
     assert X.dtype == backend.floatX() and y.dtype == np.int64 and y.shape == (10, 1)

@@ -112,7 +112,7 @@ def test_diagonal_gaussian_kl_and_its_four_gradients(dtype):
     fused = host_kernel("diagonal_gaussian_kl_grad")(mq, lq, mp, lp, g)
     args = (mq, lq, mp, lp)
     reference = P._diagonal_gaussian_kl_vjp((0, 1, 2, 3), None, args, {})(g)
-    for i, (full, expected) in enumerate(zip(fused, reference)):
+    for i, (full, expected) in enumerate(zip(fused, reference, strict=True)):
         np.testing.assert_allclose(P._unbroadcast(full, args[i].shape), expected, **TOL[dtype])
 
 

@@ -10,7 +10,6 @@ import autograd.numpy as anp
 import numpy
 import pytest
 from scipy import integrate, stats
-from test_vae import binary_batch, host, make_vae
 
 from pylearn_vae import backend
 from pylearn_vae import primitives as P
@@ -24,6 +23,7 @@ from pylearn_vae.models.vae.kl import (
     find_integrator_for,
 )
 from pylearn_vae.models.vae.prior import DiagonalGaussianPrior, Prior
+from pylearn_vae.testing.vae import binary_batch, host, make_vae
 
 
 # -- a user's prior and integrator, as they would write them in their own module ----------
@@ -184,6 +184,7 @@ def test_a_user_integrator_is_found_and_used():
         rtol=1e-5,
     )
     grads, _ = VAECriterion(num_samples=2).get_gradients(vae, binary_batch())
+    assert list(grads) == vae.get_params()
     assert all(numpy.all(numpy.isfinite(host(g))) for g in grads.values())
 
 

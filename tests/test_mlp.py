@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 from scipy.signal import convolve2d
 
-from pylearn_vae import backend
+from pylearn_vae.config import yaml_parse
 from pylearn_vae.costs.cost import Cost, DefaultDataSpecsMixin
 from pylearn_vae.model_extensions.norm_constraint import ConstrainFilterL2Norm, MaxL2FilterNorm
+from pylearn_vae.models import mlp as mlp_module
 from pylearn_vae.models.conv import ConvRectifiedLinear
+from pylearn_vae.models.layer import Layer
 from pylearn_vae.models.mlp import (
     MLP,
     CompositeLayer,
@@ -23,13 +25,6 @@ from pylearn_vae.models.mlp import (
     Tanh,
 )
 from pylearn_vae.space import CompositeSpace, Conv2DSpace, VectorSpace
-
-
-@pytest.fixture
-def float64():
-    backend.set_floatX("float64")
-    yield
-    backend.set_floatX("float32")
 
 
 def _wb(layer):
@@ -192,7 +187,7 @@ def test_nested_mlp_completed_by_parent():
         batch_size = 7
 
     inner = MLP([Linear(dim=3, layer_name="a", irange=0.1)], layer_name="inner")
-    assert inner._nested
+    assert inner.nested
     with pytest.raises(AttributeError, match="Input space has not been provided."):
         inner.get_params()
     inner.add_layers([Linear(dim=2, layer_name="b", irange=0.2)])
@@ -422,7 +417,7 @@ class SquaredError(DefaultDataSpecsMixin, Cost):
         out = model.fprop(data)
         outs = out if isinstance(out, tuple) else (out,)
         total = 0.0
-        for o, t in zip(outs, self.targets):
+        for o, t in zip(outs, self.targets, strict=True):
             d = o - t
             total = total + (d * d).sum() / d.shape[0]
         return total
@@ -484,3 +479,20 @@ def test_unreached_params_get_zero_gradients(float64):
     assert np.all(grads[b.W] == 0) and np.all(grads[b.b] == 0)
     assert np.any(grads[a.W] != 0)
     _check_gradients(cost, mlp, rng.randn(2, 3))
+
+
+def test_yaml_paths_under_mlp_name_layer_and_conv_layer():
+    # Layer and ConvRectifiedLinear live in their own modules (no import cycle with mlp.py)
+    # but keep Pylearn2's paths under pylearn2.models.mlp.
+    conv = yaml_parse.load(
+        "!obj:pylearn2.models.mlp.ConvRectifiedLinear {output_channels: 2, "
+        "kernel_shape: [2, 2], pool_shape: [1, 1], pool_stride: [1, 1], "
+        "layer_name: c, irange: 0.1}"
+    )
+    assert type(conv) is ConvRectifiedLinear
+    mlp = yaml_parse.load(
+        "!obj:pylearn_vae.models.mlp.MLP {nvis: 3, layers: ["
+        "!obj:pylearn_vae.models.mlp.Linear {dim: 2, layer_name: h, irange: 0.1}]}"
+    )
+    assert isinstance(mlp.layers[0], Layer)
+    assert mlp_module.Layer is Layer

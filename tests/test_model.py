@@ -2,10 +2,15 @@
 
 from collections import OrderedDict, defaultdict
 
+import autograd.numpy as anp
 import numpy as np
 import pytest
 
+from pylearn_vae.costs.cost import Cost, DefaultDataSpecsMixin
+from pylearn_vae.datasets.dense_design_matrix import DenseDesignMatrix
 from pylearn_vae.models.model import Model, Param, bind
+from pylearn_vae.monitor import Monitor
+from pylearn_vae.space import VectorSpace
 
 
 class TwoParams(Model):
@@ -134,7 +139,6 @@ def test_modify_updates_calls_extensions_after_model():
 def test_defaults():
     m = Model()
     assert m.extensions == [] and m.names_to_del == set()
-    assert Model._test_batch_size == 2
     assert m.get_params() == [] and m.get_lr_scalers() == {}
     space, source = m.get_monitoring_data_specs()
     assert str(space) == "NullSpace" and source == ""
@@ -142,7 +146,46 @@ def test_defaults():
     assert m.get_input_source() == "features" and m.get_target_source() == "targets"
     assert m.get_weights_format() == ("v", "h")
     assert m.get_target_space() is None
+
+
+def test_set_batch_size_changes_nothing_on_the_base_model():
+    m = TwoParams()
+    before = dict(vars(m))
     m.set_batch_size(10)
+    assert vars(m).keys() == before.keys()
+    assert all(vars(m)[k] is v for k, v in before.items())
+
+
+class _MeanOfFeatures(DefaultDataSpecsMixin, Cost):
+    def expr(self, model, data, **kwargs):
+        return anp.mean(data)
+
+
+class _Probed(TwoParams):
+    """Records the batch sizes its monitoring channels are asked about."""
+
+    def __init__(self):
+        super().__init__()
+        self.input_space = VectorSpace(3)
+        self.seen = []
+
+    def get_monitoring_data_specs(self):
+        return self.input_space, "features"
+
+    def get_monitoring_channels(self, data):
+        self.seen.append(data.shape[0])
+        return OrderedDict([("x_mean", anp.mean(data))])
+
+
+@pytest.mark.parametrize("test_batch_size, probed", [(None, 2), (4, 4), (50, 10)])
+def test_monitor_learns_channel_names_from_test_batch_size_examples(rng, test_batch_size, probed):
+    model = _Probed()
+    if test_batch_size is not None:  # what SGD.setup does with its batch_size
+        model._test_batch_size = test_batch_size
+    monitor = Monitor.get_monitor(model)
+    monitor.setup(DenseDesignMatrix(X=rng.randn(10, 3)), _MeanOfFeatures(), batch_size=5)
+    assert model.seen == [probed]  # at most the dataset's 10 examples
+    assert "x_mean" in monitor.channels
 
 
 def test_tag_is_lazy_defaultdict():

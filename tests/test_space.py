@@ -6,8 +6,6 @@ import pytest
 from pylearn_vae import backend
 from pylearn_vae.space import CompositeSpace, Conv2DSpace, IndexSpace, NullSpace, VectorSpace
 
-rng = np.random.RandomState(0)
-
 
 def test_equality_and_hash():
     assert VectorSpace(3) == VectorSpace(3)
@@ -86,7 +84,7 @@ def test_total_dimension():
         NullSpace().get_total_dimension()
 
 
-def test_vector_to_conv_is_b01c_reshape_then_transpose():
+def test_vector_to_conv_is_b01c_reshape_then_transpose(rng):
     x = rng.randn(2, 24)
     for axes in [("b", 0, 1, "c"), ("b", "c", 0, 1), ("c", 0, 1, "b"), (1, "c", "b", 0)]:
         c = Conv2DSpace((2, 3), num_channels=4, axes=axes)
@@ -97,14 +95,14 @@ def test_vector_to_conv_is_b01c_reshape_then_transpose():
         np.testing.assert_allclose(c.np_format_as(out, VectorSpace(24)), x, rtol=1e-6)
 
 
-def test_conv_to_conv_changes_axes():
+def test_conv_to_conv_changes_axes(rng):
     src = Conv2DSpace((2, 3), num_channels=4, axes=("b", "c", 0, 1))
     dst = Conv2DSpace((2, 3), num_channels=4, axes=("c", 0, 1, "b"))
     x = rng.randn(5, 4, 2, 3).astype("float32")
     np.testing.assert_array_equal(src.np_format_as(x, dst), x.transpose(1, 2, 3, 0))
 
 
-def test_vector_to_composite_splits_columns_and_back():
+def test_vector_to_composite_splits_columns_and_back(rng):
     conv = Conv2DSpace((1, 2), num_channels=3, axes=("b", "c", 0, 1))
     comp = CompositeSpace([VectorSpace(2), conv, VectorSpace(1)])
     x = rng.randn(4, 9).astype("float32")
@@ -127,7 +125,7 @@ def test_format_as_total_dimension_mismatch():
         VectorSpace(3).np_format_as(np.zeros((2, 4)), VectorSpace(4))
 
 
-def test_np_format_as_casts_to_target_dtype():
+def test_np_format_as_casts_to_target_dtype(rng):
     x = rng.randn(2, 3)
     out = VectorSpace(3, dtype="float64").np_format_as(x, VectorSpace(3))
     assert out.dtype == np.float32
@@ -141,12 +139,9 @@ def test_np_format_as_casts_to_target_dtype():
 
 def test_floatX_dtype_follows_backend():
     space = VectorSpace(2)
-    backend.set_floatX("float64")
-    try:
+    with backend.using(floatX="float64"):
         assert space.dtype == "float64"
         assert space.get_origin_batch(3).dtype == np.float64
-    finally:
-        backend.set_floatX("float32")
     assert space.dtype == "float32"
     assert space.get_origin().shape == (2,)
     assert Conv2DSpace((2, 3), num_channels=1).get_origin_batch(4).shape == (4, 2, 3, 1)

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from test_train_helpers import host
 
-from pylearn_vae import backend
 from pylearn_vae.models.model import Param
 from pylearn_vae.training_algorithms.learning_rule import (
     AdaDelta,
@@ -21,12 +20,7 @@ LR = 0.1
 SCALE = 0.5
 
 
-@pytest.fixture(autouse=True)
-def float64():
-    old = backend.floatX()
-    backend.set_floatX("float64")
-    yield
-    backend.set_floatX(old)
+pytestmark = pytest.mark.usefixtures("float64")  # the float64 fixture of conftest.py
 
 
 def _setup():
@@ -57,38 +51,16 @@ def _hand(step, steps=3):
     states = [{}, {}]
     history = []
     for t, g in enumerate(grads[:steps], 1):
-        for i, (gv, eta) in enumerate(zip(g.values(), (LR, LR * SCALE))):
+        for i, (gv, eta) in enumerate(zip(g.values(), (LR, LR * SCALE), strict=True)):
             values[i] = step(values[i], host(gv), eta, states[i], t)
         history.append(tuple(v.copy() for v in values))
     return history
 
 
 def _assert_same(history, expected):
-    for (p, q), (ep, eq) in zip(history, expected):
+    for (p, q), (ep, eq) in zip(history, expected, strict=True):
         np.testing.assert_allclose(p, ep, rtol=1e-10)
         np.testing.assert_allclose(q, eq, rtol=1e-10)
-
-
-def momentum_on_each_device(devices, nesterov, seed=4):
-    """Three Momentum steps from the same start on each device: ``{device: [W, b]}``.
-
-    ``b``'s learning rate is scaled by 0.5. Used by the GPU tests (real and emulated)
-    to compare the device's update (a fused kernel there) with the CPU's.
-    """
-    rng = np.random.RandomState(seed)
-    start = [rng.standard_normal(s) for s in ((4, 3), (3,))]
-    grads = [[rng.standard_normal(v.shape) for v in start] for _ in range(3)]
-    results = {}
-    for device in devices:
-        backend.set_device(device)
-        params = [Param(v, name=n) for v, n in zip(start, "Wb")]
-        rule, lr = Momentum(0.7, nesterov_momentum=nesterov), Param(0.1)
-        for step in grads:
-            step = OrderedDict((p, backend.asarray(g)) for p, g in zip(params, step))
-            for param, value in rule.get_updates(lr, step, {params[1]: 0.5}).items():
-                param.set_value(value, borrow=True)
-        results[device] = [p.get_value(borrow=True) for p in params]
-    return results
 
 
 @pytest.mark.parametrize("nesterov", [False, True])
@@ -112,7 +84,7 @@ def test_momentum_velocity_is_a_named_state_param_in_the_updates():
     assert names == ["vel_W", "W", "vel_b", "b"]
     # get_updates changes nothing by itself: asking twice gives the same answer.
     again = rule.get_updates(0.1, grads[0])
-    for a, b in zip(updates.values(), again.values()):
+    for a, b in zip(updates.values(), again.values(), strict=True):
         np.testing.assert_array_equal(host(a), host(b))
 
 

@@ -66,7 +66,7 @@ def test_epoch_zero_monitoring_happens_before_any_update():
     initial = _params(model)
     recorder = Recorder()
     Train(data, model, algorithm, extensions=[recorder]).main_loop()
-    for before, now in zip(initial, recorder.params_at_monitor[0]):
+    for before, now in zip(initial, recorder.params_at_monitor[0], strict=True):
         np.testing.assert_array_equal(before, now)
     objective = model.monitor.channels["train_objective"]
     assert objective.batch_record == [0, 3]
@@ -95,9 +95,9 @@ def _two_epochs(seed):
 
 def test_same_seed_same_params_after_two_epochs():
     a, b, c = _two_epochs((1, 2, 3)), _two_epochs((1, 2, 3)), _two_epochs((4, 5, 6))
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(x, y)
-    assert any(not np.array_equal(x, z) for x, z in zip(a, c))
+    assert any(not np.array_equal(x, z) for x, z in zip(a, c, strict=True))
 
 
 class WithScalers(LinearRegression):
@@ -279,7 +279,7 @@ def test_nan_stops_training_with_a_clear_error_and_keeps_the_saved_file(tmp_path
     assert saved.monitor.get_epochs_seen() == 1
     assert not saved.monitor.training_succeeded
     assert not os.path.exists(str(path) + ".bak")
-    for a, b in zip(_params(saved), _params(model)):
+    for a, b in zip(_params(saved), _params(model), strict=True):
         np.testing.assert_array_equal(a, b)  # the failed batch changed nothing
 
 

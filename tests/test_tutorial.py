@@ -35,6 +35,7 @@ def test_small_settings_are_used_by_the_tutorial():
     assert kinds.count("bash") >= 6 and kinds.count("python") >= 4
 
 
+@pytest.mark.slow
 def test_tutorial_commands_run(tmp_path):
     for name in ("bin", "docs", "data", "pylearn_vae"):
         os.symlink(os.path.join(REPO, name), tmp_path / name)
@@ -43,6 +44,11 @@ def test_tutorial_commands_run(tmp_path):
     shutil.copy(
         os.path.join(REPO, "docs", "tutorial_tiny.yaml"),
         tmp_path / "yaml_examples" / "vae_mnist10k.yaml",
+    )
+    tiny = (tmp_path / "yaml_examples" / "vae_mnist10k.yaml").read_text()
+    assert "nhid: 5," in tiny
+    (tmp_path / "yaml_examples" / "vae_mnist10k_2d.yaml").write_text(
+        tiny.replace("nhid: 5,", "nhid: 2,")
     )
     env = dict(os.environ, PYTHONPATH=f"{REPO}{os.pathsep}{tmp_path}", MPLBACKEND="Agg")
     for kind, body in blocks():
@@ -62,3 +68,6 @@ def test_tutorial_commands_run(tmp_path):
         assert done.returncode == 0, f"{body}\n---\n{done.stdout}\n{done.stderr}"
     for picture in ("curves.png", "samples.png", "recon.png", "weights.png", "latent.png"):
         assert (tmp_path / picture).stat().st_size > 0
+    for picture in ("manifold.png", "scatter.png", "interp.png", "manifold_200.png"):
+        assert (tmp_path / picture).stat().st_size > 0
+    assert "window.vaeDemo" in (tmp_path / "demo" / "index.html").read_text(encoding="utf-8")

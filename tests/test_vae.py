@@ -1,7 +1,7 @@
 """The VAE model: construction, parameters, sampling and the behaviours of Pylearn2's
 ``pylearn2/models/tests/test_vae.py``.
 
-``make_vae`` builds the small models the other VAE test modules use too.
+Its small models come from :mod:`pylearn_vae.testing.vae`.
 """
 
 import numpy
@@ -22,78 +22,12 @@ from pylearn_vae.models.vae.conditional import BernoulliVector, DiagonalGaussian
 from pylearn_vae.models.vae.kl import DiagonalGaussianPriorPosteriorKL
 from pylearn_vae.models.vae.prior import DiagonalGaussianPrior
 from pylearn_vae.space import CompositeSpace, Conv2DSpace, VectorSpace
-
-TUTORIAL_PARAM_NAMES = [
-    "posterior_h_e_1_W",
-    "posterior_h_e_1_b",
-    "posterior_log_sigma_W",
-    "posterior_log_sigma_b",
-    "posterior_mu_W",
-    "posterior_mu_b",
-    "conditional_h_d_1_W",
-    "conditional_h_d_1_b",
-    "conditional_h_d_2_W",
-    "conditional_h_d_2_b",
-    "conditional_mu_W",
-    "conditional_mu_b",
-    "prior_mu",
-    "prior_log_sigma",
-]
-
-
-def make_vae(
-    nvis=6,
-    nhid=3,
-    hidden=5,
-    conditional="bernoulli",
-    prior=None,
-    posterior=None,
-    irange=0.3,
-    **kwargs,
-):
-    """A small VAE: one ReLU layer in the encoder and in the decoder."""
-    decoder = MLP(layers=[RectifiedLinear(dim=hidden, layer_name="h_d_1", irange=irange)])
-    conditional_cls = BernoulliVector if conditional == "bernoulli" else DiagonalGaussian
-    if posterior is None:
-        encoder = MLP(layers=[RectifiedLinear(dim=hidden, layer_name="h_e_1", irange=irange)])
-        posterior = DiagonalGaussian(mlp=encoder, name="posterior")
-    return VAE(
-        nvis=nvis,
-        prior=DiagonalGaussianPrior() if prior is None else prior,
-        conditional=conditional_cls(mlp=decoder, name="conditional"),
-        posterior=posterior,
-        nhid=nhid,
-        **kwargs,
-    )
-
-
-def make_tutorial_vae(learn_prior=True):
-    """The tutorial's architecture: 784-200-200 encoder/decoder, nhid 200."""
-    encoder = MLP(layers=[RectifiedLinear(dim=200, layer_name="h_e_1", irange=0.001)])
-    decoder = MLP(
-        layers=[
-            RectifiedLinear(dim=200, layer_name="h_d_1", irange=0.001),
-            RectifiedLinear(dim=200, layer_name="h_d_2", irange=0.001),
-        ]
-    )
-    return VAE(
-        nvis=784,
-        prior=DiagonalGaussianPrior(),
-        conditional=BernoulliVector(mlp=decoder, name="conditional"),
-        posterior=DiagonalGaussian(mlp=encoder, name="posterior"),
-        nhid=200,
-        learn_prior=learn_prior,
-    )
-
-
-def host(a):
-    """A float64 NumPy copy of ``a``, wherever it lives."""
-    return numpy.asarray(backend.to_host(a), dtype=float)
-
-
-def binary_batch(batch=4, nvis=6, seed=0):
-    rng = numpy.random.RandomState(seed)
-    return backend.asarray(rng.uniform(size=(batch, nvis)) < 0.5)
+from pylearn_vae.testing.vae import (
+    TUTORIAL_PARAM_NAMES,
+    binary_batch,
+    make_tutorial_vae,
+    make_vae,
+)
 
 
 # -- construction errors -----------------------------------------------------------------
@@ -224,9 +158,9 @@ def test_automatic_integrator_is_the_gaussian_one():
 # -- parameters ---------------------------------------------------------------------------
 def test_tutorial_parameter_names_and_order():
     vae = make_tutorial_vae()
-    assert [p.name for p in vae.get_params()] == TUTORIAL_PARAM_NAMES
+    assert [p.name for p in vae.get_params()] == list(TUTORIAL_PARAM_NAMES)
     assert [p.name for p in vae.get_prior_params()] == ["prior_mu", "prior_log_sigma"]
-    assert all(p.dtype == numpy.float32 for p in vae.get_params())
+    assert {p.dtype for p in vae.get_params()} == {numpy.dtype("float32")}
 
 
 def test_tutorial_weights_are_drawn_in_the_original_order():
@@ -259,7 +193,7 @@ def test_tutorial_weights_are_drawn_in_the_original_order():
 
 def test_seed_changes_the_weights():
     a, b, c = make_vae(seed=1), make_vae(seed=1), make_vae(seed=2)
-    for pa, pb in zip(a.get_params(), b.get_params()):
+    for pa, pb in zip(a.get_params(), b.get_params(), strict=True):
         numpy.testing.assert_array_equal(pa.get_value(), pb.get_value())
     assert not numpy.array_equal(a.get_params()[0].get_value(), c.get_params()[0].get_value())
 
@@ -423,7 +357,7 @@ def test_set_noise_seed_repeats_every_stochastic_method():
     for _ in range(2):
         vae.set_noise_seed(11)
         runs.append([vae.log_likelihood_lower_bound(X, 3), vae.sample(4)[0]])
-    for first, second in zip(*runs):
+    for first, second in zip(*runs, strict=True):
         numpy.testing.assert_array_equal(first, second)
     # The three components draw from three different streams.
     seeds = [part.noise.seed for part in (vae.posterior, vae.conditional, vae.prior)]

@@ -4,11 +4,11 @@ import os
 
 import numpy
 import pytest
-from test_vae import binary_batch, host, make_tutorial_vae, make_vae
 
 from pylearn_vae import backend
 from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
 from pylearn_vae.space import VectorSpace
+from pylearn_vae.testing.vae import binary_batch, host, make_tutorial_vae, make_vae
 
 CRITERIA = [VAECriterion, ImportanceSamplingCriterion]
 MNIST = os.path.join(os.path.dirname(__file__), os.pardir, "data", "mnist10k.npz")

@@ -9,10 +9,10 @@ central finite differences in float64, with the noise fixed by re-seeding the st
 import numpy
 import pytest
 from scipy import special, stats
-from test_vae import binary_batch, host, make_vae
 
 from pylearn_vae import backend
 from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
+from pylearn_vae.testing.vae import binary_batch, host, make_vae
 
 
 def set_prior(vae, seed=0):
@@ -26,13 +26,6 @@ def randomize(vae, scale=1.0, seed=0):
     rng = numpy.random.RandomState(seed)
     for p in vae.get_params():
         p.set_value(rng.normal(scale=scale, size=p.shape))
-
-
-@pytest.fixture
-def float64():
-    backend.set_floatX("float64")
-    yield
-    backend.set_floatX("float32")
 
 
 # -- log-densities against scipy.stats ------------------------------------------------------
@@ -208,7 +201,7 @@ def finite_difference_check(cost, vae, X, seed=11, h=1e-6):
 def test_gradients_match_finite_differences(float64, cost_class, conditional):
     vae = make_vae(nvis=4, nhid=2, hidden=3, conditional=conditional)
     randomize(vae, scale=0.4)  # no bias at 0, so no ReLU sits on its kink
-    assert all(p.dtype == numpy.float64 for p in vae.get_params())
+    assert {p.dtype for p in vae.get_params()} == {numpy.dtype("float64")}
     if conditional == "bernoulli":
         X = binary_batch(3, nvis=4)
     else:

@@ -55,7 +55,7 @@ class Cost:
             return value
 
         value, grads = value_and_grads(cost_of, [p.get_value(borrow=True) for p in params])
-        return value, OrderedDict(zip(params, grads)), OrderedDict()
+        return value, OrderedDict(zip(params, grads, strict=True)), OrderedDict()
 
     def get_gradients(self, model, data, **kwargs):
         """``(OrderedDict {Param: gradient of expr}, OrderedDict())``, as in Pylearn2."""
@@ -109,7 +109,7 @@ class SumOfCosts(Cost):
     def expr(self, model, data, **kwargs):
         terms = [
             coeff * cost.expr(model, data, **kwargs)
-            for coeff, cost in zip(self.coeffs, self.costs)
+            for coeff, cost in zip(self.coeffs, self.costs, strict=True)
         ]
         return sum(terms[1:], terms[0])
 

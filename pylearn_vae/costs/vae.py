@@ -9,15 +9,44 @@ from pylearn_vae.costs.cost import Cost, DefaultDataSpecsMixin
 __all__ = ["ImportanceSamplingCriterion", "VAECriterion"]
 
 
-def _check_num_samples(cls, num_samples):
-    if isinstance(num_samples, bool) or not isinstance(num_samples, Integral) or num_samples < 1:
-        raise ValueError(
-            f"{cls.__name__}: num_samples must be an integer >= 1, got {num_samples!r}"
-        )
-    return int(num_samples)
+class _SampledCriterion(DefaultDataSpecsMixin, Cost):
+    """Minus the batch mean of a per-example estimate of log p(x) from ``num_samples`` draws.
+
+    Subclasses say which estimate in :meth:`_estimate`; both criteria are unsupervised
+    and stochastic (the estimate draws noise).
+
+    Parameters
+    ----------
+    num_samples : int
+        Samples of z per example, at least 1.
+    """
+
+    supervised = False
+
+    def __init__(self, num_samples):
+        if (
+            isinstance(num_samples, bool)
+            or not isinstance(num_samples, Integral)
+            or num_samples < 1
+        ):
+            raise ValueError(
+                f"{type(self).__name__}: num_samples must be an integer >= 1, got {num_samples!r}"
+            )
+        self.num_samples = int(num_samples)
+
+    def _estimate(self, model, data):
+        """The estimate of log p(x), shape ``(batch,)``."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement _estimate")
+
+    def expr(self, model, data, **kwargs):
+        self.get_data_specs(model)[0].validate(data)
+        return -P.mean(self._estimate(model, data))
+
+    def is_stochastic(self):
+        return True
 
 
-class VAECriterion(DefaultDataSpecsMixin, Cost):
+class VAECriterion(_SampledCriterion):
     """Minus the variational lower bound of Kingma and Welling, averaged over the batch.
 
     Parameters
@@ -26,14 +55,8 @@ class VAECriterion(DefaultDataSpecsMixin, Cost):
         Samples of z per example in the expectation term.
     """
 
-    supervised = False
-
-    def __init__(self, num_samples):
-        self.num_samples = _check_num_samples(type(self), num_samples)
-
-    def expr(self, model, data, **kwargs):
-        self.get_data_specs(model)[0].validate(data)
-        return -P.mean(model.log_likelihood_lower_bound(data, self.num_samples))
+    def _estimate(self, model, data):
+        return model.log_likelihood_lower_bound(data, self.num_samples)
 
     def get_monitoring_channels(self, model, data, **kwargs):
         """``kl_divergence_term`` and ``expectation_term`` (minus E_q log p(x|z)).
@@ -49,11 +72,8 @@ class VAECriterion(DefaultDataSpecsMixin, Cost):
             [("kl_divergence_term", kl.mean()), ("expectation_term", -expectation.mean())]
         )
 
-    def is_stochastic(self):
-        return True
 
-
-class ImportanceSamplingCriterion(DefaultDataSpecsMixin, Cost):
+class ImportanceSamplingCriterion(_SampledCriterion):
     """Minus the importance-sampling estimate of log p(x), averaged over the batch.
 
     Parameters
@@ -62,14 +82,5 @@ class ImportanceSamplingCriterion(DefaultDataSpecsMixin, Cost):
         Importance samples per example.
     """
 
-    supervised = False
-
-    def __init__(self, num_samples):
-        self.num_samples = _check_num_samples(type(self), num_samples)
-
-    def expr(self, model, data, **kwargs):
-        self.get_data_specs(model)[0].validate(data)
-        return -P.mean(model.log_likelihood_approximation(data, self.num_samples))
-
-    def is_stochastic(self):
-        return True
+    def _estimate(self, model, data):
+        return model.log_likelihood_approximation(data, self.num_samples)

@@ -21,9 +21,31 @@ import numpy
 from pylearn_vae import backend
 from pylearn_vae.datasets.dense_design_matrix import DefaultViewConverter, DenseDesignMatrix
 
-__all__ = ["BINARIZE_MODES", "BinarizedImages", "row_range"]
+__all__ = ["BINARIZE_MODES", "BinarizedImages", "check_which_set", "row_range"]
 
 BINARIZE_MODES = ("fixed", "dynamic", None)
+
+
+def check_which_set(which_set, choices):
+    """``which_set`` itself, after checking it names one of the dataset's splits.
+
+    Parameters
+    ----------
+    which_set : str
+    choices : iterable of str
+        The splits, e.g. ``('train', 'valid', 'test')`` (a dict's keys work).
+
+    Raises
+    ------
+    ValueError
+        Pylearn2's message, listing the valid values.
+    """
+    choices = list(choices)
+    if which_set not in choices:
+        raise ValueError(
+            f"Unrecognized which_set value {which_set!r}. Valid values are {choices}."
+        )
+    return which_set
 
 
 def row_range(num_rows, start=None, stop=None):

@@ -9,7 +9,7 @@ import os
 
 import numpy
 
-from pylearn_vae.datasets.binarized_images import row_range
+from pylearn_vae.datasets.binarized_images import check_which_set, row_range
 from pylearn_vae.datasets.dataset import NotInstalledError
 from pylearn_vae.datasets.dense_design_matrix import DefaultViewConverter, DenseDesignMatrix
 from pylearn_vae.utils.rng import make_np_rng
@@ -81,11 +81,7 @@ class BinarizedMNIST(DenseDesignMatrix):
         fit_preprocessor=False,
         fit_test_preprocessor=False,
     ):
-        if which_set not in EXPECTED_ROWS:
-            raise ValueError(
-                f"Unrecognized which_set value {which_set!r}. "
-                "Valid values are ['train', 'valid', 'test']."
-            )
+        check_which_set(which_set, EXPECTED_ROWS)
         self.args = dict(
             which_set=which_set,
             shuffle=shuffle,
@@ -98,7 +94,7 @@ class BinarizedMNIST(DenseDesignMatrix):
         )
         path = data_file(which_set)
         try:
-            X = numpy.load(path)
+            X = numpy.load(path, allow_pickle=False)
         except OSError as exc:
             raise NotInstalledError(
                 f"BinarizedMNIST data file {path} cannot be read ({exc}). " + _HOW_TO_GET

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy
 
-from pylearn_vae.datasets.binarized_images import BinarizedImages, row_range
+from pylearn_vae.datasets.binarized_images import BinarizedImages, check_which_set, row_range
 from pylearn_vae.datasets.dataset import NotInstalledError
 
 __all__ = ["FashionMNIST", "IDXImages", "read_idx", "write_idx"]
@@ -171,12 +171,8 @@ class FashionMNIST(IDXImages):
         preprocessor=None,
         fit_preprocessor=False,
     ):
-        if which_set not in _FASHION_PREFIX:
-            raise ValueError(
-                f"Unrecognized which_set value {which_set!r}: valid values are 'train', 'test'"
-            )
         folder = Path(os.path.expanduser(path))
-        prefix = _FASHION_PREFIX[which_set]
+        prefix = _FASHION_PREFIX[check_which_set(which_set, _FASHION_PREFIX)]
         images_path = folder / f"{prefix}-images-idx3-ubyte.gz"
         labels_path = folder / f"{prefix}-labels-idx1-ubyte.gz"
         missing = [str(p) for p in (images_path, labels_path) if not p.is_file()]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy
 
-from pylearn_vae.datasets.binarized_images import BinarizedImages, row_range
+from pylearn_vae.datasets.binarized_images import BinarizedImages, check_which_set, row_range
 from pylearn_vae.datasets.dataset import NotInstalledError
 
 __all__ = ["MNIST10k", "default_path"]
@@ -67,12 +67,7 @@ class MNIST10k(BinarizedImages):
         preprocessor=None,
         fit_preprocessor=False,
     ):
-        if which_set not in SPLITS:
-            raise ValueError(
-                f"Unrecognized which_set value {which_set!r}: valid values are "
-                f"'train', 'valid', 'test'"
-            )
-        self.which_set = which_set
+        self.which_set = check_which_set(which_set, SPLITS)
         self.path = Path(default_path() if path is None else os.path.expanduser(path))
         self.args = dict(
             which_set=which_set,
@@ -113,7 +108,7 @@ class MNIST10k(BinarizedImages):
                 "point the path argument or PYLEARN_VAE_MNIST10K at a copy"
             )
         try:
-            return numpy.load(self.path)
+            return numpy.load(self.path, allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise NotInstalledError(
                 f"MNIST10k data file {self.path} cannot be read ({exc}): restore "

@@ -12,9 +12,18 @@ import numpy
 
 from pylearn_vae import primitives as P
 from pylearn_vae.backend import get_array_module
-from pylearn_vae.models.mlp import Layer
+from pylearn_vae.models.layer import Layer, layer_label
 from pylearn_vae.models.model import Param
 from pylearn_vae.space import Conv2DSpace
+from pylearn_vae.utils.validation import (
+    check_choice,
+    check_nonnegative_float,
+    check_positive_float,
+    check_positive_int,
+    check_positive_int_tuple,
+    check_probability,
+    reject_ignored_option,
+)
 
 __all__ = ["ConvRectifiedLinear"]
 
@@ -95,6 +104,11 @@ class ConvRectifiedLinear(Layer):
         Filters ``~ U(-irange, irange)`` (``sparse_init`` is not supported).
     border_mode : str
         ``'valid'`` (``'full'`` zero-pads by ``kernel - 1``).
+    include_prob : float
+        Probability that a filter tap is kept (the others start at 0). Pylearn2 takes
+        this argument but ignores it; here a value below 1 draws a ``U(0, 1) <
+        include_prob`` mask after the filters (1, the default, draws nothing, so a seed
+        gives Pylearn2's filters).
     init_bias : float
     W_lr_scale, b_lr_scale : float, optional
     left_slope : float
@@ -105,6 +119,11 @@ class ConvRectifiedLinear(Layer):
     tied_b : bool
         One bias per channel instead of one per output unit.
     kernel_stride : pair of int
+    detector_normalization, output_normalization : None
+        Not implemented; refused.
+    monitor_style : str
+        Must stay ``'classification'``: it only chooses layer monitoring channels, which
+        pylearn_vae's layers do not report.
     """
 
     def __init__(
@@ -135,23 +154,33 @@ class ConvRectifiedLinear(Layer):
             raise ValueError(
                 f"ConvRectifiedLinear {layer_name!r} needs exactly one of irange and sparse_init"
             )
-        if sparse_init is not None:
-            raise NotImplementedError("ConvRectifiedLinear supports irange initialisation only")
-        if pool_type != "max":
-            raise NotImplementedError(f"pool_type {pool_type!r}: only 'max' is supported")
-        if border_mode not in ("valid", "full"):
-            raise ValueError(f"border_mode must be 'valid' or 'full', got {border_mode!r}")
-        if detector_normalization is not None or output_normalization is not None:
-            raise NotImplementedError("detector/output normalization is not supported")
-        self.output_channels = int(output_channels)
-        self.kernel_shape = tuple(kernel_shape)
-        self.pool_shape = tuple(pool_shape)
-        self.pool_stride = tuple(pool_stride)
-        self.kernel_stride = tuple(kernel_stride)
+        owner = layer_label(self, layer_name)
+        reject_ignored_option(
+            owner, "sparse_init", sparse_init, None, "is not implemented (use irange)"
+        )
+        check_nonnegative_float(owner, "irange", irange)
+        check_choice(owner, "pool_type", pool_type, ("max",))
+        check_choice(owner, "border_mode", border_mode, ("valid", "full"))
+        for name, value in [
+            ("detector_normalization", detector_normalization),
+            ("output_normalization", output_normalization),
+        ]:
+            reject_ignored_option(owner, name, value, None, "is not implemented")
+        reject_ignored_option(
+            owner, "monitor_style", monitor_style, "classification",
+            "only chooses layer monitoring channels, which pylearn_vae does not report",
+        )
+        if max_kernel_norm is not None:
+            check_positive_float(owner, "max_kernel_norm", max_kernel_norm)
+        self.output_channels = check_positive_int(owner, "output_channels", output_channels)
+        self.kernel_shape = check_positive_int_tuple(owner, "kernel_shape", kernel_shape, 2)
+        self.pool_shape = check_positive_int_tuple(owner, "pool_shape", pool_shape, 2)
+        self.pool_stride = check_positive_int_tuple(owner, "pool_stride", pool_stride, 2)
+        self.kernel_stride = check_positive_int_tuple(owner, "kernel_stride", kernel_stride, 2)
         self.layer_name = layer_name
         self.irange = irange
         self.border_mode = border_mode
-        self.include_prob = include_prob
+        self.include_prob = check_probability(owner, "include_prob", include_prob)
         self.init_bias = init_bias
         self.W_lr_scale = W_lr_scale
         self.b_lr_scale = b_lr_scale
@@ -191,7 +220,10 @@ class ConvRectifiedLinear(Layer):
         )
         rng = self.mlp.rng
         shape = (self.output_channels, space.num_channels, kr, kc)
-        self.W = Param(rng.uniform(-self.irange, self.irange, shape), name=f"{self.layer_name}_W")
+        W = rng.uniform(-self.irange, self.irange, shape)
+        if self.include_prob < 1:
+            W = W * (rng.uniform(0.0, 1.0, shape) < self.include_prob)
+        self.W = Param(W, name=f"{self.layer_name}_W")
         b_shape = (self.output_channels,) if self.tied_b else (self.output_channels, det_r, det_c)
         self.b = Param(numpy.zeros(b_shape) + self.init_bias, name=f"{self.layer_name}_b")
         self._params = [self.W, self.b]

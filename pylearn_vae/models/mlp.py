@@ -17,6 +17,10 @@ Weights are drawn from ``self.mlp.rng`` of each layer, in the order and with the
 distributions of the original (a ``Linear`` with ``irange`` draws its values, then an
 ``include_prob`` mask, even when ``include_prob`` is 1 -- kept so a given seed gives
 the original's weights).
+
+:class:`Layer` lives in :mod:`pylearn_vae.models.layer` and :class:`ConvRectifiedLinear`
+in :mod:`pylearn_vae.models.conv`; both are imported here so that the Pylearn2 paths
+``pylearn2.models.mlp.Layer`` and ``pylearn2.models.mlp.ConvRectifiedLinear`` name them.
 """
 
 from collections import OrderedDict
@@ -26,14 +30,23 @@ import numpy
 from pylearn_vae import backend
 from pylearn_vae import primitives as P
 from pylearn_vae.model_extensions.norm_constraint import ConstrainFilterL2Norm
-from pylearn_vae.models.model import Model, Param
+from pylearn_vae.models.conv import ConvRectifiedLinear
+from pylearn_vae.models.layer import Layer, layer_label
+from pylearn_vae.models.model import Param
 from pylearn_vae.space import CompositeSpace, Space, VectorSpace
 from pylearn_vae.utils.rng import make_np_rng
+from pylearn_vae.utils.validation import (
+    check_nonnegative_float,
+    check_positive_float,
+    check_positive_int,
+    check_probability,
+    reject_ignored_option,
+)
 
 __all__ = [
     "MLP",
     "CompositeLayer",
-    "ConvRectifiedLinear",  # noqa: F822 - provided lazily by __getattr__ below
+    "ConvRectifiedLinear",
     "Layer",
     "Linear",
     "RectifiedLinear",
@@ -45,37 +58,6 @@ __all__ = [
 
 _NO_INPUT_SPACE = "Input space has not been provided."
 
-
-class Layer(Model):
-    """Base class of MLP layers: ``set_input_space`` draws weights, ``fprop`` applies."""
-
-    layer_name = None
-
-    def get_mlp(self):
-        """The MLP (or other parent) this layer belongs to, or None."""
-        return getattr(self, "mlp", None)
-
-    def set_mlp(self, mlp):
-        if self.get_mlp() is not None and self.get_mlp() is not mlp:
-            raise RuntimeError(
-                f"layer {self.layer_name!r} already belongs to another MLP; "
-                "build a new layer instead of sharing one"
-            )
-        self.mlp = mlp
-
-    def set_input_space(self, space):
-        raise NotImplementedError(f"{type(self).__name__} does not implement set_input_space")
-
-    def fprop(self, state_below):
-        raise NotImplementedError(f"{type(self).__name__} does not implement fprop")
-
-    def get_layer_monitoring_channels(self, state_below=None, state=None, targets=None):
-        return OrderedDict()
-
-    def cost(self, Y, Y_hat):
-        raise NotImplementedError(f"{type(self).__name__} has no cost")
-
-
 class MLP(Layer):
     """A stack of layers.
 
@@ -84,15 +66,21 @@ class MLP(Layer):
     layers : list of Layer
         Non-empty; layer names must be unique.
     batch_size : int, optional
+        The model's ``force_batch_size`` (top-level MLP only: a nested MLP takes its
+        parent's).
     input_space : Space, optional
     input_source, target_source : str
+        The sources a cost reads for this model (top-level MLP only).
     nvis : int, optional
         Shorthand for ``input_space=VectorSpace(nvis)``.
     seed : int or list, optional
-        Seed of a top-level MLP's generator (default ``[2013, 1, 4]``).
+        Seed of the generator the weights are drawn from (default ``[2013, 1, 4]``); not
+        for a nested MLP inside another model, which draws from its parent's generator.
     layer_name : str, optional
         Only for a nested MLP.
     monitor_targets : bool
+        Must stay True: this MLP reports no monitoring channels, so there are no target
+        channels to turn off.
     """
 
     def __init__(
@@ -117,6 +105,27 @@ class MLP(Layer):
         for name in names:
             if names.count(name) > 1:
                 raise ValueError(f"MLP.__init__ given two or more layers with same name: {name}")
+        nested = nvis is None and input_space is None
+        owner = layer_label(self, layer_name)
+        if batch_size is not None:
+            check_positive_int(owner, "batch_size", batch_size)
+        if nested:
+            # A nested MLP (one without nvis or input_space) is driven by its parent.
+            for name, value, default, instead in [
+                ("batch_size", batch_size, None, "give batch_size to the training algorithm"),
+                ("input_source", input_source, "features", "costs read the top model's"),
+                ("target_source", target_source, "targets", "costs read the top model's"),
+            ]:
+                reject_ignored_option(
+                    owner, name, value, default,
+                    f"is not read from a nested MLP, which its parent model drives; {instead}",
+                )
+        if nvis is not None:
+            check_positive_int(owner, "nvis", nvis)
+        reject_ignored_option(
+            owner, "monitor_targets", monitor_targets, True,
+            "has nothing to act on: pylearn_vae's MLP reports no monitoring channels",
+        )
         self.layers = list(layers)
         for layer in self.layers:
             layer.set_mlp(self)
@@ -145,9 +154,18 @@ class MLP(Layer):
         else:
             self._nested = True
 
+    @property
+    def nested(self):
+        """True for a nested MLP, one built with neither ``nvis`` nor ``input_space``.
+
+        Its parent (an MLP or a VAE conditional) sets its input space and lends it its
+        generator; a top-level MLP cannot be placed inside another model.
+        """
+        return self._nested
+
     # -- building ---------------------------------------------------------------
     def set_mlp(self, mlp):
-        if not self._nested:
+        if not self.nested:
             raise ValueError(
                 "only a nested MLP (built without nvis or input_space) can be placed "
                 "inside another model"
@@ -158,6 +176,11 @@ class MLP(Layer):
         """Set the input space of a nested MLP and draw its layers' weights."""
         parent = self.get_mlp()
         if parent is not None:
+            reject_ignored_option(
+                layer_label(self, self.layer_name), "seed", self.seed, None,
+                "does not reach the weights of a nested MLP inside another model (they are "
+                "drawn from the parent's generator); seed the top-level model instead",
+            )
             self.rng = parent.rng
             self.batch_size = getattr(parent, "batch_size", None)
         elif getattr(self, "rng", None) is None:
@@ -268,8 +291,10 @@ class Linear(Layer):
     sparse_init : int, optional
         Number of non-zero incoming weights per unit, each ``N(0, 1) * sparse_stdev``.
     sparse_stdev : float
+        Only with ``sparse_init``.
     include_prob : float
-        Probability that a weight drawn with ``irange`` is kept (others are 0).
+        Probability that a weight drawn with ``irange`` is kept (others are 0); only with
+        ``irange``.
     init_bias : float
     W_lr_scale, b_lr_scale : float, optional
         Learning-rate multipliers.
@@ -277,6 +302,10 @@ class Linear(Layer):
         Fixed 0/1 mask of shape ``(n_in, dim)`` applied to W's updates.
     max_row_norm, max_col_norm, min_col_norm : float, optional
         Norm constraints on W's rows or columns.
+    copy_input : None
+        Refused (as in Pylearn2).
+    use_abs_loss : bool
+        Must stay False: these layers have no cost of their own to make absolute.
     use_bias : bool
     """
 
@@ -308,6 +337,32 @@ class Linear(Layer):
                 f"Linear layer {layer_name!r} needs exactly one of irange, istdev and "
                 "sparse_init to know how to draw its weights"
             )
+        owner = layer_label(self, layer_name)
+        dim = check_positive_int(owner, "dim", dim)
+        for name, value in [("irange", irange), ("istdev", istdev)]:
+            if value is not None:
+                check_nonnegative_float(owner, name, value)
+        if sparse_init is not None:
+            check_positive_int(owner, "sparse_init", sparse_init)
+        else:
+            reject_ignored_option(
+                owner, "sparse_stdev", sparse_stdev, 1.0, "only scales sparse_init weights"
+            )
+        check_nonnegative_float(owner, "sparse_stdev", sparse_stdev)
+        check_probability(owner, "include_prob", include_prob)
+        if irange is None:
+            reject_ignored_option(
+                owner, "include_prob", include_prob, 1.0, "only masks irange weights"
+            )
+        for name, value in [("max_row_norm", max_row_norm), ("max_col_norm", max_col_norm)]:
+            if value is not None:
+                check_positive_float(owner, name, value)
+        if min_col_norm is not None:
+            check_nonnegative_float(owner, "min_col_norm", min_col_norm)
+        reject_ignored_option(
+            owner, "use_abs_loss", use_abs_loss, False,
+            "is not implemented: pylearn_vae's layers have no cost of their own",
+        )
         if (max_col_norm is not None or min_col_norm is not None) and max_row_norm is not None:
             raise ValueError(
                 f"Linear layer {layer_name!r}: column norm constraints and max_row_norm "
@@ -315,7 +370,7 @@ class Linear(Layer):
             )
         if not use_bias and b_lr_scale is not None:
             raise ValueError(f"Linear layer {layer_name!r} has no bias but got b_lr_scale")
-        self.dim = int(dim)
+        self.dim = dim
         self.layer_name = layer_name
         self.irange = irange
         self.istdev = istdev
@@ -329,7 +384,6 @@ class Linear(Layer):
         self.max_row_norm = max_row_norm
         self.max_col_norm = max_col_norm
         self.min_col_norm = min_col_norm
-        self.use_abs_loss = use_abs_loss
         self.use_bias = use_bias
         if use_bias:
             self.b = Param(numpy.zeros(self.dim) + init_bias, name=f"{layer_name}_b")
@@ -441,7 +495,11 @@ class Tanh(Linear):
 
 
 class Sigmoid(Linear):
-    """Logistic sigmoid of the affine output."""
+    """Logistic sigmoid of the affine output.
+
+    ``monitor_style`` must stay ``'detection'``: it only chooses Pylearn2's layer
+    monitoring channels, which pylearn_vae's layers do not report.
+    """
 
     def __init__(self, monitor_style="detection", **kwargs):
         super().__init__(**kwargs)
@@ -452,6 +510,10 @@ class Sigmoid(Linear):
                 f"Sigmoid monitor_style must be 'detection', 'one_hot_class' or "
                 f"'bit_vector_class', got {monitor_style!r}"
             )
+        reject_ignored_option(
+            layer_label(self, self.layer_name), "monitor_style", monitor_style, "detection",
+            "only chooses layer monitoring channels, which pylearn_vae does not report",
+        )
         self.monitor_style = monitor_style
 
     def fprop(self, state_below):
@@ -580,12 +642,3 @@ class SpaceConverter(Layer):
     def fprop(self, state_below):
         return self.input_space.format_as(state_below, self.output_space)
 
-
-def __getattr__(name):
-    # ConvRectifiedLinear lives in its own module but keeps Pylearn2's path
-    # ``pylearn2.models.mlp.ConvRectifiedLinear`` for YAML files.
-    if name == "ConvRectifiedLinear":
-        from pylearn_vae.models.conv import ConvRectifiedLinear
-
-        return ConvRectifiedLinear
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -99,11 +99,11 @@ def bind(params, values):
         raise ValueError(f"bind got {len(params)} params and {len(values)} values")
     previous = [p._bound for p in params]
     try:
-        for p, v in zip(params, values):
+        for p, v in zip(params, values, strict=True):
             p._bound = v
         yield
     finally:
-        for p, v in zip(params, previous):
+        for p, v in zip(params, previous, strict=True):
             p._bound = v
 
 
@@ -133,7 +133,7 @@ class Model:
         params = self.get_params()
         if len(values) != len(params):
             raise ValueError(f"expected {len(params)} values, got {len(values)}")
-        for p, v in zip(params, values):
+        for p, v in zip(params, values, strict=True):
             p.set_value(v, borrow=borrow)
 
     def get_param_vector(self):

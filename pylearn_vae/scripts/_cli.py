@@ -6,6 +6,11 @@ with :func:`load_dataset`, checks output paths with :func:`check_output_path`, a
 its body inside :func:`clear_errors`, which turns the errors a user can cause (a missing
 or wrong file, bad data, a missing optional library) into one line on stderr and exit
 status 1 instead of a traceback. Set ``PYLEARN_VAE_TRACEBACK=1`` to see the traceback.
+
+Every parser gets ``--allow-module MODULE`` (repeatable) and ``--trust`` (see
+:func:`add_load_options` and ``docs/security.md``): the model pickle and the dataset
+YAML may only build this package's classes unless the user allows more. Parsing records
+them for :func:`load_model` and :func:`load_dataset`, which a script calls without them.
 """
 
 import argparse
@@ -19,10 +24,12 @@ import numpy
 from pylearn_vae.datasets.dataset import NotInstalledError
 from pylearn_vae.utils import serial
 from pylearn_vae.utils.images import MissingLibraryError
+from pylearn_vae.utils.safe_load import UnsafeFileError
 
 __all__ = [
     "ArgumentParser",
     "CliError",
+    "add_load_options",
     "check_output_path",
     "clear_errors",
     "dataset_view_shape",
@@ -44,11 +51,46 @@ class CliError(Exception):
     """A problem with the user's input; its message is shown as one line."""
 
 
+# What the last parsed command line allows the files it names to build (--allow-module,
+# --trust); set by ArgumentParser.parse_known_args, read by load_model and load_dataset.
+_load_options = {"allow_modules": (), "trusted": False}
+
+
+def add_load_options(parser):
+    """Add ``--allow-module MODULE`` (repeatable) and ``--trust`` to ``parser``."""
+    group = parser.add_argument_group("safety (see docs/security.md)")
+    group.add_argument(
+        "--allow-module",
+        action="append",
+        default=[],
+        dest="allow_modules",
+        metavar="MODULE",
+        help="also let YAML and pickle files build the classes and functions of MODULE "
+        "(e.g. the module of your own Prior); repeatable; adds to $PYLEARN_VAE_ALLOW_MODULES",
+    )
+    group.add_argument(
+        "--trust",
+        action="store_true",
+        help="trust the files given: load them unrestricted, which runs any code they hold",
+    )
+
+
 class ArgumentParser(argparse.ArgumentParser):
-    """``argparse`` whose usage errors are one line: ``prog: error: ... (see --help)``."""
+    """``argparse`` whose usage errors are one line: ``prog: error: ... (see --help)``,
+    with the options of :func:`add_load_options`."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        add_load_options(self)
 
     def error(self, message):
         raise SystemExit(f"{self.prog}: error: {message} (see {self.prog} --help)")
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        _load_options["allow_modules"] = tuple(namespace.allow_modules)
+        _load_options["trusted"] = namespace.trust
+        return namespace, extras
 
 
 def positive_int(text):
@@ -64,7 +106,8 @@ def positive_int(text):
 
 @contextlib.contextmanager
 def clear_errors(prog):
-    """Turn user-caused errors raised inside the block into ``SystemExit(one line)``."""
+    """Turn user-caused errors raised inside the block into ``SystemExit(one line)``;
+    the command line's ``--allow-module``/``--trust`` end with the block."""
     try:
         yield
     except (CliError, MissingLibraryError, NotInstalledError, OSError, ValueError) as exc:
@@ -72,6 +115,8 @@ def clear_errors(prog):
             raise
         message = " ".join(str(exc).split()) or type(exc).__name__
         raise SystemExit(f"{prog}: error: {message}") from exc
+    finally:
+        _load_options.update(allow_modules=(), trusted=False)
 
 
 def quiet_on_broken_pipe(main):
@@ -98,7 +143,9 @@ def load_model(path):
     if os.path.isdir(path):
         raise CliError(f"{path} is a folder, not a saved model (.pkl)")
     try:
-        return serial.load(path)
+        return serial.load(path, **_load_options)
+    except UnsafeFileError as exc:
+        raise CliError(str(exc)) from exc
     except Exception as exc:  # any unpickling failure means "not one of our models"
         raise CliError(
             f"{path} is not a saved pylearn_vae model ({type(exc).__name__}: {exc})"
@@ -152,7 +199,12 @@ def load_dataset(model, spec=None, which_set=None):
             f"--dataset {spec!r} is neither a dataset name ({', '.join(DATASET_NAMES)}), "
             "nor an existing .yaml file, nor YAML text starting with '!obj:'"
         )
-    graph = yaml_parse.load(src, instantiate=False)
+    try:
+        graph = yaml_parse.load(src, instantiate=False, **_load_options)
+    except UnsafeFileError as exc:
+        where = "the dataset YAML the model recorded" if spec is None else "--dataset"
+        where = spec if spec is not None and os.path.isfile(spec) else where
+        raise CliError(f"{where}, {exc}") from exc
     if which_set is not None and isinstance(graph, yaml_parse.Proxy):
         if "which_set" in graph.keywords:
             keywords = dict(graph.keywords, which_set=which_set)

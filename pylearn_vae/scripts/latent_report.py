@@ -40,7 +40,9 @@ class LatentReport:
 
     def table(self):
         lines = [f"{'unit':>5} {'KL (nats)':>10} {'Var[mu]':>10}  active"]
-        for j, (kl, var, on) in enumerate(zip(self.kl, self.mean_variance, self.active)):
+        for j, (kl, var, on) in enumerate(
+            zip(self.kl, self.mean_variance, self.active, strict=True)
+        ):
             lines.append(f"{j:>5} {kl:>10.4f} {var:>10.4f}  {'yes' if on else 'no'}")
         lines.append(
             f"active units: {self.num_active} of {len(self.kl)} "

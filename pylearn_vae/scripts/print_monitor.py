@@ -22,7 +22,7 @@ def monitor_report(monitor):
     """Lines: epochs seen, time trained (s), then ``name : last value`` sorted by name."""
     times = [c.time_record[-1] for c in monitor.channels.values() if c.time_record]
     lines = [
-        f"epochs seen:  {monitor._epochs_seen}",
+        f"epochs seen:  {monitor.get_epochs_seen()}",
         f"time trained:  {max(times) if times else 0.0}",
     ]
     for name in sorted(monitor.channels):

@@ -35,10 +35,10 @@ def summarize(model):
     if monitor is not None:
         times = [c.time_record[-1] for c in monitor.channels.values() if c.time_record]
         lines += [
-            f"trained on {monitor._examples_seen} examples",
-            f"which corresponds to {monitor._num_batches_seen} batches",
+            f"trained on {monitor.get_examples_seen()} examples",
+            f"which corresponds to {monitor.get_batches_seen()} batches",
             f"Trained for {(max(times) if times else 0.0) / 3600.0:g} hours",
-            f"{monitor._epochs_seen} epochs",
+            f"{monitor.get_epochs_seen()} epochs",
             "Training succeeded"
             if monitor.training_succeeded
             else "Training was not yet completed at the time of this save.",

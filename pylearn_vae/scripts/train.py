@@ -2,7 +2,8 @@
 
 Usage::
 
-    train.py [-L] [-T] [-t SECONDS] [-V] [-D] [--resume | --overwrite] config.yaml
+    train.py [-L] [-T] [-t SECONDS] [-V] [-D] [--allow-module MODULE] [--trust]
+             [--resume | --overwrite] config.yaml
 
 Before the file is parsed, ``${PYLEARN2_TRAIN_FILE_FULL_STEM}`` (``foo/bar`` for
 ``foo/bar.yaml``), ``${PYLEARN2_TRAIN_DIR}`` (``foo/``), ``${PYLEARN2_TRAIN_BASE_NAME}``
@@ -42,7 +43,7 @@ EXIT_REFUSED = 2
 _OWN_LOGGERS = "pylearn_vae"
 
 
-def load_train_file(config_file_path, environ=None):
+def load_train_file(config_file_path, environ=None, allow_modules=None, trusted=False):
     """Set the ``PYLEARN2_TRAIN_*`` variables for ``config_file_path``, then load it.
 
     Pylearn2 kept this in ``utils/serial.py``; it lives here beside its only user.
@@ -51,7 +52,9 @@ def load_train_file(config_file_path, environ=None):
     ----------
     config_file_path : str
     environ : dict, optional
-        Passed to :func:`pylearn_vae.config.yaml_parse.load_path`.
+    allow_modules : list of str, optional
+    trusted : bool
+        Passed to :func:`pylearn_vae.config.yaml_parse.load_path` (``docs/security.md``).
     """
     from pylearn_vae.config import yaml_parse
 
@@ -62,7 +65,9 @@ def load_train_file(config_file_path, environ=None):
     os.environ["PYLEARN2_TRAIN_DIR"] = directory + "/" if directory else ""
     os.environ["PYLEARN2_TRAIN_BASE_NAME"] = path.split("/")[-1]
     os.environ["PYLEARN2_TRAIN_FILE_STEM"] = full_stem.split("/")[-1]
-    return yaml_parse.load_path(path, environ=environ)
+    return yaml_parse.load_path(
+        path, environ=environ, allow_modules=allow_modules, trusted=trusted
+    )
 
 
 class _Formatter(logging.Formatter):
@@ -121,6 +126,8 @@ def train(
     time_budget=None,
     verbose_logging=None,
     debug=None,
+    allow_modules=None,
+    trusted=False,
     resume=False,
     overwrite=False,
 ):
@@ -139,6 +146,10 @@ def train(
     verbose_logging : bool, optional
     debug : bool, optional
         Show DEBUG messages.
+    allow_modules : list of str, optional
+        Modules the file may build from besides ``pylearn_vae`` (``--allow-module``).
+    trusted : bool
+        Build whatever the file names (``--trust``).
     resume : bool
         Continue from the checkpoints (phases whose run finished are restored, not
         trained again); start from scratch where there is no checkpoint nor output.
@@ -159,7 +170,7 @@ def train(
         raise ValueError("resume and overwrite exclude each other")
     if os.environ.get("DISPLAY") is None:
         os.environ.setdefault("MPLBACKEND", "Agg")
-    train_obj = load_train_file(config)
+    train_obj = load_train_file(config, allow_modules=allow_modules, trusted=trusted)
     _configure_logging(timestamp, verbose_logging, debug)
     is_list = isinstance(train_obj, (list, tuple))
     phases = list(train_obj) if is_list else [train_obj]
@@ -211,7 +222,7 @@ def _check_outputs(config, phases, resume):
             f"{config} has finished already ({_describe_state(states[-1])}); its outputs: "
             f"{outputs}. Use --overwrite to train it again."
         )
-    for phase, state in zip(phases, states):
+    for phase, state in zip(phases, states, strict=True):
         if state is None:
             existing = _existing_outputs(phase)
             if existing:
@@ -293,6 +304,9 @@ def make_argument_parser():
         help="train from scratch even though the run's output files exist (without "
         "--resume or --overwrite, existing outputs are never replaced)",
     )
+    from pylearn_vae.scripts._cli import add_load_options
+
+    add_load_options(parser)
     parser.add_argument("config", help="a YAML configuration file specifying the training")
     return parser
 
@@ -338,6 +352,8 @@ def main(argv=None):
             debug=args.debug,
             resume=args.resume,
             overwrite=args.overwrite,
+            allow_modules=args.allow_modules,
+            trusted=args.trust,
         )
     except RunFinished as exc:
         print(f"train.py: {exc}")

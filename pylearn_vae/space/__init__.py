@@ -86,7 +86,7 @@ class Space:
 def _cast(batch, space):
     """``batch`` in the dtype of ``space`` (each component's, for a CompositeSpace)."""
     if isinstance(batch, tuple):
-        return tuple(_cast(b, s) for b, s in zip(batch, space.components))
+        return tuple(_cast(b, s) for b, s in zip(batch, space.components, strict=True))
     dtype = getattr(space, "dtype", None)
     if dtype is not None and batch.dtype != dtype:
         return batch.astype(dtype)
@@ -297,7 +297,7 @@ class CompositeSpace(Space):
         return (
             type(self) is type(other)
             and len(self.components) == len(other.components)
-            and all(a == b for a, b in zip(self.components, other.components))
+            and all(a == b for a, b in zip(self.components, other.components, strict=True))
         )
 
     __hash__ = Space.__hash__
@@ -317,7 +317,7 @@ class CompositeSpace(Space):
             raise ValueError(
                 f"{self} expected {len(self.components)} components, got {len(batch)}"
             )
-        for c, b in zip(self.components, batch):
+        for c, b in zip(self.components, batch, strict=True):
             c.validate(b)
 
     def batch_size(self, batch):
@@ -327,13 +327,14 @@ class CompositeSpace(Space):
     def np_format_as(self, batch, space):
         if isinstance(space, CompositeSpace) and len(space.components) == len(self.components):
             return tuple(
-                c.np_format_as(b, s) for c, b, s in zip(self.components, batch, space.components)
+                c.np_format_as(b, s)
+                for c, b, s in zip(self.components, batch, space.components, strict=True)
             )
         return super().np_format_as(batch, space)
 
     def _to_flat(self, batch):
         xp = backend.get_array_module(*batch)
-        flats = [c._to_flat(b) for c, b in zip(self.components, batch)]
+        flats = [c._to_flat(b) for c, b in zip(self.components, batch, strict=True)]
         if any(hasattr(f, "_value") for f in flats):
             import autograd.numpy as anp
 

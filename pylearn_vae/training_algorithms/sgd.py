@@ -32,7 +32,7 @@ import numpy
 
 from pylearn_vae import backend
 from pylearn_vae.models.model import Param
-from pylearn_vae.monitor import Monitor, flatten_data_specs, nest_batch, union_data_specs
+from pylearn_vae.monitor import Monitor
 from pylearn_vae.space import NullSpace
 from pylearn_vae.training_algorithms.learning_rule import scaled_learning_rates
 from pylearn_vae.training_algorithms.training_algorithm import (
@@ -48,6 +48,7 @@ from pylearn_vae.utils.checkpoint import (
     set_state_of,
     set_states_of,
 )
+from pylearn_vae.utils.data_specs import flatten_data_specs, nest_batch, union_data_specs
 from pylearn_vae.utils.iteration import has_uniform_batch_size, is_stochastic
 from pylearn_vae.utils.progress import progress
 from pylearn_vae.utils.rng import (
@@ -164,10 +165,10 @@ class SGD(TrainingAlgorithm):
         if not params:
             raise ValueError(f"{type(model).__name__} has no parameters to train")
         host = [backend.to_host(p.get_value(borrow=True)) for p in params]
-        inf_params = [p for p, v in zip(params, host) if numpy.isinf(v).any()]
+        inf_params = [p for p, v in zip(params, host, strict=True) if numpy.isinf(v).any()]
         if inf_params:
             raise ValueError(f"These params are Inf: {[str(p) for p in inf_params]}")
-        nan_params = [p for p, v in zip(params, host) if numpy.isnan(v).any()]
+        nan_params = [p for p, v in zip(params, host, strict=True) if numpy.isnan(v).any()]
         if nan_params:
             raise ValueError(f"These params are NaN: {[str(p) for p in nan_params]}")
         self.model = model
@@ -419,7 +420,7 @@ class SGD(TrainingAlgorithm):
         for param in self.params:
             value = param.get_value(borrow=True)
             finite.append(backend.get_array_module(value).isfinite(value).all())
-        for param, ok in zip(self.params, backend.scalars_to_host(finite)):
+        for param, ok in zip(self.params, backend.scalars_to_host(finite), strict=True):
             if not ok:
                 raise RuntimeError(f"NaN in {param.name}")
 

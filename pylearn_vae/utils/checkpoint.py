@@ -102,7 +102,7 @@ def set_states_of(objects, states, what):
             f"the checkpoint has the state of {len(states)} {what}, this run has "
             f"{len(objects)}: was the YAML file changed since the checkpoint was written?"
         )
-    for obj, state in zip(objects, states):
+    for obj, state in zip(objects, states, strict=True):
         set_state_of(obj, state)
 
 
@@ -128,7 +128,7 @@ def set_params_state(params, state, what):
             f"{what} are {names} but the checkpoint has {saved}: was the YAML file changed "
             "since the checkpoint was written?"
         )
-    for param, (name, value) in zip(params, state):
+    for param, (name, value) in zip(params, state, strict=True):
         if tuple(param.shape) != value.shape or numpy.dtype(param.dtype) != value.dtype:
             raise ValueError(
                 f"{name} is {tuple(param.shape)} {param.dtype} but the checkpoint has "

@@ -407,7 +407,7 @@ class FiniteDatasetIterator:
             raise ValueError(f"convert has {len(convert)} entries for {len(sources)} sources")
         self._data_specs = data_specs
         self._raw_data, self._convert = [], []
-        for source, space, fn in zip(sources, spaces, convert):
+        for source, space, fn in zip(sources, spaces, convert, strict=True):
             if source not in dataset_sources:
                 raise ValueError(
                     f"{type(dataset).__name__} has no source {source!r}: it provides "
@@ -427,7 +427,8 @@ class FiniteDatasetIterator:
     def __next__(self):
         index = next(self._subset_iterator)
         batch = tuple(
-            _to_device(fn(_take(data, index))) for data, fn in zip(self._raw_data, self._convert)
+            _to_device(fn(_take(data, index)))
+            for data, fn in zip(self._raw_data, self._convert, strict=True)
         )
         if len(batch) == 1 and not self._return_tuple:
             return batch[0]

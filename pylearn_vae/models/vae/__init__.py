@@ -26,6 +26,7 @@ from pylearn_vae.models.vae.kl import find_integrator_for
 from pylearn_vae.models.vae.prior import Prior
 from pylearn_vae.space import VectorSpace
 from pylearn_vae.utils.rng import make_np_rng
+from pylearn_vae.utils.validation import check_positive_int, reject_ignored_option
 
 __all__ = ["VAE", "default_seed"]
 
@@ -51,7 +52,9 @@ class VAE(Model):
     kl_integrator : KLIntegrator, optional
         Found with :func:`~pylearn_vae.models.vae.kl.find_integrator_for` when None;
         without one the KL term is estimated by Monte Carlo (with a warning).
-    batch_size : int, optional
+    batch_size : None
+        Must stay None: Pylearn2 stores it and nothing reads it (the VAE has no
+        ``force_batch_size``); the batch size is the training algorithm's ``batch_size``.
     seed : int, optional
         Seed of the generator the weights and the noise seeds are drawn from
         (default 2043).
@@ -77,8 +80,13 @@ class VAE(Model):
         ]:
             if not isinstance(value, cls):
                 raise TypeError(f"VAE {arg} must be a {cls.__name__}, got {value!r}")
-        self.nvis = int(nvis)
-        self.nhid = int(nhid)
+        reject_ignored_option(
+            "VAE", "batch_size", batch_size, None,
+            "is read by nothing (the VAE has no force_batch_size); give batch_size to the "
+            "training algorithm (SGD)",
+        )
+        self.nvis = check_positive_int("VAE", "nvis", nvis)
+        self.nhid = check_positive_int("VAE", "nhid", nhid)
         self.prior = prior
         self.conditional = conditional
         self.posterior = posterior
@@ -186,6 +194,7 @@ class VAE(Model):
             The conditional expectations E[x|z]; returned with the samples when
             ``return_sample_means`` (the default).
         """
+        check_positive_int("VAE.sample", "num_samples", num_samples)
         z = self.sample_from_p_z(num_samples=num_samples, **kwargs)
         theta = self.decode_theta(z)
         X = self.sample_from_p_x_given_z(num_samples=num_samples, theta=theta)
@@ -218,6 +227,7 @@ class VAE(Model):
     # -- the two criteria ----------------------------------------------------------
     def _encode_and_decode(self, X, num_samples):
         """Noise, posterior parameters, latent samples and decoded parameters of ``X``."""
+        check_positive_int("VAE", "num_samples", num_samples)
         batch = X.shape[0]
         epsilon = self.sample_from_epsilon((num_samples, batch, self.nhid))
         phi = self.encode_phi(X)

@@ -40,7 +40,7 @@ class Conditional(VAEComponent):
 
     def __init__(self, mlp, name, output_layer_required=True):
         super().__init__()
-        if not isinstance(mlp, MLP) or not mlp._nested:
+        if not isinstance(mlp, MLP) or not mlp.nested:
             raise ValueError(
                 f"Conditional {name!r} needs a nested MLP, one built without nvis or "
                 "input_space: the VAE sets its input space when it initializes parameters"
