@@ -74,7 +74,8 @@ def assert_same_results(folder, ref_folder):
 def reference(tmp_path_factory):
     """The uninterrupted 4-epoch run (in this process: the numbers are the same)."""
     folder = tmp_path_factory.mktemp("reference")
-    yaml_parse.load(recipe(str(folder))).main_loop()
+    # Module scope: before conftest's per-test allowance of the helper modules.
+    yaml_parse.load(recipe(str(folder)), allow_modules=["resume_helpers"]).main_loop()
     return folder
 
 
