@@ -365,7 +365,7 @@ def test_a_payload_hidden_in_a_valid_train_builds_nothing(marker, tmp_path):
 def test_train_py_refuses_a_payload_with_one_line(marker, tmp_path, capsys):
     path = tmp_path / "job.yaml"
     path.write_text(f"!obj:subprocess.call {{args: [touch, '{marker}']}}\n")
-    assert train_script.main([str(path)]) == 1
+    assert train_script.main([str(path)]) == 2  # a refused configuration is an input error
     err = capsys.readouterr().err
     assert f"{path}, line 1: refused to build subprocess.call" in err
     assert "--allow-module subprocess" in err and not marker.exists()
@@ -377,7 +377,7 @@ def test_pkl_tag_loads_its_file_safely(marker, tmp_path, capsys):
     text = TRAIN_YAML.format(model=f"!pkl: '{evil}'", extensions="", save_path=tmp_path / "m.pkl")
     path = tmp_path / "job.yaml"
     path.write_text(text)
-    assert train_script.main([str(path)]) == 1
+    assert train_script.main([str(path)]) == 2  # a refused configuration is an input error
     err = capsys.readouterr().err
     assert f"{evil}: refused to load global {os.system.__module__}.system" in err
     assert f"{path}, line " in err and "--trust" in err and not marker.exists()

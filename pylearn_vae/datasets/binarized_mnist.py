@@ -99,7 +99,7 @@ class BinarizedMNIST(DenseDesignMatrix):
             raise NotInstalledError(
                 f"BinarizedMNIST data file {path} cannot be read ({exc}). " + _HOW_TO_GET
             ) from exc
-        except ValueError as exc:
+        except (ValueError, EOFError) as exc:
             raise ValueError(
                 f"{path} is not a valid .npy file ({exc}): delete it and re-run "
                 "bin/download_binarized_mnist.py"

@@ -16,8 +16,10 @@ with ``-T``), anything else ``LEVEL (logger): message``; DEBUG and INFO go to st
 WARNING and above to stderr. ``-V`` prints time, logger and level on every line, ``-D``
 shows DEBUG messages. ``-L`` is accepted for Pylearn2 compatibility and does nothing.
 
-A configuration or training error prints one line naming the file (and line, when
-known) and exits with status 1; ``-D`` shows the traceback instead.
+A configuration error (bad YAML, a bad argument value) prints one line naming the file
+(and line, when known) and exits with status 2; an error while training (a non-finite
+cost or monitoring value, a failing save) prints one line and exits with status 1.
+``-D`` or ``PYLEARN_VAE_DEBUG=1`` shows the traceback instead.
 
 Stopping, resuming, re-running (see :mod:`pylearn_vae.train`): a run keeps a checkpoint
 beside its save path (``exp.pkl`` -> ``exp.ckpt.pkl``). Ctrl-C or SIGTERM stops it at
@@ -29,7 +31,6 @@ exits 0, an unfinished one (or files without a checkpoint) is refused with statu
 naming ``--resume`` and ``--overwrite``; ``--overwrite`` starts again from scratch.
 """
 
-import argparse
 import gc
 import logging
 import os
@@ -166,12 +167,21 @@ def train(
     pylearn_vae.train.TrainingInterrupted
         A signal stopped the run (its checkpoint is written).
     """
-    if resume and overwrite:
-        raise ValueError("resume and overwrite exclude each other")
+    train_obj = _load(config, allow_modules, trusted)
+    _configure_logging(timestamp, verbose_logging, debug)
+    _run(train_obj, time_budget, config, resume, overwrite)
+
+
+def _load(config, allow_modules=None, trusted=False):
     if os.environ.get("DISPLAY") is None:
         os.environ.setdefault("MPLBACKEND", "Agg")
-    train_obj = load_train_file(config, allow_modules=allow_modules, trusted=trusted)
-    _configure_logging(timestamp, verbose_logging, debug)
+    return load_train_file(config, allow_modules=allow_modules, trusted=trusted)
+
+
+def _run(train_obj, time_budget, config=None, resume=False, overwrite=False):
+    """Train each phase; see :func:`train` for ``resume`` and ``overwrite``."""
+    if resume and overwrite:
+        raise ValueError("resume and overwrite exclude each other")
     is_list = isinstance(train_obj, (list, tuple))
     phases = list(train_obj) if is_list else [train_obj]
     del train_obj
@@ -253,7 +263,9 @@ def _remove_checkpoint(phase):
 
 
 def make_argument_parser():
-    parser = argparse.ArgumentParser(
+    from pylearn_vae.scripts._cli import OneLineErrors, add_load_options, positive_int
+
+    parser = OneLineErrors(
         prog="train.py",
         description="Launch an experiment from a YAML configuration file.",
         epilog="Stopping: Ctrl-C or SIGTERM finishes the current batch, writes the run's "
@@ -275,7 +287,7 @@ def make_argument_parser():
     parser.add_argument(
         "--time-budget",
         "-t",
-        type=int,
+        type=positive_int,
         help="stop training at the end of the epoch during which this many seconds passed",
     )
     parser.add_argument(
@@ -304,8 +316,6 @@ def make_argument_parser():
         help="train from scratch even though the run's output files exist (without "
         "--resume or --overwrite, existing outputs are never replaced)",
     )
-    from pylearn_vae.scripts._cli import add_load_options
-
     add_load_options(parser)
     parser.add_argument("config", help="a YAML configuration file specifying the training")
     return parser
@@ -338,23 +348,18 @@ def _one_line(exc):
 
 def main(argv=None):
     """Command-line entry point; returns the exit status."""
+    from pylearn_vae.scripts._cli import RUNTIME_ERROR, USAGE_ERROR, debugging
     from pylearn_vae.train import TrainingInterrupted
 
     argv = sys.argv[1:] if argv is None else list(argv)
     args = make_argument_parser().parse_args(argv)
+    # Loading builds every object, so every argument is checked before training starts.
+    status = USAGE_ERROR
     try:
-        train(
-            args.config,
-            level_name=args.level_name,
-            timestamp=args.timestamp,
-            time_budget=args.time_budget,
-            verbose_logging=args.verbose_logging,
-            debug=args.debug,
-            resume=args.resume,
-            overwrite=args.overwrite,
-            allow_modules=args.allow_modules,
-            trusted=args.trust,
-        )
+        train_obj = _load(args.config, args.allow_modules, args.trust)
+        _configure_logging(args.timestamp, args.verbose_logging, args.debug)
+        status = RUNTIME_ERROR
+        _run(train_obj, args.time_budget, args.config, args.resume, args.overwrite)
     except RunFinished as exc:
         print(f"train.py: {exc}")
         return 0
@@ -369,14 +374,14 @@ def main(argv=None):
         print(f"train.py: interrupted; {_resume_hint(argv)}", file=sys.stderr)
         return 130
     except Exception as exc:
-        if args.debug:
+        if debugging(args.debug):
             raise
         print(
-            f"train.py: error: {type(exc).__name__}: {_describe(exc, args.config)}\n"
+            f"train.py: error: {type(exc).__name__}: {_describe(exc, args.config)} "
             "(run with --debug for the full traceback)",
             file=sys.stderr,
         )
-        return 1
+        return status
     return 0
 
 
