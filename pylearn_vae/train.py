@@ -49,6 +49,7 @@ from pylearn_vae.space import NullSpace
 from pylearn_vae.training_algorithms.training_algorithm import Interrupted
 from pylearn_vae.utils import serial
 from pylearn_vae.utils.checkpoint import (
+    checkpoint_contents,
     checkpoint_path_for,
     get_state_of,
     params_state,
@@ -56,7 +57,6 @@ from pylearn_vae.utils.checkpoint import (
     read_checkpoint,
     set_params_state,
     set_states_of,
-    write_checkpoint,
 )
 from pylearn_vae.utils.rng import generator_states, set_generator_states
 from pylearn_vae.utils.string_utils import preprocess
@@ -572,7 +572,8 @@ class Train:
         if path is None:
             return
         with log_timing(log, None, logging.DEBUG, f"Checkpoint written to {path} in"):
-            write_checkpoint(path, self.get_state(finished=finished))
+            contents = checkpoint_contents(self.get_state(finished=finished))
+            save_naming_the_file(path, contents, "the checkpoint")
 
     def load_checkpoint(self, path=None):
         """Make the next :meth:`main_loop` continue the run saved in a checkpoint.
@@ -633,15 +634,16 @@ class Train:
         return {id(d): name for name, d in named.items()}
 
 
-def save_naming_the_file(path, model):
-    """``serial.save(path, model)``; an OSError (disk full, permission) names ``path``."""
+def save_naming_the_file(path, model, what="the model"):
+    """``serial.save(path, model)``; an OSError (disk full, permission) names ``path``
+    (and ``what`` was being saved)."""
     try:
         serial.save(path, model, on_overwrite="backup")
     except OSError as exc:
         if exc.filename is not None or path in str(exc):
             raise
         raise OSError(
-            exc.errno, f"Cannot save the model to {path}: {exc.strerror or exc}", path
+            exc.errno, f"Cannot save {what} to {path}: {exc.strerror or exc}", path
         ) from exc
 
 

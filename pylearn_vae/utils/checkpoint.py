@@ -23,6 +23,7 @@ from pylearn_vae.utils import serial
 __all__ = [
     "FORMAT",
     "Stateful",
+    "checkpoint_contents",
     "checkpoint_path_for",
     "get_state_of",
     "params_state",
@@ -31,7 +32,6 @@ __all__ = [
     "set_params_state",
     "set_state_of",
     "set_states_of",
-    "write_checkpoint",
 ]
 
 FORMAT = "pylearn_vae checkpoint"
@@ -145,9 +145,10 @@ def checkpoint_path_for(save_path):
     return stem + ".ckpt.pkl"
 
 
-def write_checkpoint(path, state):
-    """Save the ``state`` dict of a run to ``path`` atomically, tagged with the format."""
-    serial.save(path, dict(state, format=FORMAT, version=VERSION))
+def checkpoint_contents(state):
+    """What a checkpoint file holds: the ``state`` dict of a run, tagged with the format
+    (save it with :func:`pylearn_vae.utils.serial.save`, which writes atomically)."""
+    return dict(state, format=FORMAT, version=VERSION)
 
 
 def read_checkpoint(path):
