@@ -410,11 +410,12 @@ class Train:
         def handler(signum, frame):
             if not self.stop_requested():
                 self._stop_signal = signum
-                os.write(
-                    2,
-                    b"Stopping after the current batch to write a checkpoint "
-                    b"(signal again to stop at once)...\n",
-                )
+                if os.isatty(2):  # a person at a terminal sees the key press was heard
+                    os.write(
+                        2,
+                        b"Stopping after the current batch to write a checkpoint "
+                        b"(signal again to stop at once)...\n",
+                    )
                 return
             for number, old in previous.items():
                 signal.signal(number, old)

@@ -89,6 +89,7 @@ def test_a_signal_checkpoints_prints_one_line_and_the_run_resumes(tmp_path, refe
     status, _, err = finish(proc)
     assert status == 128 + getattr(signal, signame)
     assert "Traceback" not in err
+    assert "Stopping after the current batch" not in err  # only said on a terminal
     checkpoint = tmp_path / "m.ckpt.pkl"
     assert err.strip().splitlines()[-1] == (
         f"train.py: stopped by {signame} at epoch 2, batch 2; checkpoint saved to "
