@@ -60,9 +60,9 @@ from pylearn_vae.utils.checkpoint import (
 )
 from pylearn_vae.utils.rng import generator_states, set_generator_states
 from pylearn_vae.utils.string_utils import preprocess
-from pylearn_vae.utils.validation import check_nonnegative_int
-from pylearn_vae.utils.validation_extra import (
+from pylearn_vae.utils.validation import (
     check_data_values,
+    check_nonnegative_int,
     check_writable_file,
     outside_0_1,
 )

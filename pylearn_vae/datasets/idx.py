@@ -19,7 +19,7 @@ from pylearn_vae.datasets.binarized_images import (
     row_range,
 )
 from pylearn_vae.datasets.dataset import NotInstalledError
-from pylearn_vae.utils.validation_extra import check_seed
+from pylearn_vae.utils.validation import check_seed
 
 __all__ = ["MNIST", "FashionMNIST", "IDXImages", "read_idx", "write_idx"]
 

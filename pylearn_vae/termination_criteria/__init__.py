@@ -8,8 +8,7 @@ monitoring, so a criterion watching a channel that does not exist fails before t
 """
 
 from pylearn_vae.utils.checkpoint import Stateful, set_states_of
-from pylearn_vae.utils.validation import check_positive_int
-from pylearn_vae.utils.validation_extra import check_number_in
+from pylearn_vae.utils.validation import check_number_in, check_positive_int
 
 __all__ = [
     "And",

@@ -58,7 +58,7 @@ from pylearn_vae.utils.rng import (
     set_generator_state,
     set_generator_states,
 )
-from pylearn_vae.utils.validation_extra import (
+from pylearn_vae.utils.validation import (
     check_iteration_mode,
     check_number_in,
     check_optional_positive_int,
