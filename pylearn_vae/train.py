@@ -623,7 +623,7 @@ class Train:
         FileNotFoundError
             The run has no checkpoint.
         """
-        from pylearn_vae.scripts.train import load_train_file
+        from pylearn_vae.config.yaml_parse import load_train_file
 
         train = load_train_file(config_path, allow_modules=allow_modules, trusted=trusted)
         if not isinstance(train, cls):

@@ -121,7 +121,7 @@ def load_with_seed(load, config, seed):
     file gave them one or not; any other object gets it where the file writes a
     ``seed:`` (a dataset's binarization seed, say). Objects the file leaves unseeded
     keep their defaults (a nested MLP refuses a seed of its own). ``load`` is
-    :func:`pylearn_vae.scripts.train.load_train_file`.
+    :func:`pylearn_vae.config.yaml_parse.load_train_file`.
     """
     from pylearn_vae.config import yaml_parse
 

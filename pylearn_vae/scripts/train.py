@@ -39,6 +39,8 @@ import shlex
 import sys
 import time
 
+from pylearn_vae.config.yaml_parse import load_train_file
+
 __all__ = ["load_train_file", "main", "make_argument_parser", "train"]
 
 EXIT_REFUSED = 2
@@ -46,34 +48,6 @@ EXIT_REFUSED = 2
 _OWN_LOGGERS = "pylearn_vae"
 
 
-def load_train_file(
-    config_file_path, environ=None, allow_modules=None, trusted=False, **kwargs
-):
-    """Set the ``PYLEARN2_TRAIN_*`` variables for ``config_file_path``, then load it.
-
-    Pylearn2 kept this in ``utils/serial.py``; it lives here beside its only user.
-
-    Parameters
-    ----------
-    config_file_path : str
-    environ : dict, optional
-    allow_modules : list of str, optional
-    trusted : bool
-        Passed to :func:`pylearn_vae.config.yaml_parse.load_path` (``docs/security.md``).
-        ``kwargs`` go there too (``instantiate=False`` gives the object graph).
-    """
-    from pylearn_vae.config import yaml_parse
-
-    path = str(config_file_path)
-    full_stem = path[: -len(".yaml")] if path.endswith(".yaml") else path
-    directory = "/".join(path.split("/")[:-1])
-    os.environ["PYLEARN2_TRAIN_FILE_FULL_STEM"] = full_stem
-    os.environ["PYLEARN2_TRAIN_DIR"] = directory + "/" if directory else ""
-    os.environ["PYLEARN2_TRAIN_BASE_NAME"] = path.split("/")[-1]
-    os.environ["PYLEARN2_TRAIN_FILE_STEM"] = full_stem.split("/")[-1]
-    return yaml_parse.load_path(
-        path, environ=environ, allow_modules=allow_modules, trusted=trusted, **kwargs
-    )
 
 
 class _Formatter(logging.Formatter):
