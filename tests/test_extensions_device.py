@@ -7,7 +7,11 @@ import warnings
 import numpy as np
 import pytest
 from fake_cupy import FakeGPUArray
-from test_gpu_emulated import FixedNoise, fake_gpu  # noqa: F401 - the fixture
+from test_gpu_emulated import (  # noqa: F401 - fake_gpu is the fixture
+    FixedNoise,
+    assert_same_on_the_device,
+    fake_gpu,
+)
 
 from pylearn_vae import backend
 from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
@@ -61,10 +65,4 @@ def test_extension_criteria_and_gradients_match_the_cpu_on_the_device(fake_gpu, 
     _, on_cpu, _ = _run("cpu", name, X)
     vae, on_gpu, samples = _run("gpu", name, X)
     assert type(samples) is FakeGPUArray
-    assert {type(p.get_value(borrow=True)) for p in vae.get_params()} == {FakeGPUArray}
-    for cost, (value, grads) in on_gpu.items():
-        cpu_value, cpu_grads = on_cpu[cost]
-        np.testing.assert_allclose(backend.to_host(value), cpu_value, rtol=1e-10)
-        for (param, grad), cpu_grad in zip(grads.items(), cpu_grads.values(), strict=True):
-            assert type(grad) is FakeGPUArray, (cost, param.name, type(grad))
-            np.testing.assert_allclose(backend.to_host(grad), cpu_grad, rtol=1e-8, atol=1e-12)
+    assert_same_on_the_device(vae, on_gpu, on_cpu, rtol=1e-10, grad_rtol=1e-8)

@@ -70,13 +70,21 @@ def test_both_criteria_and_gradients_match_the_cpu_and_stay_on_the_device(fake_g
     X = (np.random.RandomState(5).uniform(size=(7, 6)) < 0.5) * 1.0
     _, on_cpu = _criteria_and_gradients("cpu", X)
     vae, on_gpu = _criteria_and_gradients("gpu", X)
+    assert_same_on_the_device(vae, on_gpu, on_cpu)
+
+
+def assert_same_on_the_device(vae, on_gpu, on_cpu, rtol=1e-12, grad_rtol=1e-9):
+    """The parameters and every criterion's gradients are device arrays, and the values
+    and gradients are the CPU's (``{criterion: (value, gradients)}`` on each side)."""
     assert {type(p.get_value(borrow=True)) for p in vae.get_params()} == {FakeGPUArray}
     for name, (value, grads) in on_gpu.items():
         cpu_value, cpu_grads = on_cpu[name]
-        np.testing.assert_allclose(backend.to_host(value), cpu_value, rtol=1e-12)
+        np.testing.assert_allclose(backend.to_host(value), cpu_value, rtol=rtol)
         for (param, grad), cpu_grad in zip(grads.items(), cpu_grads.values(), strict=True):
             assert type(grad) is FakeGPUArray, (name, param.name, type(grad))
-            np.testing.assert_allclose(backend.to_host(grad), cpu_grad, rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(
+                backend.to_host(grad), cpu_grad, rtol=grad_rtol, atol=1e-12
+            )
 
 
 def test_random_streams_on_the_device(fake_gpu):
