@@ -76,6 +76,7 @@ def build_parser():
     return parser
 
 
+@_cli.quiet_on_broken_pipe
 def main(argv=None):
     """Command line; returns the exit status."""
     from pylearn_vae.sweep import results, runner, spec
@@ -107,26 +108,32 @@ def main(argv=None):
         print(f"{len(rendered)} trials would run in {os.path.abspath(sweep_dir)}")
         return 0
     try:
-        client, cluster = runner.connect(args.scheduler, args.workers, args.dashboard)
-    except (runner.MissingDask, spec.SweepError) as exc:
+        todo = runner.prepare(sweep, sweep_dir, rendered)
+    except spec.SweepError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
-    try:
-        where = args.scheduler or (
-            f"a LocalCluster of {len(cluster.workers)} single-threaded workers"
-        )
-        print(f"Dask: {where}; dashboard {client.dashboard_link}", flush=True)
+    print(
+        f"sweep {args.sweep}: {len(rendered)} trials in {os.path.abspath(sweep_dir)}; "
+        f"{len(rendered) - len(todo)} done earlier (skipped), {len(todo)} to run",
+        flush=True,
+    )
+    if todo:
         try:
-            table = runner.run(
-                sweep, sweep_dir, rendered, client, progress=False if args.no_progress else None
-            )
-        except spec.SweepError as exc:
+            client, cluster = runner.connect(args.scheduler, args.workers, args.dashboard)
+        except (runner.MissingDask, spec.SweepError) as exc:
             print(f"{PROG}: error: {exc}", file=sys.stderr)
             return 2
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        try:
+            where = args.scheduler or (
+                f"a LocalCluster of {len(cluster.workers)} single-threaded workers"
+            )
+            print(f"Dask: {where}; dashboard {client.dashboard_link}", flush=True)
+            runner.run(sweep, todo, client, progress=False if args.no_progress else None)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    table = results.write_report(sweep_dir)
     print(table.markdown(), end="")
     print(f"tables: {os.path.join(sweep_dir, 'results.md')}, results.csv", end="")
     print(", results.png" if table.plotted else "")

@@ -6,8 +6,8 @@ from scratch (``failed``) or a resume (``queued``, ``running`` or ``interrupted`
 sweep stopped while it was waiting or training). :func:`connect` makes the Dask client:
 by default a ``LocalCluster`` of one single-threaded worker process per core, or a
 client of a running scheduler (``tcp://host:8786``). :func:`run` submits one task per
-trial (:func:`pylearn_vae.sweep.trial.run_trial`), shows done/running/failed as they
-change and writes the results table at the end.
+trial (:func:`pylearn_vae.sweep.trial.run_trial`) and shows done/running/failed as they
+change.
 
 Every worker reads and writes the sweep folder, so on a cluster it must be on a file
 system they all see, at the same path (an NFS home or scratch folder).
@@ -18,14 +18,14 @@ import sys
 import time
 import uuid
 
-from pylearn_vae.sweep.results import MANIFEST, write_report
+from pylearn_vae.sweep.results import MANIFEST
 from pylearn_vae.sweep.spec import SweepError
 from pylearn_vae.sweep.trial import CONFIG, THREAD_VARIABLES, read_result, run_trial, write_result
 
 __all__ = ["MissingDask", "connect", "prepare", "run"]
 
 INSTALL_HINT = "pip install 'pylearn-vae[sweep]' (or: pip install 'dask[distributed]')"
-_POLL_SECONDS = 1.0
+_POLL_SECONDS = 0.5
 
 
 class MissingDask(ImportError):
@@ -180,31 +180,21 @@ class _Progress:
             self.bar.close()
 
 
-def run(sweep, sweep_dir, rendered, client, out=None, progress=None):
-    """Run the trials that need it on ``client``; write and return the results table.
+def run(sweep, todo, client, out=None, progress=None):
+    """Run the trials of ``todo`` on ``client`` (each records itself in its folder).
 
     Parameters
     ----------
     sweep : Sweep
-    sweep_dir : str
-    rendered : list of (Trial, str)
+    todo : list of (Trial, folder, mode)
+        What :func:`prepare` returned.
     client : dask.distributed.Client
     out : file, optional
         Where trial lines go (default stdout).
     progress : bool, optional
         A progress bar (default: when stderr is a terminal).
     """
-    from dask.distributed import wait
-
     out = sys.stdout if out is None else out
-    todo = prepare(sweep, sweep_dir, rendered)
-    skipped = len(rendered) - len(todo)
-    print(
-        f"sweep {sweep.path}: {len(rendered)} trials in {os.path.abspath(sweep_dir)}; "
-        f"{skipped} done earlier (skipped), {len(todo)} to run",
-        file=out,
-        flush=True,
-    )
     if progress is None:
         progress = sys.stderr.isatty()
     bar = _Progress(len(todo), out, progress)
@@ -218,7 +208,9 @@ def run(sweep, sweep_dir, rendered, client, out=None, progress=None):
     }
     try:
         while pending:
-            finished, _ = wait(list(pending), timeout=_POLL_SECONDS, return_when="FIRST_COMPLETED")
+            finished = [future for future in pending if future.done()]
+            if not finished:
+                time.sleep(_POLL_SECONDS)
             lines = []
             for future in finished:
                 trial, folder = pending.pop(future)
@@ -239,7 +231,6 @@ def run(sweep, sweep_dir, rendered, client, out=None, progress=None):
         raise
     finally:
         bar.close()
-    return write_report(sweep_dir)
 
 
 def _outcome(future, folder):

@@ -237,6 +237,21 @@ def _test_nll(model, keywords, k, config):
     return {"k": k, "value": got.nll, "stderr": got.nll_stderr, "examples": got.num_examples}
 
 
+def _die_with_parent():
+    """On Linux, get SIGTERM when the worker that started this process dies (a stopped
+    sweep or cluster then leaves no training behind; with checkpoints it can resume)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+
+
 def _one_line(exc):
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
@@ -249,6 +264,7 @@ def main(argv=None):
     parser.add_argument("--channel", default="valid_objective")
     parser.add_argument("--nll", type=int)
     args = parser.parse_args(argv)
+    _die_with_parent()
     folder = os.path.abspath(args.folder)
     config = os.path.join(folder, CONFIG)
     started = time.time()
