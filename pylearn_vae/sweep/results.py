@@ -39,8 +39,10 @@ class Table:
         self.manifest = manifest
         self.varied = list(manifest["varied"])
         self.channel = manifest["channel"]
-        self.rows = [self._row(name, labels, records.get(name)) for name, labels in
-                     manifest["trials"].items()]
+        self.rows = [
+            self._row(name, labels, records.get(name))
+            for name, labels in manifest["trials"].items()
+        ]
         self.has_nll = any(row["nll"] is not None for row in self.rows)
         self.sort_column = "nll" if self.has_nll else "best"
         self.rows.sort(key=self._sort_key)
@@ -112,7 +114,7 @@ class Table:
             value = row[self.sort_column]
             done = row["status"] == "done" and value is not None
             groups.setdefault(key, []).extend([value] if done else [])
-        summary = [(dict(zip(names, key)), values) for key, values in groups.items()]
+        summary = [(dict(zip(names, key, strict=True)), values) for key, values in groups.items()]
         summary.sort(key=lambda item: (not item[1], statistics.fmean(item[1]) if item[1] else 0))
         return summary
 
@@ -158,7 +160,7 @@ class Table:
         done = [r for r in self.rows if r["status"] == "done" and r[self.sort_column] is not None]
         names = self.varied or ["trial"]
         figure, axes = pyplot.subplots(1, len(names), figsize=(3.2 * len(names), 3), squeeze=False)
-        for axis, name in zip(axes[0], names):
+        for axis, name in zip(axes[0], names, strict=True):
             labels = [r["labels"].get(name, r["trial"]) for r in done]
             numbers = [_number(label) for label in labels]
             ys = [r[self.sort_column] for r in done]
@@ -200,7 +202,11 @@ def _spread(values):
     if not values:
         return ["", "", ""]
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return [f"{statistics.fmean(values):.2f} ± {sd:.2f}", f"{min(values):.2f}", f"{max(values):.2f}"]
+    return [
+        f"{statistics.fmean(values):.2f} ± {sd:.2f}",
+        f"{min(values):.2f}",
+        f"{max(values):.2f}",
+    ]
 
 
 def _markdown_table(header, rows):

@@ -86,7 +86,9 @@ def prepare(sweep, sweep_dir, rendered):
         "channel": sweep.channel,
         "nll": sweep.nll,
         "varied": sweep.varied,
-        "trials": {trial.name: {n: trial.labels[n] for n in sweep.varied} for trial, _ in rendered},
+        "trials": {
+            trial.name: {n: trial.labels[n] for n in sweep.varied} for trial, _ in rendered
+        },
     }
     with open(os.path.join(sweep_dir, MANIFEST), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=1)
@@ -201,7 +203,12 @@ def run(sweep, todo, client, out=None, progress=None):
     tag = uuid.uuid4().hex[:8]
     pending = {
         client.submit(
-            run_trial, folder, mode, sweep.channel, sweep.nll, key=f"{trial.name}-{tag}",
+            run_trial,
+            folder,
+            mode,
+            sweep.channel,
+            sweep.nll,
+            key=f"{trial.name}-{tag}",
             pure=False,
         ): (trial, folder)
         for trial, folder, mode in todo

@@ -152,7 +152,7 @@ class Sweep:
         trials = []
         for number, (point, drawn, seed) in enumerate(combos):
             values, labels = dict(self.fixed), {n: _label(v) for n, v in self.fixed.items()}
-            for name, (label, value) in zip(self.grid, point):
+            for name, (label, value) in zip(self.grid, point, strict=True):
                 values[name], labels[name] = value, label
             for name, value in drawn.items():
                 values[name], labels[name] = value, _label(value)
@@ -333,7 +333,9 @@ def _fill(text, name, values, formatter):
     except SweepError as exc:
         raise SweepError(f"placeholder {text}: {exc}") from None
     except (TypeError, ValueError) as exc:
-        raise SweepError(f"placeholder {text}: value {values[name]!r} does not fit: {exc}") from None
+        raise SweepError(
+            f"placeholder {text}: value {values[name]!r} does not fit: {exc}"
+        ) from None
 
 
 def _label(value):

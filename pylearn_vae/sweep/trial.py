@@ -101,13 +101,20 @@ def run_trial(folder, mode, channel, nll=None):
         log.write(f"$ {' '.join(command)}\n")
         log.flush()
         status = subprocess.call(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
             cwd=folder,
         )
     result = read_result(folder) or {}
     if result.get("status") == "running":  # the process died before it could say why
-        result.update(status="failed", error=f"the trial's process ended with status {status} "
-                      f"(killed?); see {os.path.join(folder, LOG)}")
+        result.update(
+            status="failed",
+            error=f"the trial's process ended with status {status} "
+            f"(killed?); see {os.path.join(folder, LOG)}",
+        )
     result["wall_time"] = time.time() - started
     write_result(folder, result)
     return result
