@@ -184,15 +184,14 @@ class Sweep:
                     f"--set {name}=...: the sweep defines no {name!r} "
                     f"(it defines {', '.join(self.defined) or 'nothing'})"
                 )
-            self.fixed.pop(name, None)
-            self.grid.pop(name, None)
-            self.draws.pop(name, None)
             if name == SEED_NAME and self.seeds:
                 self.seeds = list(value) if isinstance(value, list) else [value]
-            elif isinstance(value, list):
-                self.grid[name] = _axis(name, value, "--set")
-            else:
-                self.fixed[name] = value
+                continue
+            target = self.grid if isinstance(value, list) else self.fixed
+            for other in (self.fixed, self.grid, self.draws):
+                if other is not target:
+                    other.pop(name, None)
+            target[name] = _axis(name, value, "--set") if target is self.grid else value
 
     def check(self):
         """Refuse undefined placeholders, unused values and values that do not fit.
@@ -339,8 +338,10 @@ def _fill(text, name, values, formatter):
 
 
 def _label(value):
+    """A value as the table shows it: short floats as written, long ones to 4 digits."""
     if isinstance(value, float):
-        return f"{value:.4g}"
+        text = repr(value)
+        return text if len(text) <= 8 else f"{value:.4g}"
     return str(value)
 
 
