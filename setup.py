@@ -24,6 +24,7 @@ setup(
             "matplotlib>=3.6",
             "tqdm>=4.60",
             "selenium>=4.10",
+            "dask[distributed]>=2023.1",
         ],
         "viz": ["pillow>=9", "matplotlib>=3.6", "tqdm>=4.60"],
         # The demo page's browser test (tests/test_demo_page.py) drives Debian's
@@ -31,6 +32,8 @@ setup(
         "demo": ["selenium>=4.10"],
         "gpu": ["cupy>=12"],
         "bench": ["torch", "threadpoolctl"],
+        # bin/sweep.py runs its trials on Dask (a LocalCluster, or a running scheduler).
+        "sweep": ["dask[distributed]>=2023.1"],
     },
     entry_points={
         "console_scripts": [
@@ -47,6 +50,7 @@ setup(
             "pylearn-vae-latent-scatter=pylearn_vae.scripts.latent_scatter:main",
             "pylearn-vae-interpolate=pylearn_vae.scripts.interpolate:main",
             "pylearn-vae-demo=pylearn_vae.scripts.demo:main",
+            "pylearn-vae-sweep=pylearn_vae.scripts.sweep:main",
         ]
     },
 )

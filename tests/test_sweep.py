@@ -386,3 +386,12 @@ def test_sweep_through_a_dask_scheduler_and_two_workers(tmp_path):
                 process.kill()
                 process.wait()
         logs.close()
+
+
+@pytest.mark.parametrize("name", ["vae_mnist10k.yaml", "vae_fashion_mnist.yaml"])
+def test_example_sweeps_render_every_trial(name):
+    """yaml_examples/sweeps/: every trial of the full sweeps renders and loads."""
+    sweep = spec.load_sweep(os.path.join(REPO, "yaml_examples", "sweeps", name))
+    rendered = sweep.check()
+    assert len(rendered) == {"vae_mnist10k.yaml": 36, "vae_fashion_mnist.yaml": 12}[name]
+    assert all("${PYLEARN2_TRAIN_FILE_FULL_STEM}_best.pkl" in text for _, text in rendered)

@@ -124,9 +124,9 @@ def main(argv=None):
             print(f"{PROG}: error: {exc}", file=sys.stderr)
             return 2
         try:
-            where = args.scheduler or (
-                f"a LocalCluster of {len(cluster.workers)} single-threaded workers"
-            )
+            count = 0 if cluster is None else len(cluster.workers)
+            plural = "s" if count != 1 else ""
+            where = args.scheduler or f"a LocalCluster of {count} single-threaded worker{plural}"
             print(f"Dask: {where}; dashboard {client.dashboard_link}", flush=True)
             runner.run(sweep, todo, client, progress=False if args.no_progress else None)
         finally:
