@@ -46,6 +46,8 @@ class Table:
         self.has_nll = any(row["nll"] is not None for row in self.rows)
         self.sort_column = "nll" if self.has_nll else "best"
         self.rows.sort(key=self._sort_key)
+        #: Whether :func:`write_report` drew ``results.png`` (it needs matplotlib).
+        self.plotted = False
 
     def _row(self, name, labels, record):
         record = record or {}

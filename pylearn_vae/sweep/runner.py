@@ -13,6 +13,7 @@ Every worker reads and writes the sweep folder, so on a cluster it must be on a 
 system they all see, at the same path (an NFS home or scratch folder).
 """
 
+import json
 import os
 import sys
 import time
@@ -48,8 +49,6 @@ def prepare(sweep, sweep_dir, rendered):
         A trial folder holds a ``trial.yaml`` that differs from this sweep's rendering of
         that trial (the sweep file or the template changed).
     """
-    import json
-
     sweep_dir = os.path.abspath(sweep_dir)
     os.makedirs(sweep_dir, exist_ok=True)
     todo = []
