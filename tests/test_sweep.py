@@ -395,3 +395,30 @@ def test_example_sweeps_render_every_trial(name):
     rendered = sweep.check()
     assert len(rendered) == {"vae_mnist10k.yaml": 36, "vae_fashion_mnist.yaml": 12}[name]
     assert all("${PYLEARN2_TRAIN_FILE_FULL_STEM}_best.pkl" in text for _, text in rendered)
+
+
+def test_prepare_skips_done_trials_restarts_failed_and_resumes_interrupted(tmp_path):
+    from pylearn_vae.sweep import runner
+
+    sweep = spec.load_sweep(write_sweep(tmp_path))
+    rendered = sweep.check()
+    out = tmp_path / "out"
+    todo = runner.prepare(sweep, str(out), rendered)
+    assert [(t.name, mode) for t, _, mode in todo] == [(f"trial-00{i}", "new") for i in range(4)]
+    manifest = json.loads((out / results.MANIFEST).read_text())
+    assert manifest["varied"] == ["learning_rate", "seed"]
+    assert manifest["trials"]["trial-003"] == {"learning_rate": "bad", "seed": "1"}
+    for name, status in [("trial-000", "done"), ("trial-001", "failed"), ("trial-002", "running")]:
+        write_result(str(out / name), {"status": status})
+    todo = runner.prepare(sweep, str(out), rendered)
+    assert [(t.name, mode) for t, _, mode in todo] == [
+        ("trial-001", "restart"),
+        ("trial-002", "resume"),
+        ("trial-003", "resume"),  # queued when the sweep stopped
+    ]
+    record = json.loads((out / "trial-001" / "result.json").read_text())
+    assert record["status"] == "queued" and record["values"]["learning_rate"] == 0.003
+
+    sweep.override([("nhid", 3)])
+    with pytest.raises(spec.SweepError, match="trial.yaml differs from what"):
+        runner.prepare(sweep, str(out), sweep.check())
