@@ -422,3 +422,56 @@ def test_prepare_skips_done_trials_restarts_failed_and_resumes_interrupted(tmp_p
     sweep.override([("nhid", 3)])
     with pytest.raises(spec.SweepError, match="trial.yaml differs from what"):
         runner.prepare(sweep, str(out), sweep.check())
+
+
+def trial_processes(folder):
+    """Pids of live processes whose command line names ``folder``."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if str(folder).encode() in f.read():
+                    pids.append(int(entry))
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_sigterm_stops_the_sweep_and_its_trials(tmp_path):
+    template = TEMPLATE.replace("max_epochs: 1}", "max_epochs: ${max_epochs}}")
+    text = SWEEP_FILE.replace("{nhid: 2}", "{nhid: 2, max_epochs: 100000}").replace(
+        ", lr_001: 0.001, bad: \"'abc'\"", ""
+    )
+    path = write_sweep(tmp_path, text, template)
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=REPO)
+    command = [sys.executable, SWEEP, str(path), "--out", str(out), "--workers", "2"]
+    output = tmp_path / "sweep.log"
+    with open(output, "w") as stdout:
+        sweep = subprocess.Popen(
+            command + ["--dashboard", ":0", "--no-progress"],
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        logs = [out / f"trial-00{i}" / "train.log" for i in range(2)]
+        deadline = time.time() + 120
+        while not all(p.exists() and "Epochs seen: 1" in p.read_text() for p in logs):
+            assert sweep.poll() is None and time.time() < deadline, output.read_text()
+            time.sleep(0.2)
+        sweep.terminate()
+        assert sweep.wait(timeout=60) == 130, output.read_text()
+    finally:
+        if sweep.poll() is None:
+            sweep.kill()
+            sweep.wait()
+    deadline = time.time() + 30
+    while trial_processes(out) and time.time() < deadline:
+        time.sleep(0.2)
+    assert trial_processes(out) == []
+    for i in range(2):
+        record = json.loads((out / f"trial-00{i}" / "result.json").read_text())
+        assert record["status"] in ("running", "interrupted")  # resumed by the next run

@@ -13,11 +13,14 @@ the sweep file's path without ``.yaml``), on a ``LocalCluster`` of one single-th
 worker per core, or on the running Dask cluster named by ``--scheduler``. Running the
 same command again skips the finished trials, restarts the failed ones and resumes the
 interrupted ones. At the end ``SWEEP_DIR/results.csv``, ``results.md`` (and, with
-matplotlib, ``results.png``) are written and the table is printed. Exit status: 0 when
-every trial is done, 1 when some failed, 2 for a sweep refused before it ran.
+matplotlib, ``results.png``) are written and the table is printed. Ctrl-C or SIGTERM
+stops the trials that are running (the next run resumes them). Exit status: 0 when
+every trial is done, 1 when some failed, 2 for a sweep refused before it ran, 130 when
+stopped.
 """
 
 import os
+import signal
 import sys
 
 from pylearn_vae.scripts import _cli
@@ -76,6 +79,12 @@ def build_parser():
     return parser
 
 
+def _interrupt(signum, frame):
+    """SIGTERM (a batch system's stop) ends the sweep as Ctrl-C does: the trials still
+    running are stopped and resumed by the next run of the same command."""
+    raise KeyboardInterrupt
+
+
 @_cli.quiet_on_broken_pipe
 def main(argv=None):
     """Command line; returns the exit status."""
@@ -128,7 +137,13 @@ def main(argv=None):
             plural = "s" if count != 1 else ""
             where = args.scheduler or f"a LocalCluster of {count} single-threaded worker{plural}"
             print(f"Dask: {where}; dashboard {client.dashboard_link}", flush=True)
-            runner.run(sweep, todo, client, progress=False if args.no_progress else None)
+            previous = signal.signal(signal.SIGTERM, _interrupt)
+            try:
+                runner.run(sweep, todo, client, progress=False if args.no_progress else None)
+            finally:
+                signal.signal(signal.SIGTERM, previous)
+        except KeyboardInterrupt:
+            return 130
         finally:
             client.close()
             if cluster is not None:
