@@ -173,6 +173,9 @@ class Sweep:
     def override(self, assignments):
         """Apply ``--set NAME=VALUE`` overrides (a list value becomes a grid axis).
 
+        A value that is the label of a grid value (``--set criterion=vae_k1``) stands for
+        that value, in a list too (``--set 'criterion=[vae_k1]'``).
+
         Parameters
         ----------
         assignments : list of (name, value)
@@ -187,7 +190,12 @@ class Sweep:
             if name == SEED_NAME and self.seeds:
                 self.seeds = list(value) if isinstance(value, list) else [value]
                 continue
-            target = self.grid if isinstance(value, list) else self.fixed
+            labels = dict(self.grid.get(name, ()))
+            if isinstance(value, list) and labels:
+                value = {str(v): labels.get(str(v), v) for v in value}
+            elif labels and str(value) in labels:
+                value = labels[str(value)]
+            target = self.grid if isinstance(value, (list, dict)) else self.fixed
             for other in (self.fixed, self.grid, self.draws):
                 if other is not target:
                     other.pop(name, None)
@@ -410,7 +418,11 @@ def parse_assignment(text):
     try:
         parsed = yaml_parse.load(value, instantiate=False) if value.strip() else ""
     except yaml.YAMLError as exc:
-        raise SweepError(f"--set {text!r}: the value is not YAML: {exc}") from None
+        message = " ".join(str(exc).split())
+        raise SweepError(
+            f"--set {text!r}: the value is not YAML ({message}); quote YAML text: "
+            "--set \"name='!obj:...'\""
+        ) from None
     return name, parsed
 
 
