@@ -190,6 +190,12 @@ def test_set_overrides_fixed_grid_and_seeds(tmp_path):
     )
     assert sweep.varied == ["nhid", "seed"] and sweep.fixed == {"learning_rate": 0.5}
     assert [t.values["nhid"] for t in sweep.trials()] == [2, 3]
+    sweep = spec.load_sweep(write_sweep(tmp_path))
+    sweep.override([spec.parse_assignment("learning_rate=[bad, lr_01, 0.5]")])
+    assert sweep.grid["learning_rate"] == [("bad", "'abc'"), ("lr_01", 0.01), ("0.5", 0.5)]
+    sweep = spec.load_sweep(write_sweep(tmp_path))
+    sweep.override([spec.parse_assignment("learning_rate=lr_003")])
+    assert sweep.fixed["learning_rate"] == 0.003 and "learning_rate" not in sweep.grid
     with pytest.raises(spec.SweepError, match="defines no 'nhd'"):
         sweep.override([spec.parse_assignment("nhd=3")])
     with pytest.raises(spec.SweepError, match="expected NAME=VALUE"):
