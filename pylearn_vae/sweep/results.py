@@ -151,7 +151,8 @@ class Table:
                 writer.writerow(self.cells(row, _full))
 
     def plot(self, path):
-        """The sort column against each varied value; False when matplotlib is missing."""
+        """The sort column against each varied value but the seed (one point per trial);
+        False when matplotlib is missing."""
         try:
             import matplotlib
 
@@ -160,7 +161,7 @@ class Table:
         except ImportError:
             return False
         done = [r for r in self.rows if r["status"] == "done" and r[self.sort_column] is not None]
-        names = self.varied or ["trial"]
+        names = [n for n in self.varied if n != SEED_NAME] or self.varied or ["trial"]
         figure, axes = pyplot.subplots(1, len(names), figsize=(3.2 * len(names), 3), squeeze=False)
         for axis, name in zip(axes[0], names, strict=True):
             labels = [r["labels"].get(name, r["trial"]) for r in done]
