@@ -21,6 +21,7 @@ time budget is not marked ``training_succeeded`` and the last epoch is never pic
 import contextlib
 import datetime
 import logging
+import math
 import os
 import time
 import warnings
@@ -30,6 +31,12 @@ from pylearn_vae.monitor import Monitor
 from pylearn_vae.space import NullSpace
 from pylearn_vae.utils import serial
 from pylearn_vae.utils.string_utils import preprocess
+from pylearn_vae.utils.validation import check_nonnegative_int
+from pylearn_vae.utils.validation_extra import (
+    check_data_values,
+    check_writable_file,
+    outside_0_1,
+)
 
 __all__ = ["Train", "log_timing", "time_string"]
 
@@ -86,7 +93,7 @@ class Train:
         ``${VAR}`` expanded. None with ``save_freq > 0`` means
         ``${PYLEARN2_TRAIN_FILE_FULL_STEM}.pkl`` (``.<phase>.pkl`` inside a phase).
     save_freq : int
-        Save every this many epochs and at the end; 0 never saves.
+        Save every this many epochs and at the end; 0 never saves. A non-negative int.
     extensions : list of TrainExtension, optional
     allow_overwrite : bool
         False: the first save onto an existing file is an IOError.
@@ -102,6 +109,7 @@ class Train:
         extensions=None,
         allow_overwrite=True,
     ):
+        save_freq = check_nonnegative_int("Train", "save_freq", save_freq)
         self.allow_overwrite = allow_overwrite
         self.first_save = True
         self.dataset = dataset
@@ -117,6 +125,9 @@ class Train:
             save_path = preprocess(save_path)
         elif save_freq > 0:
             save_path = self._default_save_path()
+        if save_path is not None and save_freq > 0:
+            # Found now, not at the first save after an epoch of training.
+            check_writable_file("Train", "save_path", save_path)
         self.save_path = save_path
         yaml_src = getattr(dataset, "yaml_src", None)
         if yaml_src is not None:
@@ -127,6 +138,9 @@ class Train:
                 stacklevel=2,
             )
         self.extensions = list(extensions) if extensions is not None else []
+        for ext in self.extensions:
+            if not all(hasattr(ext, hook) for hook in ("setup", "on_monitor", "on_save")):
+                raise ValueError(f"Train: extensions must be TrainExtensions, got {ext!r}")
         self.training_seconds = Param(0.0, name="training_seconds_this_epoch")
         self.total_seconds = Param(0.0, name="total_seconds_last_epoch")
         self._last_saved_epoch = None
@@ -162,6 +176,7 @@ class Train:
         """Monitor, then every ``on_monitor``; False if an extension asked to stop."""
         try:
             self.model.monitor()
+            check_finite_channels(self.model.monitor, self._dataset_names())
             for ext in self.extensions:
                 ext.on_monitor(self.model, self.dataset, self.algorithm)
         except StopIteration:
@@ -208,6 +223,12 @@ class Train:
             )
         if self.algorithm is not None and monitor._datasets:
             self._add_timing_channels(monitor)
+        criterion = getattr(self.algorithm, "termination_criterion", None)
+        if criterion is not None and hasattr(criterion, "check_channels"):
+            criterion.check_channels(monitor.channels)
+        check_training_data(
+            self.model, self.dataset, getattr(self.algorithm, "monitoring_dataset", None)
+        )
 
         cont = self.run_callbacks_and_monitoring()
         cont = bool(keep_going() and cont)
@@ -275,11 +296,74 @@ class Train:
                 )
             guarded = _guard(self.dataset)
             try:
-                serial.save(self.save_path, self.model, on_overwrite="backup")
+                save_naming_the_file(self.save_path, self.model)
             finally:
                 _unguard(self.dataset, guarded)
         self.first_save = False
         self._last_saved_epoch = self.model.monitor.get_epochs_seen()
+
+    def _dataset_names(self):
+        """``{id(dataset): name}`` of the algorithm's monitoring datasets."""
+        named = getattr(self.algorithm, "monitoring_dataset", None) or {}
+        return {id(d): name for name, d in named.items()}
+
+
+def save_naming_the_file(path, model):
+    """``serial.save(path, model)``; an OSError (disk full, permission) names ``path``."""
+    try:
+        serial.save(path, model, on_overwrite="backup")
+    except OSError as exc:
+        if exc.filename is not None or path in str(exc):
+            raise
+        raise OSError(
+            exc.errno, f"Cannot save the model to {path}: {exc.strerror or exc}", path
+        ) from exc
+
+
+def check_finite_channels(monitor, dataset_names=None):
+    """Stop training (RuntimeError) when a monitoring channel's latest value is NaN or inf.
+
+    The message names the channel, its dataset and the epoch; as with a non-finite
+    cost (see :mod:`pylearn_vae.training_algorithms.sgd`), nothing more is saved.
+    """
+    dataset_names = dataset_names or {}
+    for name, channel in monitor.channels.items():
+        if not channel.val_record:
+            continue
+        value = float(channel.val_record[-1])
+        if not math.isfinite(value):
+            dataset = dataset_names.get(id(channel.dataset))
+            where = "" if dataset is None else f" (monitoring dataset {dataset!r})"
+            raise RuntimeError(
+                f"monitoring channel {name}{where} is {value} at epoch "
+                f"{monitor.get_epochs_seen()}: training stopped. Check that dataset's values "
+                "and try a smaller learning rate"
+            )
+
+
+def check_training_data(model, dataset, monitoring_datasets=None):
+    """Before training: every dataset's values must be finite (ValueError), and a warning
+    is logged when the model's conditional is a
+    :class:`~pylearn_vae.models.vae.conditional.BernoulliVector` and they are not in
+    ``[0, 1]`` (only logged: Pylearn2's own VAE test YAMLs train one on Gaussian noise).
+    """
+    from pylearn_vae.models.vae.conditional import BernoulliVector
+
+    binary = isinstance(getattr(model, "conditional", None), BernoulliVector)
+    named = [("training dataset", dataset)] + [
+        (f"monitoring dataset {name!r}", d) for name, d in (monitoring_datasets or {}).items()
+    ]
+    seen = set()
+    for what, data in named:
+        get = getattr(data, "get_design_matrix", None)
+        if get is None or id(data) in seen:
+            continue
+        seen.add(id(data))
+        what = f"the {what} ({type(data).__name__})"
+        X = check_data_values(what, get())
+        problem = outside_0_1(what, X) if binary else None
+        if problem:
+            log.warning("%s", problem)
 
 
 def _guard(dataset):

@@ -2,7 +2,7 @@
 :mod:`pylearn_vae.testing`.
 
 This folder is put on ``sys.path`` so YAML in the tests can name
-``!obj:test_train_helpers.LinearRegression``.
+``!obj:test_train_helpers.LinearRegression``, a module every test allows (below).
 """
 
 import os
@@ -14,6 +14,15 @@ import pytest
 from pylearn_vae import backend
 
 sys.path.insert(0, os.path.dirname(__file__))
+
+# The tests' own helper modules, which their YAML strings and pickles name, are allowed
+# the way a user allows theirs (docs/security.md); tests/test_security.py clears this.
+HELPER_MODULES = "yaml_helpers,test_train_helpers"
+
+
+@pytest.fixture(autouse=True)
+def _allow_test_helper_modules(monkeypatch):
+    monkeypatch.setenv("PYLEARN_VAE_ALLOW_MODULES", HELPER_MODULES)
 
 
 @pytest.fixture

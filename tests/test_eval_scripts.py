@@ -299,7 +299,7 @@ def test_bin_scripts_run_from_a_clone(model_path, tmp_path):
         env=env,
         check=False,
     )
-    assert done.returncode == 1 and done.stderr.count("\n") == 1 and "no such file" in done.stderr
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "no such file" in done.stderr
 
 
 def test_progress_only_on_request_or_terminal():

@@ -143,7 +143,7 @@ def test_truncated_pickle_is_a_value_error(tmp_path):
 def test_transient_errors_are_retried_with_backoff(monkeypatch):
     calls, sleeps = [], []
 
-    def flaky(path):
+    def flaky(path, policy):
         calls.append(path)
         if len(calls) < 3:
             raise OSError(5, "Input/output error")

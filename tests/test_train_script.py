@@ -104,7 +104,7 @@ def test_cli_phases(tmp_path, clean_env, capsys):
 def test_bad_yaml_gives_one_clear_message(tmp_path, clean_env, capsys):
     config = tmp_path / "bad.yaml"
     config.write_text("!obj:pylearn_vae.train.Train {\n  dataset: [1, 2,\n")
-    assert main([str(config)]) == 1
+    assert main([str(config)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("train.py: error: ")
     assert "bad.yaml:" in err and "Traceback" not in err
@@ -114,7 +114,7 @@ def test_bad_yaml_gives_one_clear_message(tmp_path, clean_env, capsys):
 def test_unknown_class_names_the_file(tmp_path, clean_env, capsys):
     config = tmp_path / "typo.yaml"
     config.write_text("!obj:pylearn_vae.train.Trian {}\n")
-    assert main([str(config)]) == 1
+    assert main([str(config)]) == 2
     err = capsys.readouterr().err
     assert "typo.yaml" in err and "Trian" in err and "Traceback" not in err
     with pytest.raises(AttributeError):

@@ -211,7 +211,7 @@ def test_module_failing_to_import_is_reported(tmp_path, monkeypatch):
     (tmp_path / "pylvae_broken_mod.py").write_text("import pylvae_no_such_dependency\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ImportError, match="Could not import pylvae_broken_mod; ImportError was"):
-        load("!obj:pylvae_broken_mod.Thing {}")
+        load("!obj:pylvae_broken_mod.Thing {}", allow_modules=["pylvae_broken_mod"])
 
 
 def test_obj_needs_a_mapping():

@@ -22,9 +22,22 @@ Class path mapping rule: a dotted path that starts with ``pylearn2.`` is resolve
 ``pylearn_vae.`` followed by the rest of the path (``pylearn2.models.mlp.Linear`` ->
 ``pylearn_vae.models.mlp.Linear``), so Pylearn2 YAML files load unchanged. A path is
 resolved by importing its module part, one package at a time, and taking the remaining
-names as attributes; a path without a dot names a builtin (``!obj:dict``). Nothing else
-runs code: the loader is a ``yaml.SafeLoader`` (no ``!!python/...`` tags) and no text is
-``eval``'d.
+names as attributes; a path without a dot names a builtin (``!obj:dict``).
+
+What a file may build: ``!obj:`` and ``!import`` call or return whatever they name, so
+a file could name ``os.system``. By default they may only name the classes and functions
+defined in ``pylearn_vae`` (except in the modules that load, save, import or run other
+files: ``config``, ``scripts``, ``utils.serial``, ...), NumPy's scalar types, ``dtype`` and random
+generators, and the plain builtins (``dict``, ``list``, ...); a path may only walk
+through modules and classes of those packages (``pylearn_vae.utils.serial.os.system``
+is refused). The user allows more with ``allow_modules`` (``--allow-module`` on the
+command line, ``$PYLEARN_VAE_ALLOW_MODULES``), or turns the checks off for a trusted
+file with ``trusted=True``; ``!pkl:`` files are unpickled under the same settings. See
+:mod:`pylearn_vae.utils.safe_load` and ``docs/security.md``. Every name in the document
+is checked before anything is built and before a module that is not allowed is
+imported, so a refused name anywhere (say, in a ``Train``'s extensions) builds nothing.
+Besides what those tags name, nothing runs: the loader is a ``yaml.SafeLoader`` (no
+``!!python/...`` tags) and no text is ``eval``'d.
 
 Nodes that share an anchor (``&a`` ... ``*a``) give one shared instance. Every string is
 passed through `preprocess` with `environ` (Pylearn2 applied `environ` to ``!pkl:`` paths
@@ -40,6 +53,7 @@ import builtins
 import collections
 import difflib
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 import re
@@ -48,7 +62,7 @@ import sys
 import yaml
 from yaml.constructor import ConstructorError
 
-from pylearn_vae.utils import serial
+from pylearn_vae.utils import safe_load, serial
 from pylearn_vae.utils.string_utils import preprocess
 
 __all__ = ["Proxy", "initialize", "instantiate", "load", "load_path"]
@@ -81,9 +95,13 @@ class Proxy(collections.namedtuple("Proxy", ["callable", "positionals", "keyword
 
 
 class _Loader(yaml.SafeLoader):
-    """``SafeLoader`` plus our tags, duplicate-key checks and the `environ` for ``!pkl:``."""
+    """``SafeLoader`` plus our tags, duplicate-key checks, and the `environ`, allowed
+    modules and trust for ``!obj:``, ``!import`` and ``!pkl:``."""
 
     environ = None
+    allow_modules = None
+    trusted = False
+    policy = safe_load.LoadPolicy()
 
     def construct_mapping(self, node, deep=False):
         if isinstance(node, yaml.MappingNode):
@@ -148,8 +166,12 @@ def _closest(word, candidates):
     return matches[0] if matches else None
 
 
-def _import_dotted(path):
-    """The object named by dotted `path` (after the ``pylearn2.`` mapping), no eval."""
+def _import_dotted(path, check_step=None):
+    """The object named by dotted `path` (after the ``pylearn2.`` mapping), no eval.
+
+    ``check_step(prefix, obj)`` sees every object the walk passes through before the
+    last (a module or a class); it raises to stop the walk.
+    """
     parts = path.split(".")
     if not all(part.isidentifier() for part in parts):
         raise ImportError(f"{path!r} is not a dotted Python name like package.module.Class")
@@ -162,6 +184,8 @@ def _import_dotted(path):
     obj = None
     for j, part in enumerate(parts):
         prefix = ".".join(parts[: j + 1])
+        if j > 0 and check_step is not None:
+            check_step(".".join(parts[:j]), obj)
         if j > 0 and hasattr(obj, part):
             obj = getattr(obj, part)
             continue
@@ -175,10 +199,7 @@ def _import_dotted(path):
             except ImportError as e:
                 raise ImportError(f"Could not import {prefix}; ImportError was {e}") from e
         if j == 0:
-            top = [m.name for m in pkgutil.iter_modules()] + list(sys.builtin_module_names)
-            guess = _closest(part, top)
-            hint = f" Did you mean {guess}?" if guess else ""
-            raise ImportError(f"Could not import {path}: there is no module {part}.{hint}")
+            raise _no_module_error(path)
         names = dir(obj)
         if hasattr(obj, "__path__"):
             names += [m.name for m in pkgutil.iter_modules(obj.__path__)]
@@ -190,19 +211,72 @@ def _import_dotted(path):
     return obj
 
 
+def _no_module_error(path):
+    """ImportError for `path`, whose first part is no module, suggesting the closest."""
+    part = path.split(".")[0]
+    top = [m.name for m in pkgutil.iter_modules()] + list(sys.builtin_module_names)
+    guess = _closest(part, top)
+    hint = f" Did you mean {guess}?" if guess else ""
+    return ImportError(f"Could not import {path}: there is no module {part}.{hint}")
+
+
 def _map_path(path):
     if path.startswith(_PREFIX_FROM):
         return _PREFIX_TO + path[len(_PREFIX_FROM) :]
     return path
 
 
-def _resolve(path, mark):
+def _resolve(path, mark, policy):
+    """``(dotted path, object)`` for `path`, if `policy` allows it; errors name `mark`."""
     dotted = _map_path(path)
     try:
-        return dotted, _import_dotted(dotted)
-    except (ImportError, AttributeError) as e:
+        try:
+            policy.check_yaml_name(dotted)  # before anything is imported
+        except safe_load.UnsafeFileError:
+            top = dotted.split(".")[0]
+            if "." in dotted and importlib.util.find_spec(top) is None:  # finds, runs nothing
+                raise _no_module_error(dotted) from None  # a typo: say so, not "refused"
+            raise
+        target = _import_dotted(
+            dotted, lambda prefix, obj: policy.check_yaml_step(dotted, prefix, obj)
+        )
+        policy.check_yaml_object(dotted, target)
+        return dotted, target
+    except (ImportError, AttributeError, safe_load.UnsafeFileError) as e:
         _add_context(e, mark)
         raise
+
+
+def _named_path(node):
+    """The dotted path an ``!obj:``/``!import`` node names, or None."""
+    if node.tag.startswith("!obj:"):
+        return node.tag[len("!obj:") :]
+    if node.tag.startswith("!import:"):
+        return node.tag[len("!import:") :]
+    if node.tag == "!import" and isinstance(node, yaml.ScalarNode) and "." in node.value:
+        return node.value
+    return None
+
+
+def _check_names(root, policy):
+    """Refuse the first name in the document `policy` does not allow, before anything is
+    built (a path that does not resolve is left for construction to report in order)."""
+    seen, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        path = _named_path(node)
+        if path:
+            try:
+                _resolve(path, node.start_mark, policy)
+            except (ImportError, AttributeError):
+                pass
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
 
 
 def _construct_obj(loader, tag_suffix, node):
@@ -221,7 +295,7 @@ def _construct_obj(loader, tag_suffix, node):
             raise TypeError(
                 f"{_where(node.start_mark)}Received non string object ({key}) as key in mapping."
             )
-    name, target = _resolve(tag_suffix, node.start_mark)
+    name, target = _resolve(tag_suffix, node.start_mark, loader.policy)
     proxy = Proxy(callable=target, positionals=(), keywords=keywords, yaml_src=yaml_src)
     proxy.mark, proxy.name, proxy.key_marks = node.start_mark, name, key_marks
     return proxy
@@ -240,7 +314,11 @@ def _construct_pkl(loader, tag_suffix, node):
         )
     path = loader.construct_scalar(node)
     try:
-        value = serial.load(preprocess(path, loader.environ))
+        value = serial.load(
+            preprocess(path, loader.environ),
+            allow_modules=loader.allow_modules,
+            trusted=loader.trusted,
+        )
     except Exception as e:
         _add_context(e, node.start_mark)
         raise
@@ -250,21 +328,21 @@ def _construct_pkl(loader, tag_suffix, node):
     return proxy
 
 
-def _import_checked(path, node):
+def _import_checked(loader, path, node):
     if "." not in path:
         raise yaml.YAMLError(
             f"{_where(node.start_mark)}!import needs a dotted path like package.module.name, "
             f"got {path!r}"
         )
-    return _resolve(path, node.start_mark)[1]
+    return _resolve(path, node.start_mark, loader.policy)[1]
 
 
 def _construct_import_suffix(loader, tag_suffix, node):
-    return _import_checked(tag_suffix, node)
+    return _import_checked(loader, tag_suffix, node)
 
 
 def _construct_import(loader, node):
-    return _import_checked(loader.construct_scalar(node), node)
+    return _import_checked(loader, loader.construct_scalar(node), node)
 
 
 def _construct_float(loader, node):
@@ -294,7 +372,7 @@ def initialize():
     _initialized = True
 
 
-def load(stream, environ=None, instantiate=True, **kw):
+def load(stream, environ=None, instantiate=True, allow_modules=None, trusted=False, **kw):
     """Build the objects described by YAML `stream`.
 
     Parameters
@@ -305,6 +383,13 @@ def load(stream, environ=None, instantiate=True, **kw):
         Values for ``${NAME}`` that take precedence over ``os.environ``.
     instantiate : bool
         False returns the parsed graph of `Proxy` objects without calling anything.
+    allow_modules : str or list of str, optional
+        Modules (with their submodules) whose classes and functions ``!obj:``,
+        ``!import`` and ``!pkl:`` may also build, besides ``pylearn_vae`` and
+        ``$PYLEARN_VAE_ALLOW_MODULES``: e.g. ``['mymodule']`` for one's own ``Prior``.
+    trusted : bool
+        The file is trusted: build whatever it names, and load its ``!pkl:`` files
+        unrestricted. This runs any code the file names.
     **kw
         ``Loader``: a subclass of this module's loader, to add tags.
 
@@ -312,28 +397,41 @@ def load(stream, environ=None, instantiate=True, **kw):
     -------
     object
         The top-level object (usually a ``Train``), or its `Proxy` graph.
+
+    Raises
+    ------
+    pylearn_vae.utils.safe_load.UnsafeFileError
+        (a ValueError) The file names something outside the allowed modules; the
+        message gives the line, the name and how to allow it. Nothing was built.
     """
-    return _load(stream, getattr(stream, "name", None), environ, instantiate, **kw)
+    source = getattr(stream, "name", None)
+    return _load(stream, source, environ, instantiate, allow_modules, trusted, **kw)
 
 
-def load_path(path, environ=None, instantiate=True, **kw):
+def load_path(path, environ=None, instantiate=True, allow_modules=None, trusted=False, **kw):
     """`load` the YAML file at `path`; errors name `path` and the line."""
     with open(path, encoding="utf-8") as f:
         content = f.read()
-    return _load(content, str(path), environ, instantiate, **kw)
+    return _load(content, str(path), environ, instantiate, allow_modules, trusted, **kw)
 
 
-def _load(stream, source, environ, instantiate, Loader=None):
+def _load(stream, source, environ, instantiate, allow_modules, trusted, Loader=None):
     initialize()
     Loader = _Loader if Loader is None else Loader
     if not (isinstance(Loader, type) and issubclass(Loader, _Loader)):
         raise TypeError("Loader must be a subclass of pylearn_vae.config.yaml_parse._Loader")
+    policy = safe_load.LoadPolicy(allow_modules, trusted)
     loader = Loader(stream)
     if source is not None:
         loader.name = source
     loader.environ = environ
+    loader.allow_modules, loader.trusted, loader.policy = allow_modules, trusted, policy
     try:
-        graph = loader.get_single_data()
+        root = loader.get_single_node()
+        graph = None
+        if root is not None:
+            _check_names(root, policy)
+            graph = loader.construct_document(root)
     finally:
         loader.dispose()
     if not instantiate:

@@ -20,8 +20,15 @@ import numpy
 
 from pylearn_vae import backend
 from pylearn_vae.datasets.dense_design_matrix import DefaultViewConverter, DenseDesignMatrix
+from pylearn_vae.utils.validation_extra import check_data_values, check_number_in, check_seed
 
-__all__ = ["BINARIZE_MODES", "BinarizedImages", "check_which_set", "row_range"]
+__all__ = [
+    "BINARIZE_MODES",
+    "BinarizedImages",
+    "check_grey_levels",
+    "check_which_set",
+    "row_range",
+]
 
 BINARIZE_MODES = ("fixed", "dynamic", None)
 
@@ -67,6 +74,34 @@ def row_range(num_rows, start=None, stop=None):
     return slice(start, stop)
 
 
+def check_grey_levels(owner, images, scale, where=None):
+    """``scale`` as a float, after checking it and the grey levels ``images`` against it.
+
+    The levels must be finite and in ``[0, scale]``. Levels that all lie in ``[0, 1]``
+    while ``scale`` is well above 1 (floats already scaled, e.g. an IDX file of floats
+    with the default ``scale=255``) would binarize to almost blank images: a ValueError
+    says to pass ``scale: 1.0``.
+    """
+    scale = check_number_in(owner, "scale", scale, 0, low_open=True)
+    source = f" of {where}" if where is not None else ""
+    images = numpy.asarray(images)
+    if images.size == 0:
+        return scale
+    check_data_values(f"{owner}: the grey-level array{source}", images)
+    low, high = float(images.min()), float(images.max())
+    if low < 0 or high > scale:
+        raise ValueError(
+            f"{owner}: the grey levels{source} lie in [{low:g}, {high:g}], outside [0, scale] "
+            f"with scale={scale:g}: pass the grey level meaning 'always on' as scale"
+        )
+    if images.dtype.kind == "f" and 0 < high <= 1 and scale > 1:
+        raise ValueError(
+            f"{owner}: the grey levels{source} are all in [0, 1] but scale={scale:g}, so the "
+            "images would binarize to almost blank: pass scale: 1.0 for data already in [0, 1]"
+        )
+    return scale
+
+
 class BinarizedImages(DenseDesignMatrix):
     """Images ``(num_examples, rows*cols*channels)`` of grey levels, binarized on demand.
 
@@ -110,10 +145,11 @@ class BinarizedImages(DenseDesignMatrix):
             raise ValueError(
                 f"binarize={binarize!r} is not one of 'fixed', 'dynamic', None (grey levels)"
             )
+        self.scale = check_grey_levels(type(self).__name__, images, scale)
+        check_seed(type(self).__name__, "seed", seed)
         self.images = images
         self.labels = labels
         self.binarize = binarize
-        self.scale = float(scale)
         self.seed = seed
         self._binarize_rng = numpy.random.default_rng(seed)
         self._probabilities = None

@@ -94,12 +94,12 @@ class BinarizedMNIST(DenseDesignMatrix):
         )
         path = data_file(which_set)
         try:
-            X = numpy.load(path)
+            X = numpy.load(path, allow_pickle=False)
         except OSError as exc:
             raise NotInstalledError(
                 f"BinarizedMNIST data file {path} cannot be read ({exc}). " + _HOW_TO_GET
             ) from exc
-        except ValueError as exc:
+        except (ValueError, EOFError) as exc:
             raise ValueError(
                 f"{path} is not a valid .npy file ({exc}): delete it and re-run "
                 "bin/download_binarized_mnist.py"

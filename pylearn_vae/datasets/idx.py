@@ -7,12 +7,19 @@ in C order.
 
 import gzip
 import os
+import zlib
 from pathlib import Path
 
 import numpy
 
-from pylearn_vae.datasets.binarized_images import BinarizedImages, check_which_set, row_range
+from pylearn_vae.datasets.binarized_images import (
+    BinarizedImages,
+    check_grey_levels,
+    check_which_set,
+    row_range,
+)
 from pylearn_vae.datasets.dataset import NotInstalledError
+from pylearn_vae.utils.validation_extra import check_seed
 
 __all__ = ["FashionMNIST", "IDXImages", "read_idx", "write_idx"]
 
@@ -40,9 +47,7 @@ def read_idx(path):
     ValueError
         When the file is not a well-formed IDX file.
     """
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
+    data = _read_bytes(path)
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _DTYPES:
         raise ValueError(f"{path} is not an IDX file (bad magic number {data[:4].hex()})")
     dtype, ndim = _DTYPES[data[2]], data[3]
@@ -56,6 +61,22 @@ def read_idx(path):
         )
     array = numpy.frombuffer(data, dtype, offset=header).reshape(shape)
     return array.astype(dtype.newbyteorder("="))
+
+
+def _read_bytes(path):
+    """The (gunzipped) bytes of ``path``; a corrupt or truncated ``.gz`` is a ValueError
+    naming the file."""
+    if not str(path).endswith(".gz"):
+        with open(path, "rb") as f:
+            return f.read()
+    try:
+        with gzip.open(path, "rb") as f:
+            return f.read()
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise ValueError(
+            f"{path} is not a readable gzip file ({type(exc).__name__}: {exc}): it is "
+            "truncated or corrupt; download it again"
+        ) from exc
 
 
 def write_idx(path, array):
@@ -124,6 +145,8 @@ class IDXImages(BinarizedImages):
                     f"({images.shape[0]},), got shape {labels.shape}"
                 )
         rows = row_range(images.shape[0], start, stop)
+        scale = check_grey_levels(type(self).__name__, images, scale, where=images_path)
+        check_seed(type(self).__name__, "seed", seed)
         fixed = None
         if binarize == "fixed":
             draw = numpy.random.default_rng(seed).random(images.shape, dtype="float32")

@@ -6,7 +6,10 @@ file also holds one fixed stochastic binarization of each split (see
 ``data/README`` of the project), used by default so results stay comparable.
 """
 
+import io
 import os
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy
@@ -81,11 +84,11 @@ class MNIST10k(BinarizedImages):
             fit_preprocessor=fit_preprocessor,
         )
         with self._open() as data:
-            fixed = data[which_set]
+            fixed = self._member(data, which_set)
             rows = row_range(fixed.shape[0], start, stop)
             offset = _OFFSETS[which_set]
-            grey = data["images"][offset + rows.start : offset + rows.stop]
-            labels = data[f"{which_set}_labels"][rows]
+            grey = self._member(data, "images")[offset + rows.start : offset + rows.stop]
+            labels = self._member(data, f"{which_set}_labels")[rows]
             fixed = fixed[rows]
         super().__init__(
             grey,
@@ -108,10 +111,22 @@ class MNIST10k(BinarizedImages):
                 "point the path argument or PYLEARN_VAE_MNIST10K at a copy"
             )
         try:
-            return numpy.load(self.path)
-        except (OSError, ValueError) as exc:
+            # Read whole (2 MB): numpy.load leaves its file open when the zip is corrupt.
+            return numpy.load(io.BytesIO(self.path.read_bytes()), allow_pickle=False)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise NotInstalledError(
                 f"MNIST10k data file {self.path} cannot be read ({exc}): restore "
+                "data/mnist10k.npz from the repository"
+            ) from exc
+
+    def _member(self, data, name):
+        """The array ``name`` of the open ``.npz``; a corrupt member names the file."""
+        try:
+            return data[name]
+        except (KeyError, OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            raise NotInstalledError(
+                f"MNIST10k data file {self.path} cannot be read: its array {name!r} is "
+                f"missing or corrupt ({type(exc).__name__}: {exc}); restore "
                 "data/mnist10k.npz from the repository"
             ) from exc
 

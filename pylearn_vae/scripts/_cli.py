@@ -3,26 +3,38 @@
 A script's ``main(argv=None)`` parses with :class:`ArgumentParser` (usage errors are
 one line), loads its model with :func:`load_model` (and :func:`load_vae`) and its data
 with :func:`load_dataset`, checks output paths with :func:`check_output_path`, and runs
-its body inside :func:`clear_errors`, which turns the errors a user can cause (a missing
-or wrong file, bad data, a missing optional library) into one line on stderr and exit
-status 1 instead of a traceback. Set ``PYLEARN_VAE_TRACEBACK=1`` to see the traceback.
+its body inside :func:`clear_errors`, which turns every error into one line on stderr
+instead of a traceback, with exit status 2 for a usage or input error (a bad option, a
+missing or wrong file, a bad ``--dataset`` YAML, a corrupt data file) and 1 for a runtime
+failure (not enough memory, a model whose parameters are not finite, a failing disk, a
+missing optional library). ``--debug`` (every script has it) or ``PYLEARN_VAE_DEBUG=1``
+(``PYLEARN_VAE_TRACEBACK=1`` too) shows the traceback instead.
+
+Every parser gets ``--allow-module MODULE`` (repeatable) and ``--trust`` (see
+:func:`add_load_options` and ``docs/security.md``): the model pickle and the dataset
+YAML may only build this package's classes unless the user allows more. Parsing records
+them for :func:`load_model` and :func:`load_dataset`, which a script calls without them.
 """
 
 import argparse
 import contextlib
 import functools
+import math
 import os
 import sys
+import zipfile
 
 import numpy
 
 from pylearn_vae.datasets.dataset import NotInstalledError
 from pylearn_vae.utils import serial
 from pylearn_vae.utils.images import MissingLibraryError
+from pylearn_vae.utils.safe_load import UnsafeFileError
 
 __all__ = [
     "ArgumentParser",
     "CliError",
+    "add_load_options",
     "check_output_path",
     "clear_errors",
     "dataset_view_shape",
@@ -30,6 +42,9 @@ __all__ = [
     "load_dataset",
     "load_model",
     "load_vae",
+    "nonnegative_float",
+    "nonnegative_int",
+    "positive_float",
     "positive_int",
 ]
 
@@ -40,38 +55,145 @@ DATASET_NAMES = {
 }
 
 
+USAGE_ERROR = 2  # a bad option, file or input: the user can fix the command
+RUNTIME_ERROR = 1  # the command was fine but running it failed
+
+
 class CliError(Exception):
-    """A problem with the user's input; its message is shown as one line."""
+    """A problem with the user's input; its message is shown as one line (exit status 2)."""
+
+    status = USAGE_ERROR
 
 
-class ArgumentParser(argparse.ArgumentParser):
-    """``argparse`` whose usage errors are one line: ``prog: error: ... (see --help)``."""
+class RuntimeFailure(CliError):
+    """The input was fine but the work cannot be done (exit status 1)."""
+
+    status = RUNTIME_ERROR
+
+
+# What the last parsed command line allows the files it names to build (--allow-module,
+# --trust); set by ArgumentParser.parse_known_args, read by load_model and load_dataset.
+_load_options = {"allow_modules": (), "trusted": False}
+
+
+def add_load_options(parser):
+    """Add ``--allow-module MODULE`` (repeatable) and ``--trust`` to ``parser``."""
+    group = parser.add_argument_group("safety (see docs/security.md)")
+    group.add_argument(
+        "--allow-module",
+        action="append",
+        default=[],
+        dest="allow_modules",
+        metavar="MODULE",
+        help="also let YAML and pickle files build the classes and functions of MODULE "
+        "(e.g. the module of your own Prior); repeatable; adds to $PYLEARN_VAE_ALLOW_MODULES",
+    )
+    group.add_argument(
+        "--trust",
+        action="store_true",
+        help="trust the files given: load them unrestricted, which runs any code they hold",
+    )
+
+
+class OneLineErrors(argparse.ArgumentParser):
+    """``argparse`` whose usage errors are one line, ``prog: error: ... (see --help)``,
+    with exit status 2."""
 
     def error(self, message):
-        raise SystemExit(f"{self.prog}: error: {message} (see {self.prog} --help)")
+        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(USAGE_ERROR)
 
 
-def positive_int(text):
-    """An argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+class ArgumentParser(OneLineErrors):
+    """:class:`OneLineErrors` with the options of :func:`add_load_options` (recorded
+    for :func:`load_model` and :func:`load_dataset`), and ``--debug`` (tracebacks
+    instead of one line)."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        add_load_options(self)
+        self.add_argument(
+            "--debug",
+            action="store_true",
+            help="show the traceback of an error (or set PYLEARN_VAE_DEBUG=1)",
+        )
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        _load_options["allow_modules"] = tuple(namespace.allow_modules)
+        _load_options["trusted"] = namespace.trust
+        return namespace, extras
+
+
+def _number_type(convert, lowest, strict, what):
+    """An argparse type: ``convert(text)``, finite, ``> lowest`` (``strict``) or ``>=``."""
+
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not math.isfinite(value) or (value <= lowest if strict else value < lowest):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    parse.__name__ = what.replace(" ", "_")  # argparse names the type in some messages
+    return parse
+
+
+positive_int = _number_type(int, 0, True, "a positive integer")
+nonnegative_int = _number_type(int, 0, False, "a non-negative integer")
+positive_float = _number_type(float, 0, True, "a positive number")
+nonnegative_float = _number_type(float, 0, False, "a non-negative number")
+
+
+def debugging(debug=False):
+    """Whether to show tracebacks: ``--debug``, or ``PYLEARN_VAE_DEBUG`` (or the older
+    ``PYLEARN_VAE_TRACEBACK``) set to anything but ``''``/``0``."""
+    flags = (os.environ.get(name, "") for name in ("PYLEARN_VAE_DEBUG", "PYLEARN_VAE_TRACEBACK"))
+    return bool(debug) or any(flag not in ("", "0") for flag in flags)
+
+
+# Errors that mean the user's input is wrong (exit status 2); anything else is 1.
+_INPUT_ERRORS = (ValueError, TypeError, KeyError, NotInstalledError, EOFError, zipfile.BadZipFile)
+
+
+def exit_status(exc):
+    """2 for an input error, 1 for a runtime failure (see the module docstring)."""
+    if isinstance(exc, CliError):
+        return exc.status
+    if isinstance(exc, MissingLibraryError):
+        return RUNTIME_ERROR
+    return USAGE_ERROR if isinstance(exc, _INPUT_ERRORS) else RUNTIME_ERROR
+
+
+def one_line(prog, exc):
+    """``prog: error: <message>`` on one line; the exception's class name is added
+    when the message alone would not say what happened."""
+    message = " ".join(str(exc).split())
+    if isinstance(exc, MemoryError):
+        message = f"not enough memory ({message or 'MemoryError'}): ask for less"
+    elif isinstance(exc, KeyError) and len(exc.args) == 1 and isinstance(exc.args[0], str):
+        message = " ".join(exc.args[0].split())
+    elif not isinstance(exc, (CliError, OSError, ValueError)):
+        message = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return f"{prog}: error: {message or type(exc).__name__}"
 
 
 @contextlib.contextmanager
-def clear_errors(prog):
-    """Turn user-caused errors raised inside the block into ``SystemExit(one line)``."""
+def clear_errors(prog, debug=False):
+    """Turn any error raised inside the block into one line on stderr and
+    ``SystemExit(status)`` (:func:`exit_status`), unless :func:`debugging`; the command
+    line's ``--allow-module``/``--trust`` end with the block."""
     try:
         yield
-    except (CliError, MissingLibraryError, NotInstalledError, OSError, ValueError) as exc:
-        if os.environ.get("PYLEARN_VAE_TRACEBACK"):
+    except Exception as exc:
+        if debugging(debug):
             raise
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        raise SystemExit(f"{prog}: error: {message}") from exc
+        print(one_line(prog, exc), file=sys.stderr)
+        raise SystemExit(exit_status(exc)) from exc
+    finally:
+        _load_options.update(allow_modules=(), trusted=False)
 
 
 def quiet_on_broken_pipe(main):
@@ -98,7 +220,9 @@ def load_model(path):
     if os.path.isdir(path):
         raise CliError(f"{path} is a folder, not a saved model (.pkl)")
     try:
-        return serial.load(path)
+        return serial.load(path, **_load_options)
+    except UnsafeFileError as exc:
+        raise CliError(str(exc)) from exc
     except Exception as exc:  # any unpickling failure means "not one of our models"
         raise CliError(
             f"{path} is not a saved pylearn_vae model ({type(exc).__name__}: {exc})"
@@ -115,6 +239,7 @@ def load_vae(path):
             f"{path} holds a {type(model).__module__}.{type(model).__name__}, not a VAE: "
             "give the .pkl of a trained pylearn_vae.models.vae.VAE"
         )
+    check_finite_params(model, path)
     return model
 
 
@@ -152,12 +277,18 @@ def load_dataset(model, spec=None, which_set=None):
             f"--dataset {spec!r} is neither a dataset name ({', '.join(DATASET_NAMES)}), "
             "nor an existing .yaml file, nor YAML text starting with '!obj:'"
         )
-    graph = yaml_parse.load(src, instantiate=False)
-    if which_set is not None and isinstance(graph, yaml_parse.Proxy):
-        if "which_set" in graph.keywords:
-            keywords = dict(graph.keywords, which_set=which_set)
-            graph = graph._replace(keywords=keywords)
-    dataset = yaml_parse.instantiate(graph)
+    with _naming_the_dataset(spec):
+        try:
+            graph = yaml_parse.load(src, instantiate=False, **_load_options)
+        except UnsafeFileError as exc:
+            where = "the dataset YAML the model recorded" if spec is None else "--dataset"
+            where = spec if spec is not None and os.path.isfile(spec) else where
+            raise CliError(f"{where}, {exc}") from exc
+        if which_set is not None and isinstance(graph, yaml_parse.Proxy):
+            if "which_set" in graph.keywords:
+                keywords = dict(graph.keywords, which_set=which_set)
+                graph = graph._replace(keywords=keywords)
+        dataset = yaml_parse.instantiate(graph)
     if not hasattr(dataset, "get_design_matrix"):
         raise CliError(f"the dataset YAML built a {type(dataset).__name__}, not a dataset")
     return dataset
@@ -197,3 +328,69 @@ def check_output_path(path):
     if not os.access(folder, os.W_OK):
         raise CliError(f"cannot write output path {path}: folder {folder} is not writable")
     return path
+
+
+@contextlib.contextmanager
+def _naming_the_dataset(spec):
+    """A YAML or dataset error while building the dataset becomes a CliError that says
+    it came from ``--dataset`` (or the model's recorded training set)."""
+    try:
+        yield
+    except (CliError, MemoryError, NotInstalledError):
+        raise
+    except Exception as exc:
+        where = "the model's training-set YAML" if spec is None else f"--dataset {spec!r}"
+        message = " ".join(str(exc).split())
+        raise CliError(f"{where}: {type(exc).__name__}: {message}") from exc
+
+
+def check_output_format(path, extensions, writer):
+    """``path`` when its extension is one of ``extensions`` (what ``writer`` can write);
+    a CliError listing them otherwise."""
+    extension = os.path.splitext(os.fspath(path))[1].lower()
+    if extension not in extensions:
+        raise CliError(
+            f"output path {path}: {writer} writes {', '.join(sorted(extensions))} files, "
+            f"not {extension or 'files without an extension'}: change the file name"
+        )
+    return path
+
+
+def matplotlib_extensions():
+    """The file extensions matplotlib can save a figure as (``.png``, ``.pdf``, ...)."""
+    from matplotlib.figure import Figure
+
+    return {"." + ext for ext in Figure().canvas.get_supported_filetypes()}
+
+
+def check_finite_params(model, path):
+    """A RuntimeFailure naming the first parameter of ``model`` holding NaN or inf."""
+    from pylearn_vae import backend
+
+    for param in model.get_params():
+        value = numpy.asarray(backend.to_host(param.get_value()))
+        if value.dtype.kind == "f" and not numpy.isfinite(value).all():
+            bad = int((~numpy.isfinite(value)).sum())
+            raise RuntimeFailure(
+                f"{path}: parameter {param.name} holds {bad} non-finite values (NaN or inf): "
+                "the training diverged; use an earlier save (e.g. the _best.pkl) or retrain "
+                "with a smaller learning rate"
+            )
+
+
+def available_memory():
+    """Bytes of physical memory free now, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def check_memory(num_bytes, what):
+    """A RuntimeFailure when ``what`` needs more than the free memory."""
+    free = available_memory()
+    if free is not None and num_bytes > free:
+        raise RuntimeFailure(
+            f"{what} needs about {num_bytes / 2**30:.1f} GiB of memory and "
+            f"{free / 2**30:.1f} GiB is free: ask for less"
+        )

@@ -267,13 +267,17 @@ def build_parser():
     parser.add_argument("--dataset", help="dataset name, .yaml file or YAML text")
     parser.add_argument("--which-set", default="test", help="split (default test)")
     parser.add_argument("--serve", action="store_true", help="serve the folder on 127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000, help="port for --serve (0: any free)")
+    parser.add_argument(
+        "--port", type=_cli.nonnegative_int, default=8000, help="port for --serve (0: any free)"
+    )
     return parser
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("vae_demo.py"):
+    with _cli.clear_errors("vae_demo.py", args.debug):
+        if args.port > 65535:
+            raise _cli.CliError(f"--port {args.port}: a port is at most 65535")
         model = _cli.load_vae(args.model)
         try:
             check_supported(model)
@@ -295,6 +299,6 @@ def main(argv=None):
     print(f"wrote {path} ({size / 1e6:.1f} MB; open it in a browser, no server needed)")
     if args.serve:
         sys.stdout.flush()
-        with _cli.clear_errors("vae_demo.py"):
+        with _cli.clear_errors("vae_demo.py", args.debug):
             serve(args.out, args.port, announce=lambda line: print(line, flush=True))
     return 0

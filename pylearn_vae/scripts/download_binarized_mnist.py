@@ -10,7 +10,6 @@ The ``.npy`` holds uint8 0/1 (50 MB for train instead of 300 MB of float64);
 ``BinarizedMNIST`` turns it into the original's 0./1. float64.
 """
 
-import argparse
 import os
 import shutil
 import sys
@@ -157,7 +156,11 @@ class _progress_bar:
 
 def main(argv=None):
     """Command line: ``download_binarized_mnist.py [--data-path DIR] [--base-url URL]``."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from pylearn_vae.scripts._cli import ArgumentParser, clear_errors
+
+    parser = ArgumentParser(
+        prog="download_binarized_mnist.py", description=__doc__.splitlines()[0]
+    )
     parser.add_argument(
         "--data-path", help="root data folder (default: $PYLEARN2_DATA_PATH)", default=None
     )
@@ -165,8 +168,8 @@ def main(argv=None):
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     try:
-        download_binarized_mnist(args.data_path, args.base_url, progress=not args.no_progress)
-    except (DownloadError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        with clear_errors(parser.prog, args.debug):
+            download_binarized_mnist(args.data_path, args.base_url, progress=not args.no_progress)
+    except SystemExit as exc:
+        return exc.code  # the one-line message is on stderr
     return 0

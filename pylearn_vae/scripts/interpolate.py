@@ -15,8 +15,7 @@ Command line::
 import numpy
 
 from pylearn_vae.scripts import _cli, _latent
-from pylearn_vae.scripts.samples import add_grid_arguments, write_grid
-from pylearn_vae.utils import images
+from pylearn_vae.scripts.samples import add_grid_arguments, check_grid_output, write_grid
 
 __all__ = ["interpolation_rows", "main", "random_pairs"]
 
@@ -77,8 +76,12 @@ def build_parser():
         "--pairs", type=_latent.int_pair, nargs="+", metavar="I,J", help="pairs of example indices"
     )
     parser.add_argument("-n", type=_cli.positive_int, default=8, help="random pairs (default 8)")
-    parser.add_argument("--seed", type=int, default=1234, help="seed of the random pairs")
-    parser.add_argument("--steps", type=int, default=10, help="points on each line (default 10)")
+    parser.add_argument(
+        "--seed", type=_cli.nonnegative_int, default=1234, help="seed of the random pairs"
+    )
+    parser.add_argument(
+        "--steps", type=_cli.nonnegative_int, default=10, help="points on each line (default 10)"
+    )
     parser.add_argument("--dataset", help="dataset name, .yaml file or YAML text")
     parser.add_argument("--which-set", default="test", help="split (default test)")
     add_grid_arguments(parser, "interp.png")
@@ -87,9 +90,8 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("vae_interpolate.py"):
-        _cli.check_output_path(args.out)
-        images.require("PIL.Image", "writing PNG images")
+    with _cli.clear_errors("vae_interpolate.py", args.debug):
+        check_grid_output(args.out)
         model = _cli.load_vae(args.model)
         dataset = _cli.load_dataset(model, args.dataset, args.which_set)
         X = _cli.design_matrix(dataset, model)

@@ -89,7 +89,9 @@ def build_parser():
     parser.add_argument("-o", "--out", help="PNG bar chart of the per-unit KL")
     parser.add_argument("--dataset", help="dataset name, .yaml file or YAML text")
     parser.add_argument("--which-set", default="test", help="split (default test)")
-    parser.add_argument("--threshold", type=float, default=0.01, help="activity threshold")
+    parser.add_argument(
+        "--threshold", type=_cli.nonnegative_float, default=0.01, help="activity threshold"
+    )
     parser.add_argument("--limit", type=_cli.positive_int, help="use only the first N examples")
     return parser
 
@@ -97,10 +99,11 @@ def build_parser():
 @_cli.quiet_on_broken_pipe
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("vae_latent_report.py"):
+    with _cli.clear_errors("vae_latent_report.py", args.debug):
         if args.out:
             _cli.check_output_path(args.out)
             images.require("matplotlib", "the latent bar chart")
+            _cli.check_output_format(args.out, _cli.matplotlib_extensions(), "matplotlib")
         model = _cli.load_vae(args.model)
         dataset = _cli.load_dataset(model, args.dataset, args.which_set)
         X = _cli.design_matrix(dataset, model, args.limit)

@@ -91,7 +91,7 @@ def draw_scatter(panels, labels=None, suptitle=None):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 5.4), squeeze=False)
-    for ax, panel in zip(axes[0], panels):
+    for ax, panel in zip(axes[0], panels, strict=True):
         if labels is None:
             ax.scatter(panel.points[:, 0], panel.points[:, 1], s=4, alpha=0.6, color="tab:blue")
         else:
@@ -142,9 +142,10 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("vae_latent_scatter.py"):
+    with _cli.clear_errors("vae_latent_scatter.py", args.debug):
         _cli.check_output_path(args.out)
         images.require("matplotlib", "the latent scatter plot")
+        _cli.check_output_format(args.out, _cli.matplotlib_extensions(), "matplotlib")
         model = _cli.load_vae(args.model)
         dataset = _cli.load_dataset(model, args.dataset, args.which_set)
         X = _cli.design_matrix(dataset, model, args.limit)

@@ -19,7 +19,7 @@ import dataclasses
 import numpy
 
 from pylearn_vae.scripts import _cli, _latent
-from pylearn_vae.scripts.samples import add_grid_arguments
+from pylearn_vae.scripts.samples import add_grid_arguments, check_grid_output
 from pylearn_vae.utils import images
 
 __all__ = ["Manifold", "main", "manifold", "quantile_grid"]
@@ -122,11 +122,10 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("vae_manifold.py"):
+    with _cli.clear_errors("vae_manifold.py", args.debug):
         if args.cols is not None and args.cols != args.n:
             raise _cli.CliError(f"--cols {args.cols}: the manifold is n x n, set -n instead")
-        _cli.check_output_path(args.out)
-        images.require("PIL.Image", "writing PNG images")
+        check_grid_output(args.out)
         model = _cli.load_vae(args.model)
         X = None
         if args.units is None and model.nhid > 2:

@@ -214,9 +214,14 @@ def build_parser():
     )
     parser.add_argument("--batch-size", type=_cli.positive_int, help="examples per batch")
     parser.add_argument(
-        "--memory-mb", type=float, default=DEFAULT_MEMORY_MB, help="memory budget per chunk"
+        "--memory-mb",
+        type=_cli.positive_float,
+        default=DEFAULT_MEMORY_MB,
+        help="memory budget per chunk",
     )
-    parser.add_argument("--seed", type=int, default=1234, help="noise seed (default 1234)")
+    parser.add_argument(
+        "--seed", type=_cli.nonnegative_int, default=1234, help="noise seed (default 1234)"
+    )
     parser.add_argument("--limit", type=_cli.positive_int, help="use only the first N examples")
     return parser
 
@@ -225,7 +230,7 @@ def build_parser():
 def main(argv=None):
     """Command line; prints the report to stdout, returns 0."""
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("vae_nll.py"):
+    with _cli.clear_errors("vae_nll.py", args.debug):
         model = _cli.load_vae(args.model)
         dataset = _cli.load_dataset(model, args.dataset, args.which_set)
         X = _cli.design_matrix(dataset, model, args.limit)

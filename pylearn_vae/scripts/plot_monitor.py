@@ -51,6 +51,8 @@ def parse_yrange(text):
         low, high = (float(v) for v in text.split(":"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected LOW:HIGH, e.g. 80:200, got {text!r}") from None
+    if not low < high:
+        raise argparse.ArgumentTypeError(f"expected LOW < HIGH, got {text!r}")
     return low, high
 
 
@@ -71,9 +73,10 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("plot_monitor.py"):
+    with _cli.clear_errors("plot_monitor.py", args.debug):
         _cli.check_output_path(args.out)
         matplotlib = images.require("matplotlib", "plotting learning curves")
+        _cli.check_output_format(args.out, _cli.matplotlib_extensions(), "matplotlib")
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 

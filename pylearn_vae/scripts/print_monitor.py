@@ -40,7 +40,7 @@ def build_parser():
 @_cli.quiet_on_broken_pipe
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("print_monitor.py"):
+    with _cli.clear_errors("print_monitor.py", args.debug):
         reports = [
             (path, monitor_report(get_monitor(_cli.load_model(path), path)))
             for path in args.model_paths

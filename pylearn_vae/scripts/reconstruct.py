@@ -13,8 +13,7 @@ import numpy
 
 from pylearn_vae import backend
 from pylearn_vae.scripts import _cli
-from pylearn_vae.scripts.samples import add_grid_arguments, write_grid
-from pylearn_vae.utils import images
+from pylearn_vae.scripts.samples import add_grid_arguments, check_grid_output, write_grid
 
 __all__ = ["interleave_reconstructions", "main"]
 
@@ -39,7 +38,9 @@ def build_parser():
     parser.add_argument("--noisy", action="store_true", help="encode with z ~ q(z|x)")
     parser.add_argument("--dataset", help="dataset name, .yaml file or YAML text")
     parser.add_argument("--which-set", default="test", help="split (default test)")
-    parser.add_argument("--seed", type=int, default=1234, help="noise seed (default 1234)")
+    parser.add_argument(
+        "--seed", type=_cli.nonnegative_int, default=1234, help="noise seed (default 1234)"
+    )
     add_grid_arguments(parser, "recon.png")
     parser.set_defaults(cols=10)
     return parser
@@ -49,9 +50,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.cols % 2:
         args.cols += 1  # keep each input next to its reconstruction
-    with _cli.clear_errors("vae_reconstruct.py"):
-        _cli.check_output_path(args.out)
-        images.require("PIL.Image", "writing PNG images")
+    with _cli.clear_errors("vae_reconstruct.py", args.debug):
+        check_grid_output(args.out)
         model = _cli.load_vae(args.model)
         dataset = _cli.load_dataset(model, args.dataset, args.which_set)
         X = _cli.design_matrix(dataset, model, args.n)

@@ -8,6 +8,8 @@ Command line::
     python bin/vae_samples.py MODEL.pkl -n 100 -o samples.png [--binary] [--seed 1234]
 """
 
+import numpy
+
 from pylearn_vae import backend
 from pylearn_vae.scripts import _cli
 from pylearn_vae.utils import images
@@ -23,15 +25,43 @@ def draw_samples(model, num_samples, binary=False, seed=None):
     return backend.to_host(x if binary else means).astype("float64")
 
 
+# What images.save_png writes, whatever the name: refuse other extensions.
+GRID_EXTENSIONS = (".png",)
+
+
 def write_grid(model, rows, path, args, transform=None):
     """Shape ``rows`` (n, nvis) as images and write them as a grid PNG at ``path``."""
     shape = args.shape or images.image_shape(model.nvis, _cli.dataset_view_shape(model))
+    if int(numpy.prod(shape)) != rows.shape[1]:
+        raise _cli.CliError(
+            f"--shape {shape[0]}x{shape[1]} holds {int(numpy.prod(shape))} pixels but each "
+            f"image has {rows.shape[1]} values"
+        )
+    check_grid_memory(len(rows), shape, args)
     pictures = rows.reshape((len(rows),) + tuple(shape))
     if transform is not None:
         pictures = transform(pictures)
     grid = images.tile_images(pictures, cols=args.cols, border=args.border)
     images.save_png(grid, path, zoom=args.zoom)
     return grid
+
+
+def check_grid_memory(num_images, shape, args):
+    """Refuse a grid (``--zoom``, ``-n``) too big for the free memory, before drawing it."""
+    grid_rows, grid_cols = images.grid_shape(num_images, args.cols)
+    border = args.border
+    pixels = (grid_rows * (shape[0] + border) + border) * (
+        grid_cols * (shape[1] + border) + border
+    )
+    # float64 while tiling, then uint8, then the zoomed uint8 copy.
+    _cli.check_memory(pixels * (9 + args.zoom**2), f"a {grid_rows}x{grid_cols} grid PNG")
+
+
+def check_grid_output(path):
+    """The output must be writable and named ``.png``; Pillow must be installed."""
+    _cli.check_output_path(path)
+    _cli.check_output_format(path, GRID_EXTENSIONS, "the image grid writer")
+    images.require("PIL.Image", "writing PNG images")
 
 
 def parse_shape(text):
@@ -42,6 +72,8 @@ def parse_shape(text):
         rows, cols = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected ROWSxCOLS, e.g. 28x28, got {text!r}") from None
+    if rows < 1 or cols < 1:
+        raise argparse.ArgumentTypeError(f"expected positive ROWSxCOLS, got {text!r}")
     return rows, cols
 
 
@@ -49,7 +81,9 @@ def add_grid_arguments(parser, default_output):
     """Options every grid-writing script takes."""
     parser.add_argument("-o", "--out", default=default_output, help="PNG to write")
     parser.add_argument("--cols", type=_cli.positive_int, help="images per grid row")
-    parser.add_argument("--border", type=int, default=1, help="pixels between images")
+    parser.add_argument(
+        "--border", type=_cli.nonnegative_int, default=1, help="pixels between images"
+    )
     parser.add_argument("--zoom", type=_cli.positive_int, default=1, help="pixel repeat")
     parser.add_argument("--shape", type=parse_shape, help="image shape ROWSxCOLS")
 
@@ -59,17 +93,20 @@ def build_parser():
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument("-n", type=_cli.positive_int, default=100, help="number of samples")
     parser.add_argument("--binary", action="store_true", help="show x ~ p(x|z) instead of E[x|z]")
-    parser.add_argument("--seed", type=int, default=1234, help="noise seed (default 1234)")
+    parser.add_argument(
+        "--seed", type=_cli.nonnegative_int, default=1234, help="noise seed (default 1234)"
+    )
     add_grid_arguments(parser, "samples.png")
     return parser
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("vae_samples.py"):
-        _cli.check_output_path(args.out)
-        images.require("PIL.Image", "writing PNG images")
+    with _cli.clear_errors("vae_samples.py", args.debug):
+        check_grid_output(args.out)
         model = _cli.load_vae(args.model)
+        # x, the means and their float64 copies, z and the decoder's activations.
+        _cli.check_memory(args.n * 8 * 4 * (model.nvis + model.nhid), f"drawing {args.n} samples")
         rows = draw_samples(model, args.n, binary=args.binary, seed=args.seed)
         grid = write_grid(model, rows, args.out, args)
     print(f"wrote {args.out} ({args.n} samples, {grid.shape[1]}x{grid.shape[0]} pixels)")

@@ -12,7 +12,7 @@ Command line::
 import numpy
 
 from pylearn_vae.scripts import _cli
-from pylearn_vae.scripts.samples import add_grid_arguments, write_grid
+from pylearn_vae.scripts.samples import add_grid_arguments, check_grid_output, write_grid
 from pylearn_vae.utils import images
 
 __all__ = ["main"]
@@ -33,9 +33,8 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("show_weights.py"):
-        _cli.check_output_path(args.out)
-        images.require("PIL.Image", "writing PNG images")
+    with _cli.clear_errors("show_weights.py", args.debug):
+        check_grid_output(args.out)
         model = _cli.load_vae(args.path)
         W = numpy.asarray(model.get_weights(), dtype="float64")
         if W.ndim != 2 or W.shape[0] != model.nvis:

@@ -55,10 +55,11 @@ def build_parser():
 @_cli.quiet_on_broken_pipe
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("summarize_model.py"):
+    with _cli.clear_errors("summarize_model.py", args.debug):
         model = _cli.load_model(args.path)
         if not hasattr(model, "get_params"):
             raise _cli.CliError(f"{args.path} holds a {type(model).__name__}, not a model")
+        _cli.check_finite_params(model, args.path)
         lines = summarize(model)
     print("\n".join(lines))
     return 0

@@ -2,7 +2,7 @@
 
 Usage::
 
-    train.py [-L] [-T] [-t SECONDS] [-V] [-D] config.yaml
+    train.py [-L] [-T] [-t SECONDS] [-V] [-D] [--allow-module MODULE] [--trust] config.yaml
 
 Before the file is parsed, ``${PYLEARN2_TRAIN_FILE_FULL_STEM}`` (``foo/bar`` for
 ``foo/bar.yaml``), ``${PYLEARN2_TRAIN_DIR}`` (``foo/``), ``${PYLEARN2_TRAIN_BASE_NAME}``
@@ -15,11 +15,12 @@ with ``-T``), anything else ``LEVEL (logger): message``; DEBUG and INFO go to st
 WARNING and above to stderr. ``-V`` prints time, logger and level on every line, ``-D``
 shows DEBUG messages. ``-L`` is accepted for Pylearn2 compatibility and does nothing.
 
-A configuration or training error prints one line naming the file (and line, when
-known) and exits with status 1; ``-D`` shows the traceback instead.
+A configuration error (bad YAML, a bad argument value) prints one line naming the file
+(and line, when known) and exits with status 2; an error while training (a non-finite
+cost or monitoring value, a failing save) prints one line and exits with status 1.
+``-D`` or ``PYLEARN_VAE_DEBUG=1`` shows the traceback instead.
 """
 
-import argparse
 import gc
 import logging
 import os
@@ -30,7 +31,7 @@ __all__ = ["load_train_file", "main", "make_argument_parser", "train"]
 _OWN_LOGGERS = "pylearn_vae"
 
 
-def load_train_file(config_file_path, environ=None):
+def load_train_file(config_file_path, environ=None, allow_modules=None, trusted=False):
     """Set the ``PYLEARN2_TRAIN_*`` variables for ``config_file_path``, then load it.
 
     Pylearn2 kept this in ``utils/serial.py``; it lives here beside its only user.
@@ -39,7 +40,9 @@ def load_train_file(config_file_path, environ=None):
     ----------
     config_file_path : str
     environ : dict, optional
-        Passed to :func:`pylearn_vae.config.yaml_parse.load_path`.
+    allow_modules : list of str, optional
+    trusted : bool
+        Passed to :func:`pylearn_vae.config.yaml_parse.load_path` (``docs/security.md``).
     """
     from pylearn_vae.config import yaml_parse
 
@@ -50,7 +53,9 @@ def load_train_file(config_file_path, environ=None):
     os.environ["PYLEARN2_TRAIN_DIR"] = directory + "/" if directory else ""
     os.environ["PYLEARN2_TRAIN_BASE_NAME"] = path.split("/")[-1]
     os.environ["PYLEARN2_TRAIN_FILE_STEM"] = full_stem.split("/")[-1]
-    return yaml_parse.load_path(path, environ=environ)
+    return yaml_parse.load_path(
+        path, environ=environ, allow_modules=allow_modules, trusted=trusted
+    )
 
 
 class _Formatter(logging.Formatter):
@@ -95,7 +100,14 @@ def _configure_logging(timestamp, verbose_logging, debug):
 
 
 def train(
-    config, level_name=None, timestamp=None, time_budget=None, verbose_logging=None, debug=None
+    config,
+    level_name=None,
+    timestamp=None,
+    time_budget=None,
+    verbose_logging=None,
+    debug=None,
+    allow_modules=None,
+    trusted=False,
 ):
     """Load ``config`` and run its ``main_loop`` (each phase's, for a list).
 
@@ -112,11 +124,23 @@ def train(
     verbose_logging : bool, optional
     debug : bool, optional
         Show DEBUG messages.
+    allow_modules : list of str, optional
+        Modules the file may build from besides ``pylearn_vae`` (``--allow-module``).
+    trusted : bool
+        Build whatever the file names (``--trust``).
     """
+    train_obj = _load(config, allow_modules, trusted)
+    _configure_logging(timestamp, verbose_logging, debug)
+    _run(train_obj, time_budget)
+
+
+def _load(config, allow_modules=None, trusted=False):
     if os.environ.get("DISPLAY") is None:
         os.environ.setdefault("MPLBACKEND", "Agg")
-    train_obj = load_train_file(config)
-    _configure_logging(timestamp, verbose_logging, debug)
+    return load_train_file(config, allow_modules=allow_modules, trusted=trusted)
+
+
+def _run(train_obj, time_budget):
     if isinstance(train_obj, (list, tuple)):
         phases = list(train_obj)
         del train_obj
@@ -130,7 +154,9 @@ def train(
 
 
 def make_argument_parser():
-    parser = argparse.ArgumentParser(
+    from pylearn_vae.scripts._cli import OneLineErrors, add_load_options, positive_int
+
+    parser = OneLineErrors(
         prog="train.py",
         description="Launch an experiment from a YAML configuration file.",
     )
@@ -146,7 +172,7 @@ def make_argument_parser():
     parser.add_argument(
         "--time-budget",
         "-t",
-        type=int,
+        type=positive_int,
         help="stop training at the end of the epoch during which this many seconds passed",
     )
     parser.add_argument(
@@ -161,6 +187,7 @@ def make_argument_parser():
         action="store_true",
         help="display DEBUG messages, and tracebacks on errors",
     )
+    add_load_options(parser)
     parser.add_argument("config", help="a YAML configuration file specifying the training")
     return parser
 
@@ -192,27 +219,25 @@ def _one_line(exc):
 
 def main(argv=None):
     """Command-line entry point; returns the exit status."""
+    from pylearn_vae.scripts._cli import RUNTIME_ERROR, USAGE_ERROR, debugging
+
     args = make_argument_parser().parse_args(argv)
+    # Loading builds every object, so every argument is checked before training starts.
+    status = USAGE_ERROR
     try:
-        train(
-            args.config,
-            level_name=args.level_name,
-            timestamp=args.timestamp,
-            time_budget=args.time_budget,
-            verbose_logging=args.verbose_logging,
-            debug=args.debug,
-        )
-    except KeyboardInterrupt:
-        raise
+        train_obj = _load(args.config, args.allow_modules, args.trust)
+        _configure_logging(args.timestamp, args.verbose_logging, args.debug)
+        status = RUNTIME_ERROR
+        _run(train_obj, args.time_budget)
     except Exception as exc:
-        if args.debug:
+        if debugging(args.debug):
             raise
         print(
-            f"train.py: error: {type(exc).__name__}: {_describe(exc, args.config)}\n"
+            f"train.py: error: {type(exc).__name__}: {_describe(exc, args.config)} "
             "(run with --debug for the full traceback)",
             file=sys.stderr,
         )
-        return 1
+        return status
     return 0
 
 

@@ -1,8 +1,13 @@
 """Termination criteria, ``continue_learning(model) -> bool`` (``pylearn2/termination_criteria``).
 
 A criterion is asked once before the first epoch and once after each epoch's
-monitoring step; training stops at the first False.
+monitoring step; training stops at the first False. ``check_channels(channels)`` is
+called by :class:`~pylearn_vae.train.Train` once the monitor is set up, before any
+monitoring, so a criterion watching a channel that does not exist fails before training.
 """
+
+from pylearn_vae.utils.validation import check_positive_int
+from pylearn_vae.utils.validation_extra import check_number_in
 
 __all__ = [
     "And",
@@ -21,12 +26,28 @@ def _channel(model, name):
     return channels[name]
 
 
+def _check_channel_name(owner, name, optional=False):
+    """A channel name is a non-empty string (None too, when ``optional``)."""
+    if (name is None and optional) or (isinstance(name, str) and name):
+        return name
+    raise ValueError(f"{owner}: channel_name must be a channel's name (a string), got {name!r}")
+
+
 class TerminationCriterion:
     """Abstract base of termination criteria."""
 
     def continue_learning(self, model):
         """Whether training should go on for another epoch."""
         raise NotImplementedError(f"{type(self).__name__} does not implement continue_learning")
+
+    def check_channels(self, channels):
+        """Raise ValueError when a channel this criterion reads is not in ``channels``."""
+        name = getattr(self, "_channel_name", None)
+        if name is not None and name not in channels:
+            raise ValueError(
+                f"{type(self).__name__}: channel_name {name!r} is not a channel of the "
+                f"monitor; its channels are {', '.join(sorted(channels)) or 'none'}"
+            )
 
 
 class EpochCounter(TerminationCriterion):
@@ -35,13 +56,14 @@ class EpochCounter(TerminationCriterion):
     Parameters
     ----------
     max_epochs : int
+        At least 1 (0 would save an untrained model as a finished run).
     new_epochs : bool
         Count from the epochs already seen at the first call (a resumed model trains
         ``max_epochs`` more) rather than from zero.
     """
 
     def __init__(self, max_epochs, new_epochs=True):
-        self._max_epochs = max_epochs
+        self._max_epochs = check_positive_int("EpochCounter", "max_epochs", max_epochs)
         self._new_epochs = new_epochs
         self._offset = None
 
@@ -61,16 +83,20 @@ class MonitorBased(TerminationCriterion):
     Parameters
     ----------
     prop_decrease : float
+        In ``[0, 1)``.
     N : int
+        At least 1.
     channel_name : str, optional
         ``'objective'`` when None; if the monitor has no ``objective`` but exactly one
         channel, that channel (what Pylearn2's docs promised, docs/quirks.md#quirk-21).
     """
 
     def __init__(self, prop_decrease=0.01, N=5, channel_name=None):
-        self._channel_name = channel_name
-        self.prop_decrease = float(prop_decrease)
-        self.N = N
+        self._channel_name = _check_channel_name("MonitorBased", channel_name, optional=True)
+        self.prop_decrease = check_number_in(
+            "MonitorBased", "prop_decrease", prop_decrease, 0, 1, high_open=True
+        )
+        self.N = N = check_positive_int("MonitorBased", "N", N)
         self.countdown = N
         self.best_value = float("inf")
 
@@ -100,8 +126,8 @@ class ChannelTarget(TerminationCriterion):
     """
 
     def __init__(self, channel_name, target):
-        self._channel_name = channel_name
-        self._target = float(target)
+        self._channel_name = _check_channel_name("ChannelTarget", channel_name)
+        self._target = check_number_in("ChannelTarget", "target", target)
 
     def continue_learning(self, model):
         return _channel(model, self._channel_name).val_record[-1] > self._target
@@ -117,6 +143,10 @@ class _Combination(TerminationCriterion):
                     f"{type(c).__name__}"
                 )
         self._criteria = criteria
+
+    def check_channels(self, channels):
+        for criterion in self._criteria:
+            criterion.check_channels(channels)
 
     def _answers(self, model):
         # Every criterion is asked, so stateful ones (MonitorBased) stay up to date;

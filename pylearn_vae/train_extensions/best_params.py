@@ -5,9 +5,11 @@ import logging
 import os
 import socket
 
-from pylearn_vae.train import log_timing
+from pylearn_vae.train import log_timing, save_naming_the_file
 from pylearn_vae.train_extensions import TrainExtension
-from pylearn_vae.utils import serial
+from pylearn_vae.utils.string_utils import preprocess
+from pylearn_vae.utils.validation import check_nonnegative_int
+from pylearn_vae.utils.validation_extra import check_writable_file
 
 __all__ = ["MonitorBasedSaveBest"]
 
@@ -50,10 +52,18 @@ class MonitorBasedSaveBest(TrainExtension):
                 "MonitorBasedSaveBest: either save_path must be defined or store_best_model "
                 "must be True (or both)."
             )
+        owner = type(self).__name__
+        if not (isinstance(channel_name, str) and channel_name):
+            raise ValueError(
+                f"{owner}: channel_name must be a monitoring channel's name (a string), "
+                f"got {channel_name!r}"
+            )
+        if save_path is not None:
+            check_writable_file(owner, "save_path", preprocess(save_path))
         self.channel_name = channel_name
         self.save_path = save_path
         self.store_best_model = store_best_model
-        self.start_epoch = start_epoch
+        self.start_epoch = check_nonnegative_int(owner, "start_epoch", start_epoch)
         self.higher_is_better = higher_is_better
         self.coeff = -1.0 if higher_is_better else 1.0
         self.best_cost = self.coeff * float("inf")
@@ -61,6 +71,9 @@ class MonitorBasedSaveBest(TrainExtension):
         self.tag_key = tag_key
 
     def setup(self, model, dataset, algorithm):
+        # The algorithm has set up the monitor: a misspelt channel fails now, not after
+        # the first epoch.
+        _check_channel_exists(type(self).__name__, model.monitor.channels, self.channel_name)
         if self.tag_key is None:
             self.tag_key = type(self).__name__
         if self.tag_key in model.tag:
@@ -80,11 +93,7 @@ class MonitorBasedSaveBest(TrainExtension):
     def on_monitor(self, model, dataset, algorithm):
         monitor = model.monitor
         channels = monitor.channels
-        if self.channel_name not in channels:
-            raise KeyError(
-                f"MonitorBasedSaveBest watches the channel {self.channel_name!r}, which the "
-                f"monitor does not have; its channels are {sorted(channels)}"
-            )
+        _check_channel_exists(type(self).__name__, channels, self.channel_name)
         new_cost = channels[self.channel_name].val_record[-1]
         if (
             self.coeff * new_cost < self.coeff * self.best_cost
@@ -96,7 +105,17 @@ class MonitorBasedSaveBest(TrainExtension):
                 self.best_model = copy.deepcopy(model)
             if self.save_path is not None:
                 with log_timing(log, "Saving to " + self.save_path):
-                    serial.save(self.save_path, model, on_overwrite="backup")
+                    save_naming_the_file(self.save_path, model)
 
     def _update_tag(self, model):
         model.tag[self.tag_key]["best_cost"] = self.best_cost
+
+
+def _check_channel_exists(owner, channels, name):
+    if name not in channels:
+        hint = (
+            f"its channels are {', '.join(sorted(channels))}"
+            if channels
+            else "it has none: give the algorithm a monitoring_dataset"
+        )
+        raise ValueError(f"{owner}: channel_name {name!r} is not a channel of the monitor; {hint}")

@@ -24,6 +24,8 @@ from pylearn_vae.models.model import Param
 from pylearn_vae.monitor import Monitor
 from pylearn_vae.space import NullSpace
 from pylearn_vae.train_extensions import TrainExtension
+from pylearn_vae.utils.validation import check_nonnegative_int
+from pylearn_vae.utils.validation_extra import check_number_in
 
 __all__ = [
     "AdaDelta",
@@ -66,18 +68,13 @@ def _state(store, param, prefix):
     return state
 
 
-def _check_decay(decay, name="decay"):
-    decay = float(decay)
-    if not 0.0 <= decay < 1.0:
-        raise ValueError(f"{name} must be in [0, 1), got {decay}")
-    return decay
+def _check_decay(owner, decay, name="decay"):
+    """A rate in ``[0, 1)``: a decay, a momentum, an Adam beta."""
+    return check_number_in(owner, name, decay, 0, 1, high_open=True)
 
 
-def _check_max_scaling(max_scaling):
-    max_scaling = float(max_scaling)
-    if not max_scaling > 0:
-        raise ValueError(f"max_scaling must be > 0, got {max_scaling}")
-    return max_scaling
+def _check_max_scaling(owner, max_scaling):
+    return check_number_in(owner, "max_scaling", max_scaling, 0, low_open=True)
 
 
 class LearningRule:
@@ -105,7 +102,7 @@ class Momentum(LearningRule):
     """
 
     def __init__(self, init_momentum, nesterov_momentum=False):
-        init_momentum = _check_decay(init_momentum, "init_momentum")
+        init_momentum = _check_decay("Momentum", init_momentum, "init_momentum")
         self.momentum = Param(init_momentum, name="momentum")
         self.nesterov_momentum = bool(nesterov_momentum)
         self.velocity = OrderedDict()
@@ -170,12 +167,14 @@ class MomentumAdjustor(TrainExtension):
     """
 
     def __init__(self, final_momentum, start, saturate):
+        self.final_momentum = _check_decay("MomentumAdjustor", final_momentum, "final_momentum")
+        start = check_nonnegative_int("MomentumAdjustor", "start", start)
+        saturate = check_nonnegative_int("MomentumAdjustor", "saturate", saturate)
         if saturate < start:
             raise TypeError(
                 "Momentum can't saturate at its maximum value before it starts increasing "
                 f"(start={start}, saturate={saturate})."
             )
-        self.final_momentum = float(final_momentum)
         self.start = start
         self.saturate = saturate
         self._initialized = False
@@ -226,7 +225,7 @@ class AdaDelta(LearningRule):
     """
 
     def __init__(self, decay=0.95):
-        self.decay = _check_decay(decay)
+        self.decay = _check_decay("AdaDelta", decay)
         self.mean_square_grads = OrderedDict()
         self.mean_square_dxs = OrderedDict()
 
@@ -263,8 +262,8 @@ class RMSProp(LearningRule):
     """
 
     def __init__(self, decay=0.9, max_scaling=1e5):
-        self.decay = _check_decay(decay)
-        self.epsilon = 1.0 / _check_max_scaling(max_scaling)
+        self.decay = _check_decay("RMSProp", decay)
+        self.epsilon = 1.0 / _check_max_scaling("RMSProp", max_scaling)
         self.mean_square_grads = OrderedDict()
 
     def add_channels_to_monitor(self, monitor, monitoring_dataset):
@@ -314,7 +313,7 @@ class AdaGrad(LearningRule):
     """
 
     def __init__(self, max_scaling=1e5):
-        self.eps = 1.0 / _check_max_scaling(max_scaling)
+        self.eps = 1.0 / _check_max_scaling("AdaGrad", max_scaling)
         self.sum_square_grads = OrderedDict()
 
     def get_updates(self, learning_rate, grads, lr_scalers=None):
@@ -345,9 +344,9 @@ class Adam(LearningRule):
     """
 
     def __init__(self, beta1=0.9, beta2=0.999, epsilon=1e-8):
-        self.beta1 = _check_decay(beta1, "beta1")
-        self.beta2 = _check_decay(beta2, "beta2")
-        self.epsilon = float(epsilon)
+        self.beta1 = _check_decay("Adam", beta1, "beta1")
+        self.beta2 = _check_decay("Adam", beta2, "beta2")
+        self.epsilon = check_number_in("Adam", "epsilon", epsilon, 0, low_open=True)
         self.t = Param(0.0, name="adam_t", dtype="float64")
         self.first_moments = OrderedDict()
         self.second_moments = OrderedDict()

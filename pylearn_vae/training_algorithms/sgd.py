@@ -18,12 +18,12 @@ as argument: :class:`ExponentialDecay`, :class:`LinearDecay`,
 
 import logging
 import math
-import numbers
 from collections import OrderedDict
 
 import numpy
 
 from pylearn_vae import backend
+from pylearn_vae.costs.cost import Cost
 from pylearn_vae.models.model import Param
 from pylearn_vae.monitor import Monitor
 from pylearn_vae.space import NullSpace
@@ -36,6 +36,13 @@ from pylearn_vae.utils.data_specs import flatten_data_specs, nest_batch, union_d
 from pylearn_vae.utils.iteration import has_uniform_batch_size, is_stochastic
 from pylearn_vae.utils.progress import progress
 from pylearn_vae.utils.rng import make_np_rng
+from pylearn_vae.utils.validation_extra import (
+    check_iteration_mode,
+    check_number_in,
+    check_optional_positive_int,
+    check_seed,
+    to_number,
+)
 
 __all__ = [
     "SGD",
@@ -108,6 +115,7 @@ class SGD(TrainingAlgorithm):
                 "SGD no longer supports using collections of Costs to represent a sum of "
                 "Costs. Use pylearn_vae.costs.cost.SumOfCosts instead."
             )
+        _check_arguments(locals())
         self.learning_rule = learning_rule
         self.learning_rate = Param(_number(learning_rate, "learning_rate"), name="learning_rate")
         self.cost = cost
@@ -351,16 +359,42 @@ class SGD(TrainingAlgorithm):
         return self.termination_criterion.continue_learning(self.model)
 
 
+def _check_arguments(args):
+    """Check SGD's numeric and mode arguments, so a bad YAML value fails before training."""
+    _positive_number(args["learning_rate"], "learning_rate")
+    for name in ("batch_size", "monitoring_batch_size", "monitoring_batches", "batches_per_iter"):
+        check_optional_positive_int("SGD", name, args[name])
+    check_iteration_mode("SGD", "monitor_iteration_mode", args["monitor_iteration_mode"])
+    if args["train_iteration_mode"] is not None:
+        check_iteration_mode("SGD", "train_iteration_mode", args["train_iteration_mode"])
+    rule = args["learning_rule"]
+    if rule is not None and not hasattr(rule, "get_updates"):
+        raise ValueError(f"SGD: learning_rule must be a LearningRule, got {rule!r}")
+    cost = args["cost"]
+    if cost is not None and not isinstance(cost, (list, tuple, set, Cost)):
+        raise ValueError(f"SGD: cost must be a Cost, got {cost!r}")
+    for name, extra in (args["monitoring_costs"] or {}).items():
+        if not isinstance(extra, Cost):
+            raise ValueError(f"SGD: monitoring_costs[{name!r}] must be a Cost, got {extra!r}")
+    callbacks = args["update_callbacks"]
+    for callback in callbacks if isinstance(callbacks, (list, tuple)) else [callbacks]:
+        if callback is not None and not callable(callback):
+            raise ValueError(
+                f"SGD: update_callbacks must be callables (e.g. ExponentialDecay), got "
+                f"{callback!r}"
+            )
+    if not hasattr(args["seed"], "randint"):
+        check_seed("SGD", "seed", args["seed"])
+
+
+def _positive_number(value, name, owner="SGD"):
+    """``value`` as a finite float > 0 (numeric strings converted)."""
+    return check_number_in(owner, name, value, low=0, low_open=True)
+
+
 def _number(value, name, owner="SGD"):
     """``value`` as a float; numeric strings are converted, bools rejected."""
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise ValueError(f"{owner}: {name} must be a number, got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a number, got {value!r}")
-    return float(value)
+    return to_number(owner, name, value)
 
 
 def _current_lr(algorithm):
@@ -381,15 +415,15 @@ class ExponentialDecay:
     Parameters
     ----------
     decay_factor : float
+        At least 1 (1 keeps the rate constant).
     min_lr : float
-        Ints are accepted (Pylearn2 rejected ``min_lr: 0``, docs/quirks.md#quirk-22).
+        At least 0. Ints are accepted (Pylearn2 rejected ``min_lr: 0``, docs/quirks.md#quirk-22).
     """
 
     def __init__(self, decay_factor, min_lr):
-        self.decay_factor = _number(decay_factor, "decay_factor", "ExponentialDecay")
-        self.min_lr = _number(min_lr, "min_lr", "ExponentialDecay")
-        if self.decay_factor <= 0:
-            raise ValueError(f"ExponentialDecay: decay_factor must be > 0, got {decay_factor}")
+        # Pylearn2 divides by decay_factor: below 1 the rate would grow without bound.
+        self.decay_factor = check_number_in("ExponentialDecay", "decay_factor", decay_factor, 1)
+        self.min_lr = check_number_in("ExponentialDecay", "min_lr", min_lr, 0)
         self._count = 0
         self._min_reached = False
         self._base_lr = None
@@ -424,14 +458,13 @@ class LinearDecay:
     saturate : int
         Greater than ``start``.
     decay_factor : float
+        Positive: the final rate is ``base * decay_factor``.
     """
 
     def __init__(self, start, saturate, decay_factor):
-        self.start = _number(start, "start", "LinearDecay")
+        self.start = check_number_in("LinearDecay", "start", start, 0, low_open=True)
         self.saturate = _number(saturate, "saturate", "LinearDecay")
-        self.decay_factor = _number(decay_factor, "decay_factor", "LinearDecay")
-        if not self.start > 0:
-            raise ValueError(f"LinearDecay: start must be > 0, got {start}")
+        self.decay_factor = _positive_number(decay_factor, "decay_factor", "LinearDecay")
         if not self.saturate > self.start:
             raise ValueError(f"LinearDecay: saturate ({saturate}) must exceed start ({start})")
         self._count = 0
@@ -464,7 +497,7 @@ class AnnealedLearningRate:
     """
 
     def __init__(self, anneal_start):
-        self._anneal_start = _number(anneal_start, "anneal_start", "AnnealedLearningRate")
+        self._anneal_start = _positive_number(anneal_start, "anneal_start", "AnnealedLearningRate")
         self._initialized = False
         self._count = 0
 

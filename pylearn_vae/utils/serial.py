@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from pylearn_vae.utils import safe_load
 from pylearn_vae.utils.string_utils import preprocess
 
 __all__ = ["load", "mkdir_p", "save"]
@@ -177,13 +178,16 @@ def _remove_quietly(path):
         pass
 
 
-def load(filepath, retry=True):
-    """Load an object saved by `save` (or a NumPy, text or MATLAB file).
+def load(filepath, retry=True, allow_modules=None, trusted=False):
+    """Load an object saved by `save` (or a NumPy, text or MATLAB file), safely.
 
-    ``.npy``/``.npz`` go through ``numpy.load``, ``.amat`` and ``*txt`` through
-    ``numpy.loadtxt``, ``.mat`` through ``scipy.io.loadmat``, anything else is unpickled
-    (``latin-1`` for Python 2 pickles). Objects without a ``yaml_src`` get
-    ``yaml_src = '!pkl: "<absolute path>"'``.
+    ``.npy``/``.npz`` go through ``numpy.load`` (``allow_pickle=False``), ``.amat`` and
+    ``*txt`` through ``numpy.loadtxt``, ``.mat`` through ``scipy.io.loadmat``, anything
+    else is unpickled (``latin-1`` for Python 2 pickles) by an unpickler that builds only
+    this package's classes, NumPy arrays, dtypes and random generators, plain containers
+    and the classes and functions of `allow_modules` (see
+    :mod:`pylearn_vae.utils.safe_load` and ``docs/security.md``). Objects without a
+    ``yaml_src`` get ``yaml_src = '!pkl: "<absolute path>"'``.
 
     Parameters
     ----------
@@ -192,6 +196,12 @@ def load(filepath, retry=True):
     retry : bool
         Retry transient I/O errors (e.g. on network file systems) after 0.5, 1 and 2
         seconds. Pylearn2 ignored this flag (docs/quirks.md#quirk-25).
+    allow_modules : str or list of str, optional
+        Modules whose classes and functions the pickle may also build (besides
+        ``$PYLEARN_VAE_ALLOW_MODULES``), e.g. the module of one's own ``Prior``.
+    trusted : bool
+        The file is trusted: unpickle it unrestricted (this runs whatever it holds), and
+        allow pickled Python objects in ``.npy``/``.npz`` and ``.joblib`` files.
 
     Raises
     ------
@@ -199,12 +209,16 @@ def load(filepath, retry=True):
         No such file.
     ValueError
         The file is not a valid pickle (e.g. truncated, or another format).
+    pylearn_vae.utils.safe_load.UnsafeFileError
+        (a ValueError) The file names a global outside the allowed ones; nothing it
+        names was called.
     """
+    policy = safe_load.LoadPolicy(allow_modules, trusted)
     filepath = preprocess(filepath)
     attempts = _LOAD_ATTEMPTS if retry else 1
     for attempt in range(attempts):
         try:
-            obj = _read(filepath)
+            obj = _read(filepath, policy)
             break
         except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
             raise type(e)(e.errno, f"Cannot load {filepath!r}: {e.strerror}", filepath) from e
@@ -222,10 +236,19 @@ def load(filepath, retry=True):
     return obj
 
 
-def _read(filepath):
+def _read(filepath, policy):
     _, ext = os.path.splitext(filepath)
     if ext in (".npy", ".npz"):
-        return np.load(filepath, allow_pickle=True)
+        try:
+            return np.load(filepath, allow_pickle=policy.trusted)
+        except ValueError as e:
+            if "allow_pickle" not in str(e):
+                raise
+            raise safe_load.UnsafeFileError(
+                f"{filepath}: refused to load an array of pickled Python objects: unpickling "
+                "them could run any code. If you trust this file, load it with --trust "
+                "(trusted=True)"
+            ) from None
     if ext == ".amat" or filepath.endswith("txt"):
         return np.loadtxt(filepath)
     if ext == ".mat":
@@ -233,12 +256,20 @@ def _read(filepath):
 
         return scipy.io.loadmat(filepath)
     if ext == ".joblib" and importlib.util.find_spec("joblib") is not None:
+        if not policy.trusted:
+            raise safe_load.UnsafeFileError(
+                f"{filepath}: refused to load a .joblib file: joblib unpickles without "
+                "restriction, which could run any code. If you trust this file, load it "
+                "with --trust (trusted=True)"
+            )
         import joblib
 
         return joblib.load(filepath)
     with open(filepath, "rb") as f:
         try:
-            return pickle.load(f, encoding="latin1")
+            return safe_load.safe_unpickle(f, filepath, policy)
+        except safe_load.UnsafeFileError:
+            raise
         except (pickle.UnpicklingError, EOFError, ValueError, IndexError, OverflowError) as e:
             raise ValueError(
                 f"{filepath!r} is not a valid pickle file ({type(e).__name__}: {e}); it may "

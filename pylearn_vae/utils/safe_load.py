@@ -1,0 +1,329 @@
+"""What a file may build when it is opened: the allow-list behind YAML and pickle loading.
+
+Opening a YAML experiment file or a saved model must not run code its author chose.
+Both formats name Python callables (``!obj:os.system``, a pickle's ``__reduce__``), so
+every name a file gives is checked against an allow-list before it is imported or
+called (see ``docs/security.md``):
+
+- YAML ``!obj:`` / ``!import`` may name the classes and functions defined in
+  ``pylearn_vae`` (``pylearn2.*`` paths map there), NumPy's scalar types, ``dtype`` and
+  random generators, and the plain builtins ``dict``, ``list``, ``tuple``, ``set``,
+  ``frozenset``, ``int``, ``float``, ``str``, ``bool``, ``complex``, ``bytes``,
+  ``slice`` and ``range``.
+- A pickle may build the classes defined in ``pylearn_vae``, NumPy arrays, dtypes,
+  scalars and random generators, and plain containers (the globals NumPy and
+  ``pickle`` itself use for them are listed in ``_PICKLE_GLOBALS``).
+- Neither may reach the modules of this package that load, save or run other files
+  with their own trust settings (``_NEVER_FROM_A_FILE``), and a dotted path may only
+  walk through modules and classes of the allowed packages, so
+  ``pylearn_vae.utils.serial.os.system`` is refused like ``os.system``.
+- The user widens the list with modules they trust: ``allow_modules=[...]`` in
+  Python, ``--allow-module NAME`` on the command line, or the environment variable
+  ``PYLEARN_VAE_ALLOW_MODULES=name,other``. Everything defined in those modules (and
+  their submodules) may then be built.
+- ``trusted=True`` (``--trust``) turns all checks off for a file the user trusts.
+"""
+
+import builtins
+import importlib
+import inspect
+import os
+import pickle
+import sys
+
+import numpy
+
+__all__ = ["ENV_VAR", "LoadPolicy", "UnsafeFileError", "allowed_modules", "safe_unpickle"]
+
+ENV_VAR = "PYLEARN_VAE_ALLOW_MODULES"
+PACKAGE = "pylearn_vae"
+
+# Modules of this package whose functions load, save, import or run other files, the
+# loaders each with its own trust settings (serial.load(trusted=True), scripts'
+# main(["--trust"])), images.require importing any module by name, testing.browser
+# starting Chromium: a file naming them could get around the checks, so no file
+# reaches them unless the user allows them.
+_NEVER_FROM_A_FILE = (
+    "pylearn_vae.config",
+    "pylearn_vae.scripts",
+    "pylearn_vae.testing.browser",
+    "pylearn_vae.utils.images",
+    "pylearn_vae.utils.safe_load",
+    "pylearn_vae.utils.serial",
+)
+_WHY_NEVER = "loads, saves, imports or runs other files"
+
+_PLAIN_BUILTINS = (
+    "dict list tuple set frozenset int float str bool complex bytes bytearray slice range"
+).split()
+
+# The globals pickle and NumPy write for containers, arrays, dtypes, scalars and random
+# generators, and file paths (datasets hold them): constructors that build data and call
+# nothing they are given.
+_PICKLE_GLOBALS = {
+    "builtins": frozenset(_PLAIN_BUILTINS + ["object"]),
+    "collections": frozenset({"OrderedDict", "defaultdict", "deque", "Counter"}),
+    "copyreg": frozenset({"_reconstructor"}),
+    "_codecs": frozenset({"encode"}),
+    "numpy": frozenset({"dtype", "ndarray"}),
+    "pathlib": frozenset({"PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath"}),
+    "pathlib._local": frozenset({"PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath"}),
+    "numpy.random._pickle": frozenset(
+        {"__bit_generator_ctor", "__generator_ctor", "__randomstate_ctor"}
+    ),
+    "numpy.random._mt19937": frozenset({"MT19937"}),
+    "numpy.random._pcg64": frozenset({"PCG64", "PCG64DXSM"}),
+    "numpy.random._philox": frozenset({"Philox"}),
+    "numpy.random._sfc64": frozenset({"SFC64"}),
+    "numpy.random._generator": frozenset({"Generator"}),
+    "numpy.random.mtrand": frozenset({"RandomState"}),
+    "numpy.random.bit_generator": frozenset({"SeedSequence", "__pyx_unpickle_SeedSequence"}),
+}
+for _core in ("numpy.core", "numpy._core"):  # NumPy 1.x and 2.x spellings
+    _PICKLE_GLOBALS[_core + ".multiarray"] = frozenset({"_reconstruct", "scalar"})
+    _PICKLE_GLOBALS[_core + ".numeric"] = frozenset({"_frombuffer"})
+
+
+class UnsafeFileError(ValueError):
+    """A file names something it may not build; the message says how to allow it."""
+
+
+def allowed_modules(allow_modules=None):
+    """The modules the user allows: ``allow_modules`` plus ``$PYLEARN_VAE_ALLOW_MODULES``.
+
+    Parameters
+    ----------
+    allow_modules : str or iterable of str, optional
+        Dotted module names (``'mymodule'``, ``'mypackage.priors'``).
+
+    Returns
+    -------
+    tuple of str
+    """
+    if isinstance(allow_modules, str):
+        allow_modules = [allow_modules]
+    given = [(name, "allow_modules") for name in allow_modules or ()]
+    from_env = os.environ.get(ENV_VAR, "")
+    given += [(name.strip(), ENV_VAR) for name in from_env.split(",") if name.strip()]
+    for name, source in given:
+        if not isinstance(name, str) or not all(p.isidentifier() for p in name.split(".")):
+            raise ValueError(
+                f"{source}: {name!r} is not a dotted module name like mymodule or mypackage.priors"
+            )
+    return tuple(name for name, _ in given)
+
+
+def _in_modules(name, modules):
+    return any(name == m or name.startswith(m + ".") for m in modules)
+
+
+def _how_to_allow(module):
+    if module is None:
+        return "only --trust (trusted=True) builds it, for a file you trust; see docs/security.md"
+    return (
+        f"if you trust {module}, pass --allow-module {module} (or {ENV_VAR}={module}, "
+        f"allow_modules=['{module}']); see docs/security.md"
+    )
+
+
+class LoadPolicy:
+    """What one load may build: this package, NumPy data, plain containers, and
+    ``allow_modules``; everything when ``trusted``.
+
+    Parameters
+    ----------
+    allow_modules : str or iterable of str, optional
+        Extra modules, on top of ``$PYLEARN_VAE_ALLOW_MODULES``.
+    trusted : bool
+        The user trusts the file: build whatever it names.
+    """
+
+    def __init__(self, allow_modules=None, trusted=False):
+        self.trusted = bool(trusted)
+        self.modules = allowed_modules(allow_modules)
+
+    def _user(self, name):
+        return _in_modules(name, self.modules)
+
+    def _package(self, name):
+        return _in_modules(name, (PACKAGE,)) and not _in_modules(name, _NEVER_FROM_A_FILE)
+
+    # -- YAML -------------------------------------------------------------------------------------
+    def check_yaml_name(self, path):
+        """Refuse dotted ``path`` (``!obj:``/``!import``) before anything is imported.
+
+        Raises
+        ------
+        UnsafeFileError
+            Without the file and line; the caller adds them.
+        """
+        if self.trusted or self._user(path) or self._package(path):
+            return
+        if "." not in path or path.startswith("numpy.") or path.startswith("builtins."):
+            return  # resolving imports nothing new; check_yaml_object narrows what it finds
+        if _in_modules(path, _NEVER_FROM_A_FILE):
+            module = next(m for m in _NEVER_FROM_A_FILE if _in_modules(path, (m,)))
+            raise self._refused(path, module, f"{module} {_WHY_NEVER}")
+        module = path.rsplit(".", 1)[0]
+        raise self._refused(path, module, f"{module} is not part of {PACKAGE}")
+
+    def check_yaml_step(self, path, prefix, obj):
+        """Refuse walking from ``prefix`` (an intermediate of ``path``) to anything but a
+        module or class of an allowed package (``pylearn_vae.utils.serial.os``)."""
+        if self.trusted:
+            return
+        last = prefix.rsplit(".", 1)[-1]
+        if last.startswith("__"):
+            raise self._refused(path, None, f"{prefix} names a Python internal")
+        if inspect.ismodule(obj):
+            name = obj.__name__
+            if self._user(name) or self._package(name) or _in_modules(name, ("numpy",)):
+                return  # what a NumPy path reaches is narrowed by check_yaml_object
+            if name == "builtins" and prefix == "builtins":
+                return  # so is what builtins.NAME reaches
+            raise self._refused(path, name, f"{prefix} is the module {name}")
+        if inspect.isclass(obj) and self._defined_in_allowed(obj):
+            return
+        raise self._refused(path, None, f"{prefix} is not a module or class of {PACKAGE}")
+
+    def check_yaml_object(self, path, obj):
+        """Refuse the object ``path`` resolved to unless an allowed module defines it."""
+        if self.trusted:
+            return
+        if any(obj is known for known in _yaml_plain_objects()):
+            return
+        if inspect.isclass(obj) and issubclass(obj, numpy.generic):
+            return  # numpy.float32 and the other scalar types
+        if inspect.ismodule(obj):
+            if self._user(obj.__name__):
+                return
+            raise self._refused(path, obj.__name__, "it is a module, not a class or function")
+        target = obj.__func__ if inspect.ismethod(obj) else obj
+        if not (inspect.isclass(target) or inspect.isroutine(target)):
+            raise self._refused(path, None, "it is not a class or function")
+        if self._defined_in_allowed(target):
+            return
+        module = getattr(target, "__module__", None) or "builtins"
+        raise self._refused(path, module, f"it is defined in {module}")
+
+    def _defined_in_allowed(self, obj):
+        module = getattr(obj, "__module__", None)
+        if not isinstance(module, str):
+            return False
+        if self._user(module):
+            return True
+        return self._package(module) and (inspect.isclass(obj) or inspect.isfunction(obj))
+
+    def _refused(self, path, module, why):
+        """``module``: what to allow for ``path`` to build; None when nothing but trust."""
+        return UnsafeFileError(
+            f"refused to build {path} ({why}): a YAML file may only build the classes and "
+            f"functions of {PACKAGE}, NumPy dtypes and generators, and modules you allow; "
+            + _how_to_allow(module)
+        )
+
+    # -- pickles ----------------------------------------------------------------------------------
+    def check_pickle_global(self, filepath, module, name):
+        """Refuse global ``module.name`` of pickle ``filepath`` before it is imported.
+
+        Returns
+        -------
+        str or None
+            ``'package'`` or ``'user'`` when the global must still pass
+            `check_pickle_object` once imported; None when it is one of the registered
+            NumPy/container globals (or the file is trusted).
+        """
+        if self.trusted or name in _PICKLE_GLOBALS.get(module, ()):
+            return None
+        if self._user(module):
+            return "user"
+        if self._package(module):
+            return "package"
+        if _in_modules(module, (PACKAGE,)):
+            why = f"{module} {_WHY_NEVER}"
+        else:
+            why = f"{module} is not part of {PACKAGE}, NumPy's arrays or the plain containers"
+        raise self._pickle_refused(filepath, module, name, why)
+
+    def check_pickle_object(self, filepath, module, name, obj, kind):
+        """Refuse a global that is not a class (or, in a user module, a function) defined
+        in ``module`` under the name ``name``: no walking to ``serial.os.system``."""
+        defined_here = (
+            getattr(obj, "__module__", None) == module
+            and getattr(obj, "__qualname__", None) == name
+        )
+        if kind == "user":
+            ok = defined_here and (inspect.isclass(obj) or inspect.isfunction(obj))
+        else:
+            ok = defined_here and inspect.isclass(obj)
+        if not ok:
+            what = "a function" if inspect.isroutine(obj) else type(obj).__name__
+            raise self._pickle_refused(
+                filepath, module, name, f"it is {what}, not a class defined in {module}"
+            )
+
+    def _pickle_refused(self, filepath, module, name, why):
+        return UnsafeFileError(
+            f"{filepath}: refused to load global {module}.{name} ({why}): unpickling it could "
+            f"run any code. If you trust this file, load it with --trust (trusted=True); "
+            f"{_how_to_allow(module)}"
+        )
+
+
+def _yaml_plain_objects():
+    """The NumPy and builtin objects a YAML file may name (besides NumPy scalar types)."""
+    r = numpy.random
+    return [getattr(builtins, name) for name in _PLAIN_BUILTINS] + [
+        numpy.dtype,
+        r.RandomState,
+        r.Generator,
+        r.default_rng,
+        r.SeedSequence,
+        r.MT19937,
+        r.PCG64,
+        r.PCG64DXSM,
+        r.Philox,
+        r.SFC64,
+    ]
+
+
+def _python2_name(module, name):
+    """The Python 3 name of a global a Python 2 pickle wrote (``__builtin__.set``)."""
+    import _compat_pickle
+
+    if (module, name) in _compat_pickle.NAME_MAPPING:
+        return _compat_pickle.NAME_MAPPING[(module, name)]
+    return _compat_pickle.IMPORT_MAPPING.get(module, module), name
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """``pickle.Unpickler`` whose ``find_class`` asks a :class:`LoadPolicy` first."""
+
+    def __init__(self, file, filepath, policy, **kw):
+        super().__init__(file, **kw)
+        self._filepath = filepath
+        self._policy = policy
+
+    def find_class(self, module, name):
+        module, name = _python2_name(module, name)
+        kind = self._policy.check_pickle_global(self._filepath, module, name)
+        importlib.import_module(module)  # the checked name itself: no second renaming
+        obj = sys.modules[module]
+        for part in name.split("."):
+            obj = getattr(obj, part)
+        if kind is not None:
+            self._policy.check_pickle_object(self._filepath, module, name, obj, kind)
+        return obj
+
+
+def safe_unpickle(file, filepath, policy, encoding="latin1"):
+    """Unpickle from open binary ``file`` under ``policy`` (``filepath`` for messages).
+
+    Raises
+    ------
+    UnsafeFileError
+        The pickle names a global the policy refuses; nothing it names was called.
+    """
+    if policy.trusted:
+        return pickle.load(file, encoding=encoding)
+    return _SafeUnpickler(file, filepath, policy, encoding=encoding).load()
