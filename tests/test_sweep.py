@@ -268,9 +268,28 @@ def test_table_sorts_by_nll_puts_failures_last_and_summarises_seeds(tmp_path, ca
     assert (folder / "results.png").stat().st_size > 0
 
 
-def test_report_of_a_folder_that_is_not_a_sweep(tmp_path):
-    with pytest.raises(SystemExit, match="is not a sweep folder"):
+def test_report_of_a_folder_that_is_not_a_sweep(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
         sweep_script.main(["--report", str(tmp_path)])
+    assert info.value.code == 2
+    assert "is not a sweep folder (it has no sweep.json)" in capsys.readouterr().err
+
+
+def test_a_template_class_outside_the_package_needs_allow_module(tmp_path, capsys, monkeypatch):
+    from test_train_script import YAML
+
+    monkeypatch.delenv("PYLEARN_VAE_ALLOW_MODULES")
+    template = YAML.replace("learning_rate: 1e-2", "learning_rate: ${learning_rate}")
+    path = write_sweep(tmp_path, "template: tiny.yaml\ngrid: {learning_rate: [0.1, 0.01]}\n")
+    (tmp_path / "tiny.yaml").write_text(template)
+    assert sweep_script.main([str(path), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "trial-000" in err and "test_train_helpers" in err and "--allow-module" in err
+    args = [str(path), "--dry-run", "--allow-module", "test_train_helpers"]
+    assert sweep_script.main(args) == 0
+    sweep = spec.load_sweep(path)
+    sweep.allow_modules = ("test_train_helpers",)
+    assert sweep.load_flags == ["--allow-module=test_train_helpers"]
 
 
 # -- real sweeps on Dask ---------------------------------------------------------------------

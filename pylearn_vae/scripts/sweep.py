@@ -95,7 +95,7 @@ def main(argv=None):
     if args.report:
         if args.sweep:
             parser.error("give either a sweep file or --report SWEEP_DIR, not both")
-        with _cli.clear_errors(PROG):
+        with _cli.clear_errors(PROG, args.debug):
             table = results.write_report(args.report)
         print(table.markdown(), end="")
         return 0
@@ -103,6 +103,7 @@ def main(argv=None):
         parser.error("give a sweep file (or --report SWEEP_DIR)")
     try:
         sweep = spec.load_sweep(args.sweep)
+        sweep.allow_modules, sweep.trusted = tuple(args.allow_modules), args.trust
         sweep.override([spec.parse_assignment(text) for text in args.set])
         if args.nll is not None:
             sweep.nll = args.nll

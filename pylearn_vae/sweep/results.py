@@ -16,7 +16,7 @@ import math
 import os
 import statistics
 
-from pylearn_vae.sweep.spec import SEED_NAME
+from pylearn_vae.sweep.spec import SEED_NAME, SweepError
 from pylearn_vae.sweep.trial import read_result
 
 __all__ = ["MANIFEST", "Table", "load_table", "write_report"]
@@ -226,7 +226,7 @@ def load_table(sweep_dir):
         with open(path, encoding="utf-8") as f:
             manifest = json.load(f)
     except FileNotFoundError:
-        raise FileNotFoundError(
+        raise SweepError(
             f"{sweep_dir} is not a sweep folder (it has no {MANIFEST}): give the folder a "
             "sweep wrote (its --out)"
         ) from None

@@ -207,6 +207,7 @@ def run(sweep, todo, client, out=None, progress=None):
             mode,
             sweep.channel,
             sweep.nll,
+            sweep.load_flags,
             key=f"{trial.name}-{tag}",
             pure=False,
         ): (trial, folder)

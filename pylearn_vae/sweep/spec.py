@@ -118,6 +118,10 @@ class Sweep:
     random_trials, random_seed : int
     seeds : list
         Values of ``${seed}`` (empty: no repeats).
+    allow_modules : tuple of str
+    trusted : bool
+        What the template may build besides ``pylearn_vae`` (``--allow-module``,
+        ``--trust``; see ``docs/security.md``).
     """
 
     path: str
@@ -131,6 +135,15 @@ class Sweep:
     random_trials: int = 0
     random_seed: int = 0
     seeds: list = dataclasses.field(default_factory=list)
+    allow_modules: tuple = ()
+    trusted: bool = False
+
+    @property
+    def load_flags(self):
+        """``train.py``'s ``--allow-module``/``--trust`` for :attr:`allow_modules`,
+        :attr:`trusted` (what the template may build besides ``pylearn_vae``)."""
+        flags = [f"--allow-module={module}" for module in self.allow_modules]
+        return flags + (["--trust"] if self.trusted else [])
 
     @property
     def varied(self):
@@ -249,7 +262,9 @@ class Sweep:
             origin.extend([number] * len(pieces))
         text = "".join(lines)
         try:
-            yaml_parse.load(text, instantiate=False)
+            yaml_parse.load(
+                text, instantiate=False, allow_modules=self.allow_modules, trusted=self.trusted
+            )
         except Exception as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             line = origin[min(mark.line, len(origin) - 1)] if mark is not None else None

@@ -68,7 +68,7 @@ def write_result(folder, result):
     os.replace(temporary, path)
 
 
-def run_trial(folder, mode, channel, nll=None):
+def run_trial(folder, mode, channel, nll=None, load_flags=()):
     """Train the trial in ``folder`` in a subprocess; its record (also in ``result.json``).
 
     Parameters
@@ -83,6 +83,9 @@ def run_trial(folder, mode, channel, nll=None):
         Its lowest value picks the best epoch.
     nll : int, optional
         Importance samples for the test NLL.
+    load_flags : sequence of str
+        ``--allow-module MODULE`` and ``--trust``, for ``train.py`` and for reading the
+        saves (see ``docs/security.md``).
     """
     started = time.time()
     result = read_result(folder) or {}
@@ -97,6 +100,7 @@ def run_trial(folder, mode, channel, nll=None):
     env.setdefault("MPLBACKEND", "Agg")
     command = [sys.executable, "-m", "pylearn_vae.sweep.trial", folder, "--mode", mode]
     command += ["--channel", channel] + ([] if nll is None else ["--nll", str(nll)])
+    command += list(load_flags)
     with open(os.path.join(folder, LOG), "a", encoding="utf-8") as log:
         log.write(f"$ {' '.join(command)}\n")
         log.flush()
@@ -152,11 +156,11 @@ class _Tee(io.TextIOBase):
         return (ours or lines or [None])[-1]
 
 
-def _train(config, mode):
+def _train(config, mode, load_flags):
     """Run ``train.py`` on ``config``; ``(exit status, one-line error or None)``."""
     from pylearn_vae.scripts import train
 
-    flags = train_flags(mode)
+    flags = train_flags(mode) + list(load_flags)
     tee = _Tee(sys.stderr)
     sys.stderr = tee
     try:
@@ -165,27 +169,29 @@ def _train(config, mode):
             status = train.main(flags + [config])
         except KeyboardInterrupt:
             status = _EXIT_INTERRUPTED[0]
-        if status == _EXIT_REFUSED and flags == ["--resume"]:
+        if status == _EXIT_REFUSED and "--resume" in flags:
             print("train.py refused to resume: training again with --overwrite", flush=True)
-            status = train.main(["--overwrite", config])
+            status = train.main(["--overwrite"] + list(load_flags) + [config])
     finally:
         sys.stderr = tee.stream
     return status, (tee.error_line() if status else None)
 
 
-def evaluate(config, channel, nll=None):
+def evaluate(config, channel, nll=None, allow_modules=None, trusted=False):
     """Channel values of the trained model of ``config`` and, with ``nll``, its test NLL.
 
     Call after ``train.py`` ran on ``config`` in this process (its ``${PYLEARN2_...}``
     variables are set). Returns the fields ``epochs``, ``final``, ``best``,
-    ``best_epoch`` and ``nll`` of ``result.json``.
+    ``best_epoch`` and ``nll`` of ``result.json``. ``allow_modules`` and ``trusted``
+    are passed to the YAML and pickle loaders (see ``docs/security.md``).
     """
     from pylearn_vae.config import yaml_parse
     from pylearn_vae.train_extensions.best_params import MonitorBasedSaveBest
     from pylearn_vae.utils import serial
     from pylearn_vae.utils.string_utils import preprocess
 
-    graph = yaml_parse.load_path(config, instantiate=False)
+    options = {"allow_modules": allow_modules, "trusted": trusted}
+    graph = yaml_parse.load_path(config, instantiate=False, **options)
     phase = graph[-1] if isinstance(graph, list) else graph
     keywords = getattr(phase, "keywords", None) or {}
     if "save_path" not in keywords:
@@ -194,7 +200,7 @@ def evaluate(config, channel, nll=None):
             "cannot be read: give the template's Train a save_path"
         )
     save_path = preprocess(keywords["save_path"])
-    model = serial.load(save_path)
+    model = serial.load(save_path, **options)
     channels = model.monitor.channels
     if channel not in channels:
         raise ValueError(
@@ -223,7 +229,7 @@ def evaluate(config, channel, nll=None):
                 best_path = preprocess(extension.keywords["save_path"])
         if best_path is None or not os.path.exists(best_path):
             best_path = save_path
-        result["nll"] = _test_nll(serial.load(best_path), keywords, nll, config)
+        result["nll"] = _test_nll(serial.load(best_path, **options), keywords, nll, config)
         result["nll"]["model"] = os.path.basename(best_path)
     return result
 
@@ -270,12 +276,16 @@ def main(argv=None):
     parser.add_argument("--mode", choices=("new", "restart", "resume"), default="new")
     parser.add_argument("--channel", default="valid_objective")
     parser.add_argument("--nll", type=int)
+    parser.add_argument("--allow-module", action="append", default=[], dest="allow_modules")
+    parser.add_argument("--trust", action="store_true")
     args = parser.parse_args(argv)
     _die_with_parent()
     folder = os.path.abspath(args.folder)
     config = os.path.join(folder, CONFIG)
     started = time.time()
-    status, error = _train(config, args.mode)
+    load_flags = [f"--allow-module={m}" for m in args.allow_modules]
+    load_flags += ["--trust"] if args.trust else []
+    status, error = _train(config, args.mode, load_flags)
     result = read_result(folder) or {}
     result["train_time"] = time.time() - started
     if status in _EXIT_INTERRUPTED:
@@ -284,7 +294,8 @@ def main(argv=None):
         result.update(status="failed", error=error or f"train.py exited with status {status}")
     else:
         try:
-            result.update(evaluate(config, args.channel, args.nll), status="done", error=None)
+            got = evaluate(config, args.channel, args.nll, args.allow_modules, args.trust)
+            result.update(got, status="done", error=None)
         except Exception as exc:  # recorded on the trial's line, with the log for details
             print(f"evaluating the trial failed: {_one_line(exc)}", file=sys.stderr)
             result.update(status="failed", error=f"after training: {_one_line(exc)}")
