@@ -331,6 +331,7 @@ def check_sweep_folder(folder):
 
 @pytest.mark.slow
 def test_local_cluster_sweep_records_failure_and_skips_finished_trials_on_rerun(tmp_path):
+    pytest.importorskip("distributed")
     path = write_sweep(tmp_path)
     out = tmp_path / "out"
     args = [str(path), "--out", str(out), "--workers", "2", "--dashboard", ":0", "--no-progress"]
@@ -465,6 +466,7 @@ def trial_processes(folder):
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_sigterm_stops_the_sweep_and_its_trials(tmp_path):
+    pytest.importorskip("distributed")
     template = TEMPLATE.replace("max_epochs: 1}", "max_epochs: ${max_epochs}}")
     text = SWEEP_FILE.replace("{nhid: 2}", "{nhid: 2, max_epochs: 100000}").replace(
         ", lr_001: 0.001, bad: \"'abc'\"", ""
