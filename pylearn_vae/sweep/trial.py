@@ -111,6 +111,10 @@ def run_trial(folder, mode, channel, nll=None, load_flags=()):
             stdin=subprocess.DEVNULL,
             env=env,
             cwd=folder,
+            # Out of the terminal's process group: Ctrl-C reaches the sweep, which stops
+            # its workers; the trial then gets one SIGTERM (_die_with_parent) and, where
+            # train.py supports it, stops at a batch boundary with a checkpoint.
+            start_new_session=True,
         )
     result = read_result(folder) or {}
     if result.get("status") == "running":  # the process died before it could say why
@@ -289,7 +293,12 @@ def main(argv=None):
     result = read_result(folder) or {}
     result["train_time"] = time.time() - started
     if status in _EXIT_INTERRUPTED:
-        result.update(status="interrupted", error=error)
+        # train.py's own resume hint names this module's argv: running the sweep again
+        # is what resumes a trial.
+        stopped = (error or "train.py: interrupted").split("; resume with:")[0]
+        result.update(
+            status="interrupted", error=f"{stopped}; the next run of the sweep resumes it"
+        )
     elif status:
         result.update(status="failed", error=error or f"train.py exited with status {status}")
     else:
