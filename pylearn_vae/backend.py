@@ -338,6 +338,27 @@ class RandomStreams:
             return generator.random_sample(size=shape, dtype=dtype)
         return generator.random(size=shape, dtype=dtype)
 
+    def get_state(self):
+        """The stream's position as plain data (for checkpoints); see :meth:`set_state`.
+
+        On the CPU it is the NumPy generator's state, so a restored stream continues
+        with the very numbers the original would have drawn. A GPU stream cannot report
+        its position: its state is None, and a restored GPU stream restarts from its seed.
+        """
+        position = None
+        if self._rng is not None and self._device == "cpu":
+            position = self._rng.bit_generator.state
+        return {"seed": self.seed, "position": position}
+
+    def set_state(self, state):
+        """Continue from a :meth:`get_state` result."""
+        self.seed = int(state["seed"])
+        self._rng, self._device = None, None
+        if state["position"] is not None:
+            self._rng = numpy.random.default_rng(self.seed)
+            self._rng.bit_generator.state = state["position"]
+            self._device = "cpu"
+
     def __getstate__(self):
         # A CPU generator's state pickles as is; a GPU one restarts from the seed, so
         # the pickle loads on any machine.

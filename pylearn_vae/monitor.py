@@ -357,7 +357,12 @@ class Monitor:
             raise ValueError(
                 "on_channel_conflict should be either 'error', 'copy_history', or 'overwrite'"
             )
-        if name in self.channels and self.on_channel_conflict == "error":
+        old = self.channels.get(name)
+        # A channel unpickled with the model is a history only (no val): the new channel
+        # takes it over, so a saved model trained further (model: !pkl: ...) continues
+        # its curves. Pylearn2 raised here.
+        continued = old is not None and not hasattr(old, "val")
+        if old is not None and not continued and self.on_channel_conflict == "error":
             raise ValueError(f"Tried to create the same channel twice ({name})")
         doc = None
         if hasattr(val, "get_value"):
@@ -378,8 +383,7 @@ class Monitor:
         channel = MonitorChannel(val, name, data_specs, dataset, prereqs, doc)
         if channel.data_free:
             backend.scalars_to_host([_check_scalar(val(), name)])  # fail now, not later
-        old = self.channels.get(name)
-        if old is not None and self.on_channel_conflict == "copy_history":
+        if old is not None and (continued or self.on_channel_conflict == "copy_history"):
             for field in _RECORD_FIELDS[1:]:
                 setattr(channel, field, list(getattr(old, field)))
         self.channels[name] = channel
@@ -561,6 +565,45 @@ class Monitor:
             channel.epoch_record.append(self._epochs_seen)
             channel.val_record.append(value)
             log.info("\t%s: %s", name, _format_value(value))
+
+    # -- checkpoints ------------------------------------------------------------------------------
+    def get_state(self):
+        """Counters, flags and every channel's history, as plain data (for a checkpoint)."""
+        return {
+            "batches_seen": self._num_batches_seen,
+            "examples_seen": self._examples_seen,
+            "epochs_seen": self._epochs_seen,
+            "elapsed": time.time() - self.t0,
+            "training_succeeded": bool(self.training_succeeded),
+            "time_budget_exceeded": bool(self.time_budget_exceeded),
+            "channels": {
+                name: {field: list(getattr(channel, field)) for field in _RECORD_FIELDS[1:]}
+                for name, channel in self.channels.items()
+            },
+        }
+
+    def set_state(self, state):
+        """Continue from :meth:`get_state`'s ``state``: the channels must be the same.
+
+        The histories replace the channels' (nothing is appended twice) and the clock of
+        ``time_record`` continues from the saved elapsed time.
+        """
+        saved = state["channels"]
+        if set(saved) != set(self.channels):
+            raise ValueError(
+                "the monitor's channels differ from the checkpoint's (was the YAML file "
+                f"changed?): only here {sorted(set(self.channels) - set(saved))}, only in "
+                f"the checkpoint {sorted(set(saved) - set(self.channels))}"
+            )
+        self._num_batches_seen = state["batches_seen"]
+        self._examples_seen = state["examples_seen"]
+        self._epochs_seen = state["epochs_seen"]
+        self.t0 = time.time() - state["elapsed"]
+        self.training_succeeded = state["training_succeeded"]
+        self.time_budget_exceeded = state["time_budget_exceeded"]
+        for name, channel in self.channels.items():
+            for field in _RECORD_FIELDS[1:]:
+                setattr(channel, field, list(saved[name][field]))
 
     # -- pickling ---------------------------------------------------------------------------------
     def __getstate__(self):

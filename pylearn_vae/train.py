@@ -16,6 +16,21 @@ Departures from Pylearn2, on purpose: the default save path of a phase is
 time budget is not marked ``training_succeeded`` and the last epoch is never pickled twice
 (docs/quirks.md#quirk-18); ``on_save`` hooks run only when something is saved
 (docs/quirks.md#quirk-19).
+
+Stopping and resuming (not in Pylearn2)
+---------------------------------------
+A run keeps a *checkpoint* beside its save path (``model.pkl`` -> ``model.ckpt.pkl``,
+see :attr:`Train.checkpoint_path`), written atomically after the first monitoring
+step, at every periodic save, at the end, and when the run is stopped: the parameters,
+the learning rule's state, every schedule, counter, termination criterion and
+extension, the monitor's history and the state of every random generator, as plain
+data (:mod:`pylearn_vae.utils.checkpoint`).
+SIGINT (Ctrl-C) or SIGTERM during :meth:`Train.main_loop` finishes the current batch,
+writes the checkpoint and raises :class:`TrainingInterrupted`; a second signal stops at
+once (every save is atomic, so no file is left half-written).
+:meth:`Train.resume` (or :meth:`Train.load_checkpoint` then ``main_loop``) continues a
+run from its checkpoint, on the CPU with exactly the numbers an uninterrupted run would
+have produced.
 """
 
 import contextlib
@@ -23,13 +38,27 @@ import datetime
 import logging
 import math
 import os
+import signal
+import threading
 import time
 import warnings
 
 from pylearn_vae.models.model import Param
 from pylearn_vae.monitor import Monitor
 from pylearn_vae.space import NullSpace
+from pylearn_vae.training_algorithms.training_algorithm import Interrupted
 from pylearn_vae.utils import serial
+from pylearn_vae.utils.checkpoint import (
+    checkpoint_contents,
+    checkpoint_path_for,
+    get_state_of,
+    params_state,
+    plain,
+    read_checkpoint,
+    set_params_state,
+    set_states_of,
+)
+from pylearn_vae.utils.rng import generator_states, set_generator_states
 from pylearn_vae.utils.string_utils import preprocess
 from pylearn_vae.utils.validation import check_nonnegative_int
 from pylearn_vae.utils.validation_extra import (
@@ -38,7 +67,11 @@ from pylearn_vae.utils.validation_extra import (
     outside_0_1,
 )
 
-__all__ = ["Train", "log_timing", "time_string"]
+__all__ = ["Train", "TrainingInterrupted", "describe_position", "log_timing", "time_string"]
+
+# Attributes the walk for random generators does not enter: the monitor (its datasets
+# are reached through the Train object) and copies of the model.
+_NOT_GENERATOR_OWNERS = ("monitor", "best_model", "_model")
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +111,54 @@ class _SerializationGuard:
             "You tried to pickle the training dataset while saving the model; the model "
             "should not hold a reference to it."
         )
+
+
+def describe_position(epochs_done, batch):
+    """``'the end of epoch 3'`` or ``'epoch 4, batch 17'``: where a checkpoint was taken."""
+    if batch:
+        return f"epoch {epochs_done + 1}, batch {batch}"
+    return f"the end of epoch {epochs_done}"
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """:meth:`Train.main_loop` was stopped by a signal (or :meth:`Train.request_stop`).
+
+    Attributes
+    ----------
+    signum : int
+        ``signal.SIGINT`` or ``signal.SIGTERM``.
+    checkpoint_path : str or None
+        The checkpoint to resume from: the one written on the way out, or after a
+        second signal the last one written before (None when there is none).
+    epochs_done, batch : int
+        The run stopped after ``batch`` batches of the epoch that follows the
+        ``epochs_done`` complete ones (batch 0: between epochs).
+    at_once : bool
+        A second signal stopped the run without a new checkpoint.
+    """
+
+    def __init__(self, signum, checkpoint_path, epochs_done, batch, at_once=False):
+        self.signum = signum
+        self.checkpoint_path = checkpoint_path
+        self.epochs_done = epochs_done
+        self.batch = batch
+        self.at_once = at_once
+        name = signal.Signals(signum).name
+        where = describe_position(epochs_done, batch)
+        if at_once:
+            message = f"stopped at once by a second {name}; no new checkpoint written"
+            if checkpoint_path is not None:
+                message += f" (the last one is {checkpoint_path})"
+        elif checkpoint_path is None:
+            message = f"stopped by {name} at {where}; no checkpoint (the run has no save path)"
+        else:
+            message = f"stopped by {name} at {where}; checkpoint saved to {checkpoint_path}"
+        super().__init__(message)
+
+    @property
+    def exit_status(self):
+        """``128 + signum``: 130 for SIGINT, 143 for SIGTERM."""
+        return 128 + int(self.signum)
 
 
 class Train:
@@ -197,12 +278,34 @@ class Train:
     def main_loop(self, time_budget=None):
         """Train until the algorithm (or an extension, or the time budget) says stop.
 
+        After :meth:`load_checkpoint` it continues the checkpoint's run instead of
+        starting one (and does nothing if that run had finished). SIGINT and SIGTERM
+        stop it cleanly at the next batch boundary (see :class:`TrainingInterrupted`).
+
         Parameters
         ----------
         time_budget : float, optional
             Seconds; checked before each epoch.
+
+        Raises
+        ------
+        TrainingInterrupted
+            A signal or :meth:`request_stop` stopped the run; its checkpoint is written.
         """
         t0 = time.perf_counter()
+        self._stop_signal = None
+        for path in self.output_paths():
+            serial.remove_stale_temporaries(path)
+        with self._stop_on_signals():
+            try:
+                self._train(t0, time_budget)
+            except Interrupted as exc:  # between two batches of an epoch
+                self._stop(exc.batches_done)
+            finally:
+                if self.algorithm is not None:
+                    self.algorithm.stop_check = None
+
+    def _train(self, t0, time_budget):
         self.setup()
         if self.algorithm is None:
             train_epoch, keep_going = self.model.train_all, self.model.continue_learning
@@ -216,6 +319,7 @@ class Train:
                 return self.algorithm.continue_learning(self.model)
 
             what = "TrainingAlgorithm.train"
+            self.algorithm.stop_check = self.stop_requested
         monitor = getattr(self.model, "monitor", None)
         if monitor is None:
             raise RuntimeError(
@@ -230,10 +334,24 @@ class Train:
             self.model, self.dataset, getattr(self.algorithm, "monitoring_dataset", None)
         )
 
-        cont = self.run_callbacks_and_monitoring()
-        cont = bool(keep_going() and cont)
-        succeeded = not cont
+        resume, self._resume_state = getattr(self, "_resume_state", None), None
+        if resume is not None:
+            self.set_state(resume)
+            where = describe_position(resume["epochs_done"], resume["batch"])
+            if resume["finished"]:
+                log.info("This run had finished at %s: nothing to do.", where)
+                return
+            cont, succeeded = True, False
+            log.info("Resuming from the checkpoint written at %s.", where)
+        else:
+            cont = self.run_callbacks_and_monitoring()
+            cont = bool(keep_going() and cont)
+            succeeded = not cont
+            if cont and self.save_freq > 0:
+                self.write_checkpoint()  # so a run stopped in its first epoch can resume
         while cont:
+            if self.stop_requested():
+                self._stop(0)
             if self.exceeded_time_budget(t0, time_budget):
                 break
             with log_timing(log, None, logging.DEBUG, "Total time this epoch:", [self._set_total]):
@@ -254,11 +372,66 @@ class Train:
                     succeeded = True
                 elif self.save_freq > 0 and monitor.get_epochs_seen() % self.save_freq == 0:
                     self.save()
+                    self.write_checkpoint()
         monitor.training_succeeded = succeeded
         if self.save_freq > 0 and (
             succeeded or self._last_saved_epoch != monitor.get_epochs_seen()
         ):
             self.save()
+        if self.save_freq > 0:
+            self.write_checkpoint(finished=succeeded)
+
+    # -- stopping ----------------------------------------------------------------------
+    def request_stop(self, signum=signal.SIGINT):
+        """Ask :meth:`main_loop` to stop at the next batch boundary, as ``signum`` does."""
+        self._stop_signal = signum
+
+    def stop_requested(self):
+        """Whether a signal or :meth:`request_stop` asked the run to stop."""
+        return getattr(self, "_stop_signal", None) is not None
+
+    def _stop(self, batches_done):
+        """Write the checkpoint and raise :class:`TrainingInterrupted`."""
+        path = self.checkpoint_path
+        if path is not None:
+            self.write_checkpoint()
+        raise TrainingInterrupted(
+            self._stop_signal, path, self.model.monitor.get_epochs_seen(), batches_done
+        )
+
+    @contextlib.contextmanager
+    def _stop_on_signals(self):
+        """SIGINT/SIGTERM request a stop; a second one stops at once (main thread only)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {}
+
+        def handler(signum, frame):
+            if not self.stop_requested():
+                self._stop_signal = signum
+                if os.isatty(2):  # a person at a terminal sees the key press was heard
+                    os.write(
+                        2,
+                        b"Stopping after the current batch to write a checkpoint "
+                        b"(signal again to stop at once)...\n",
+                    )
+                return
+            for number, old in previous.items():
+                signal.signal(number, old)
+            path = self.checkpoint_path
+            last = path if path is not None and os.path.exists(path) else None
+            monitor = getattr(self.model, "monitor", None)
+            epochs = 0 if monitor is None else monitor.get_epochs_seen()
+            raise TrainingInterrupted(signum, last, epochs, 0, at_once=True)
+
+        for number in (signal.SIGINT, signal.SIGTERM):
+            previous[number] = signal.signal(number, handler)
+        try:
+            yield
+        finally:
+            for number, old in previous.items():
+                signal.signal(number, old)
 
     def _set_training(self, seconds):
         self.training_seconds.set_value(seconds)
@@ -302,21 +475,176 @@ class Train:
         self.first_save = False
         self._last_saved_epoch = self.model.monitor.get_epochs_seen()
 
+    # -- checkpoints -----------------------------------------------------------------------
+    @property
+    def checkpoint_path(self):
+        """Where the run's checkpoint lives: ``<save_path stem>.ckpt.pkl``.
+
+        Without a ``save_path``, ``${PYLEARN2_TRAIN_FILE_FULL_STEM}.ckpt.pkl`` when train.py
+        set that variable, else None (no checkpoint) unless assigned.
+        """
+        explicit = getattr(self, "_checkpoint_path", None)
+        if explicit is not None:
+            return explicit
+        if self.save_path is not None:
+            return checkpoint_path_for(self.save_path)
+        if os.environ.get("PYLEARN2_TRAIN_FILE_FULL_STEM") is not None:
+            return checkpoint_path_for(self._default_save_path())
+        return None
+
+    @checkpoint_path.setter
+    def checkpoint_path(self, path):
+        self._checkpoint_path = None if path is None else preprocess(path)
+
+    def output_paths(self):
+        """The files this run writes: its save path, its checkpoint and its extensions'
+        ``save_path`` (``${VAR}`` expanded)."""
+        paths = [self.save_path, self.checkpoint_path]
+        paths += [getattr(ext, "save_path", None) for ext in self.extensions]
+        unique = []
+        for path in paths:
+            if isinstance(path, str) and preprocess(path) not in unique:
+                unique.append(preprocess(path))
+        return unique
+
+    def get_state(self, finished=False):
+        """The whole state of the run, as the plain-data dict a checkpoint holds.
+
+        Parameters
+        ----------
+        finished : bool
+            Record that the run is over (a resumed finished run does nothing).
+        """
+        monitor = self.model.monitor
+        algorithm_state = None if self.algorithm is None else self.algorithm.get_state()
+        position = None
+        if isinstance(algorithm_state, dict):
+            position = algorithm_state.get("position")
+        return {
+            "finished": bool(finished),
+            "epochs_done": monitor.get_epochs_seen(),
+            "batch": position["batch"] if position else 0,
+            "train": {
+                "first_save": self.first_save,
+                "last_saved_epoch": self._last_saved_epoch,
+                "timing": params_state([self.training_seconds, self.total_seconds]),
+            },
+            "model": {
+                "params": params_state(self.model.get_params()),
+                "tag": {key: plain(dict(value)) for key, value in self.model.tag.items()},
+            },
+            "monitor": monitor.get_state(),
+            "algorithm": algorithm_state,
+            "extensions": [get_state_of(ext) for ext in self.extensions],
+            "generators": generator_states(self, _NOT_GENERATOR_OWNERS),
+        }
+
+    def set_state(self, state):
+        """Give the run (after :meth:`setup`) the state :meth:`get_state` returned.
+
+        Raises
+        ------
+        ValueError
+            The state does not fit this run (another model, channels or generators).
+        """
+        set_params_state(
+            self.model.get_params(), state["model"]["params"], "the model's parameters"
+        )
+        tag = self.model.tag
+        tag.clear()
+        tag.update({key: dict(value) for key, value in state["model"]["tag"].items()})
+        self.model.monitor.set_state(state["monitor"])
+        if self.algorithm is None:
+            if state["algorithm"] is not None:
+                raise ValueError("the checkpoint was written by a run with a training algorithm")
+        else:
+            self.algorithm.set_state(state["algorithm"])
+        set_states_of(self.extensions, state["extensions"], "extensions")
+        set_generator_states(self, state["generators"], _NOT_GENERATOR_OWNERS)
+        self.first_save = state["train"]["first_save"]
+        self._last_saved_epoch = state["train"]["last_saved_epoch"]
+        set_params_state(
+            [self.training_seconds, self.total_seconds], state["train"]["timing"], "timing"
+        )
+
+    def write_checkpoint(self, finished=False):
+        """Save :meth:`get_state` to :attr:`checkpoint_path` (atomically); no path: no-op."""
+        path = self.checkpoint_path
+        if path is None:
+            return
+        with log_timing(log, None, logging.DEBUG, f"Checkpoint written to {path} in"):
+            contents = checkpoint_contents(self.get_state(finished=finished))
+            save_naming_the_file(path, contents, "the checkpoint")
+
+    def load_checkpoint(self, path=None):
+        """Make the next :meth:`main_loop` continue the run saved in a checkpoint.
+
+        Parameters
+        ----------
+        path : str, optional
+            Default :attr:`checkpoint_path`.
+
+        Returns
+        -------
+        dict
+            The checkpoint (``'finished'``, ``'epoch'``, ``'batch'``, ...).
+        """
+        path = self.checkpoint_path if path is None else preprocess(path)
+        if path is None:
+            raise ValueError(
+                "this Train has no checkpoint path (no save_path): pass the checkpoint's path"
+            )
+        self._resume_state = read_checkpoint(path)
+        return self._resume_state
+
+    @classmethod
+    def resume(cls, config_path, allow_modules=None, trusted=False):
+        """The Train of a YAML file, ready to continue from its checkpoint.
+
+        ``Train.resume('exp.yaml').main_loop()`` is ``train.py exp.yaml --resume``: the
+        file is parsed again (with the ``PYLEARN2_TRAIN_*`` variables train.py sets),
+        then its checkpoint is loaded into the new objects.
+
+        Parameters
+        ----------
+        config_path : str
+        allow_modules : list of str, optional
+        trusted : bool
+            How the file is loaded, as for
+            :func:`pylearn_vae.config.yaml_parse.load_path`.
+
+        Raises
+        ------
+        FileNotFoundError
+            The run has no checkpoint.
+        """
+        from pylearn_vae.scripts.train import load_train_file
+
+        train = load_train_file(config_path, allow_modules=allow_modules, trusted=trusted)
+        if not isinstance(train, cls):
+            raise TypeError(
+                f"{config_path} describes a {type(train).__name__}, not one Train: resume a "
+                "list of phases with train.py --resume"
+            )
+        train.load_checkpoint()
+        return train
+
     def _dataset_names(self):
         """``{id(dataset): name}`` of the algorithm's monitoring datasets."""
         named = getattr(self.algorithm, "monitoring_dataset", None) or {}
         return {id(d): name for name, d in named.items()}
 
 
-def save_naming_the_file(path, model):
-    """``serial.save(path, model)``; an OSError (disk full, permission) names ``path``."""
+def save_naming_the_file(path, model, what="the model"):
+    """``serial.save(path, model)``; an OSError (disk full, permission) names ``path``
+    (and ``what`` was being saved)."""
     try:
         serial.save(path, model, on_overwrite="backup")
     except OSError as exc:
         if exc.filename is not None or path in str(exc):
             raise
         raise OSError(
-            exc.errno, f"Cannot save the model to {path}: {exc.strerror or exc}", path
+            exc.errno, f"Cannot save {what} to {path}: {exc.strerror or exc}", path
         ) from exc
 
 

@@ -2,7 +2,8 @@
 
 Usage::
 
-    train.py [-L] [-T] [-t SECONDS] [-V] [-D] [--allow-module MODULE] [--trust] config.yaml
+    train.py [-L] [-T] [-t SECONDS] [-V] [-D] [--allow-module MODULE] [--trust]
+             [--resume | --overwrite] config.yaml
 
 Before the file is parsed, ``${PYLEARN2_TRAIN_FILE_FULL_STEM}`` (``foo/bar`` for
 ``foo/bar.yaml``), ``${PYLEARN2_TRAIN_DIR}`` (``foo/``), ``${PYLEARN2_TRAIN_BASE_NAME}``
@@ -19,14 +20,26 @@ A configuration error (bad YAML, a bad argument value) prints one line naming th
 (and line, when known) and exits with status 2; an error while training (a non-finite
 cost or monitoring value, a failing save) prints one line and exits with status 1.
 ``-D`` or ``PYLEARN_VAE_DEBUG=1`` shows the traceback instead.
+
+Stopping, resuming, re-running (see :mod:`pylearn_vae.train`): a run keeps a checkpoint
+beside its save path (``exp.pkl`` -> ``exp.ckpt.pkl``). Ctrl-C or SIGTERM stops it at
+the next batch boundary, writes the checkpoint, prints one line with the command that
+resumes it, and exits with status 130 or 143 (a second signal stops at once).
+``--resume`` continues from the checkpoint; the result is the same as an uninterrupted
+run's. A run whose output files exist is not started again: a finished one says so and
+exits 0, an unfinished one (or files without a checkpoint) is refused with status 2,
+naming ``--resume`` and ``--overwrite``; ``--overwrite`` starts again from scratch.
 """
 
 import gc
 import logging
 import os
+import shlex
 import sys
 
 __all__ = ["load_train_file", "main", "make_argument_parser", "train"]
+
+EXIT_REFUSED = 2
 
 _OWN_LOGGERS = "pylearn_vae"
 
@@ -99,6 +112,14 @@ def _configure_logging(timestamp, verbose_logging, debug):
     root.setLevel(logging.DEBUG if debug else logging.INFO)
 
 
+class RunRefused(Exception):
+    """Starting the run would replace the results of an earlier one."""
+
+
+class RunFinished(Exception):
+    """The run finished earlier: there is nothing to do."""
+
+
 def train(
     config,
     level_name=None,
@@ -108,6 +129,8 @@ def train(
     debug=None,
     allow_modules=None,
     trusted=False,
+    resume=False,
+    overwrite=False,
 ):
     """Load ``config`` and run its ``main_loop`` (each phase's, for a list).
 
@@ -128,10 +151,25 @@ def train(
         Modules the file may build from besides ``pylearn_vae`` (``--allow-module``).
     trusted : bool
         Build whatever the file names (``--trust``).
+    resume : bool
+        Continue from the checkpoints (phases whose run finished are restored, not
+        trained again); start from scratch where there is no checkpoint nor output.
+    overwrite : bool
+        Start from scratch even if output files exist (their checkpoints are deleted).
+
+    Raises
+    ------
+    RunRefused
+        Output files exist and neither ``resume`` nor ``overwrite`` was given, or
+        ``resume`` was given but the outputs have no checkpoint.
+    RunFinished
+        Without ``overwrite``: every phase had finished already.
+    pylearn_vae.train.TrainingInterrupted
+        A signal stopped the run (its checkpoint is written).
     """
     train_obj = _load(config, allow_modules, trusted)
     _configure_logging(timestamp, verbose_logging, debug)
-    _run(train_obj, time_budget)
+    _run(train_obj, time_budget, config, resume, overwrite)
 
 
 def _load(config, allow_modules=None, trusted=False):
@@ -140,17 +178,88 @@ def _load(config, allow_modules=None, trusted=False):
     return load_train_file(config, allow_modules=allow_modules, trusted=trusted)
 
 
-def _run(train_obj, time_budget):
-    if isinstance(train_obj, (list, tuple)):
-        phases = list(train_obj)
-        del train_obj
-        for number in range(len(phases)):
-            os.environ["PYLEARN2_TRAIN_PHASE"] = f"phase{number + 1}"
-            phases[number].main_loop(time_budget=time_budget)
-            phases[number] = None  # free this phase before the next one starts
-            gc.collect()
+def _run(train_obj, time_budget, config=None, resume=False, overwrite=False):
+    """Train each phase; see :func:`train` for ``resume`` and ``overwrite``."""
+    if resume and overwrite:
+        raise ValueError("resume and overwrite exclude each other")
+    is_list = isinstance(train_obj, (list, tuple))
+    phases = list(train_obj) if is_list else [train_obj]
+    del train_obj
+    if overwrite:
+        for phase in phases:
+            _remove_checkpoint(phase)
     else:
-        train_obj.main_loop(time_budget=time_budget)
+        _check_outputs(config, phases, resume)
+    for number in range(len(phases)):
+        if is_list:
+            os.environ["PYLEARN2_TRAIN_PHASE"] = f"phase{number + 1}"
+        phase = phases[number]
+        if resume and _checkpoint_state(phase) is not None:
+            phase.load_checkpoint()
+        phase.main_loop(time_budget=time_budget)
+        phases[number] = None  # free this phase before the next one starts
+        gc.collect()
+
+
+def _checkpoint_state(phase):
+    """The phase's checkpoint, or None if it has none (a broken one is refused)."""
+    from pylearn_vae.utils.checkpoint import read_checkpoint
+
+    path = getattr(phase, "checkpoint_path", None)
+    if path is None or not os.path.exists(path):
+        return None
+    try:
+        return read_checkpoint(path)
+    except (OSError, ValueError) as exc:
+        raise RunRefused(
+            f"the checkpoint {path} cannot be read ({_one_line(exc)}): use --overwrite to "
+            "start again from scratch"
+        ) from exc
+
+
+def _existing_outputs(phase):
+    """The phase's output files that exist (a top object that is not a Train has none)."""
+    paths = phase.output_paths() if hasattr(phase, "output_paths") else []
+    return [path for path in paths if os.path.exists(path)]
+
+
+def _check_outputs(config, phases, resume):
+    """Refuse (or report a finished run) when earlier results would be replaced."""
+    states = [_checkpoint_state(phase) for phase in phases]
+    if all(state is not None and state["finished"] for state in states):
+        outputs = ", ".join(path for phase in phases for path in _existing_outputs(phase))
+        raise RunFinished(
+            f"{config} has finished already ({_describe_state(states[-1])}); its outputs: "
+            f"{outputs}. Use --overwrite to train it again."
+        )
+    for phase, state in zip(phases, states, strict=True):
+        if state is None:
+            existing = _existing_outputs(phase)
+            if existing:
+                path = getattr(phase, "checkpoint_path", None)
+                missing = f"needs {path}, which is missing" if path else "has no checkpoint"
+                raise RunRefused(
+                    f"{existing[0]} exists already and would be replaced: use --overwrite to "
+                    f"train again from scratch (--resume {missing})"
+                )
+        elif not state["finished"] and not resume:
+            raise RunRefused(
+                f"an unfinished run of {config} stopped at {_describe_state(state)} "
+                f"({phase.checkpoint_path}): use --resume to continue it, or --overwrite "
+                "to start again from scratch"
+            )
+
+
+def _describe_state(state):
+    from pylearn_vae.train import describe_position
+
+    return describe_position(state["epochs_done"], state["batch"])
+
+
+def _remove_checkpoint(phase):
+    path = getattr(phase, "checkpoint_path", None)
+    if path is not None and os.path.exists(path):
+        os.remove(path)
 
 
 def make_argument_parser():
@@ -159,6 +268,12 @@ def make_argument_parser():
     parser = OneLineErrors(
         prog="train.py",
         description="Launch an experiment from a YAML configuration file.",
+        epilog="Stopping: Ctrl-C or SIGTERM finishes the current batch, writes the run's "
+        "checkpoint (<save_path stem>.ckpt.pkl) and prints the command that resumes it "
+        "(exit status 130 or 143); a second Ctrl-C stops at once, leaving every file "
+        "whole. Running again: a finished run only says so (exit status 0); a run whose "
+        "output files exist is refused (exit status 2) unless --resume or --overwrite is "
+        "given.",
     )
     parser.add_argument(
         "--level-name",
@@ -186,6 +301,20 @@ def make_argument_parser():
         "-D",
         action="store_true",
         help="display DEBUG messages, and tracebacks on errors",
+    )
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run from its checkpoint (<save_path stem>.ckpt.pkl, "
+        "written at every save and on Ctrl-C/SIGTERM); the result is the same as an "
+        "uninterrupted run's",
+    )
+    again.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="train from scratch even though the run's output files exist (without "
+        "--resume or --overwrite, existing outputs are never replaced)",
     )
     add_load_options(parser)
     parser.add_argument("config", help="a YAML configuration file specifying the training")
@@ -220,7 +349,9 @@ def _one_line(exc):
 def main(argv=None):
     """Command-line entry point; returns the exit status."""
     from pylearn_vae.scripts._cli import RUNTIME_ERROR, USAGE_ERROR, debugging
+    from pylearn_vae.train import TrainingInterrupted
 
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = make_argument_parser().parse_args(argv)
     # Loading builds every object, so every argument is checked before training starts.
     status = USAGE_ERROR
@@ -228,7 +359,20 @@ def main(argv=None):
         train_obj = _load(args.config, args.allow_modules, args.trust)
         _configure_logging(args.timestamp, args.verbose_logging, args.debug)
         status = RUNTIME_ERROR
-        _run(train_obj, args.time_budget)
+        _run(train_obj, args.time_budget, args.config, args.resume, args.overwrite)
+    except RunFinished as exc:
+        print(f"train.py: {exc}")
+        return 0
+    except RunRefused as exc:
+        print(f"train.py: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except TrainingInterrupted as exc:
+        hint = "" if exc.checkpoint_path is None else f"; {_resume_hint(argv)}"
+        print(f"train.py: {exc}{hint}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print(f"train.py: interrupted; {_resume_hint(argv)}", file=sys.stderr)
+        return 130
     except Exception as exc:
         if debugging(args.debug):
             raise
@@ -239,6 +383,14 @@ def main(argv=None):
         )
         return status
     return 0
+
+
+def _resume_hint(argv):
+    """``'resume with: python bin/train.py exp.yaml --resume'`` (the command run, plus
+    ``--resume``)."""
+    args = [a for a in argv if a not in ("--resume", "--overwrite")]
+    command = shlex.join(["python", sys.argv[0] or "train.py", *args, "--resume"])
+    return f"resume with: {command}"
 
 
 if __name__ == "__main__":

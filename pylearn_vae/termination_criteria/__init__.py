@@ -4,8 +4,10 @@ A criterion is asked once before the first epoch and once after each epoch's
 monitoring step; training stops at the first False. ``check_channels(channels)`` is
 called by :class:`~pylearn_vae.train.Train` once the monitor is set up, before any
 monitoring, so a criterion watching a channel that does not exist fails before training.
+``get_state``/``set_state`` save and restore a criterion's counters for a checkpoint.
 """
 
+from pylearn_vae.utils.checkpoint import Stateful, set_states_of
 from pylearn_vae.utils.validation import check_positive_int
 from pylearn_vae.utils.validation_extra import check_number_in
 
@@ -33,7 +35,7 @@ def _check_channel_name(owner, name, optional=False):
     raise ValueError(f"{owner}: channel_name must be a channel's name (a string), got {name!r}")
 
 
-class TerminationCriterion:
+class TerminationCriterion(Stateful):
     """Abstract base of termination criteria."""
 
     def continue_learning(self, model):
@@ -59,8 +61,11 @@ class EpochCounter(TerminationCriterion):
         At least 1 (0 would save an untrained model as a finished run).
     new_epochs : bool
         Count from the epochs already seen at the first call (a resumed model trains
-        ``max_epochs`` more) rather than from zero.
+        ``max_epochs`` more) rather than from zero. (A run resumed from its checkpoint
+        keeps its count: it is the same run.)
     """
+
+    _state_fields = ("_offset",)
 
     def __init__(self, max_epochs, new_epochs=True):
         self._max_epochs = check_positive_int("EpochCounter", "max_epochs", max_epochs)
@@ -90,6 +95,8 @@ class MonitorBased(TerminationCriterion):
         ``'objective'`` when None; if the monitor has no ``objective`` but exactly one
         channel, that channel (what Pylearn2's docs promised, docs/quirks.md#quirk-21).
     """
+
+    _state_fields = ("countdown", "best_value")
 
     def __init__(self, prop_decrease=0.01, N=5, channel_name=None):
         self._channel_name = _check_channel_name("MonitorBased", channel_name, optional=True)
@@ -152,6 +159,12 @@ class _Combination(TerminationCriterion):
         # Every criterion is asked, so stateful ones (MonitorBased) stay up to date;
         # Pylearn2's all()/any() short-circuited (docs/quirks.md#quirk-21).
         return [c.continue_learning(model) for c in self._criteria]
+
+    def get_state(self):
+        return [c.get_state() for c in self._criteria]
+
+    def set_state(self, state):
+        set_states_of(self._criteria, state, f"criteria of {type(self).__name__}")
 
 
 class And(_Combination):

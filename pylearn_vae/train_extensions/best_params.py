@@ -7,6 +7,7 @@ import socket
 
 from pylearn_vae.train import log_timing, save_naming_the_file
 from pylearn_vae.train_extensions import TrainExtension
+from pylearn_vae.utils.checkpoint import params_state, set_params_state
 from pylearn_vae.utils.string_utils import preprocess
 from pylearn_vae.utils.validation import check_nonnegative_int
 from pylearn_vae.utils.validation_extra import check_writable_file
@@ -71,6 +72,7 @@ class MonitorBasedSaveBest(TrainExtension):
         self.tag_key = tag_key
 
     def setup(self, model, dataset, algorithm):
+        self._model = model  # what set_state copies the best model from
         # The algorithm has set up the monitor: a misspelt channel fails now, not after
         # the first epoch.
         _check_channel_exists(type(self).__name__, model.monitor.channels, self.channel_name)
@@ -106,6 +108,25 @@ class MonitorBasedSaveBest(TrainExtension):
             if self.save_path is not None:
                 with log_timing(log, "Saving to " + self.save_path):
                     save_naming_the_file(self.save_path, model)
+
+    def get_state(self):
+        """``best_cost`` and, with ``store_best_model``, the best model's parameters."""
+        best = self.best_model
+        return {
+            "best_cost": float(self.best_cost),
+            "best_params": None if best is None else params_state(best.get_params()),
+        }
+
+    def set_state(self, state):
+        """Back to :meth:`get_state`'s ``state``; the best model is rebuilt from the
+        current one (after ``setup``) with the saved parameters."""
+        self.best_cost = state["best_cost"]
+        self.best_model = None
+        if state["best_params"] is not None:
+            self.best_model = copy.deepcopy(self._model)
+            set_params_state(
+                self.best_model.get_params(), state["best_params"], "the best model's parameters"
+            )
 
     def _update_tag(self, model):
         model.tag[self.tag_key]["best_cost"] = self.best_cost

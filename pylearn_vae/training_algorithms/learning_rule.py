@@ -15,6 +15,10 @@ the same gradients gives the same answer.
 
 ``add_channels_to_monitor(monitor, monitoring_dataset)`` adds the rule's data-free
 channels (``momentum``, ...).
+
+``get_state()`` / ``set_state(state)`` save and restore the rule's state (velocities,
+accumulators, step counter) for a checkpoint; the state Params must exist, as they do
+after :meth:`~.sgd.SGD.setup`.
 """
 
 from collections import OrderedDict
@@ -24,6 +28,7 @@ from pylearn_vae.models.model import Param
 from pylearn_vae.monitor import Monitor
 from pylearn_vae.space import NullSpace
 from pylearn_vae.train_extensions import TrainExtension
+from pylearn_vae.utils.checkpoint import params_state, set_params_state
 from pylearn_vae.utils.validation import check_nonnegative_int
 from pylearn_vae.utils.validation_extra import check_number_in
 
@@ -78,10 +83,34 @@ def _check_max_scaling(owner, max_scaling):
 
 
 class LearningRule:
-    """Abstract base of learning rules; see the module docstring for the protocol."""
+    """Abstract base of learning rules; see the module docstring for the protocol.
+
+    Subclasses name their state for checkpoints: ``_state_params``, attributes holding a
+    scalar :class:`Param`; ``_state_dicts``, attributes holding ``{param: state Param}``.
+    """
+
+    _state_params = ()
+    _state_dicts = ()
 
     def add_channels_to_monitor(self, monitor, monitoring_dataset):
         """Add the rule's channels (none by default)."""
+
+    def get_state(self):
+        """The values of the rule's state Params, by name (plain data)."""
+        return {
+            "params": params_state([getattr(self, name) for name in self._state_params]),
+            "dicts": {
+                name: params_state(list(getattr(self, name).values()))
+                for name in self._state_dicts
+            },
+        }
+
+    def set_state(self, state):
+        """Give the rule's state Params the values of :meth:`get_state`'s ``state``."""
+        what = f"the state of {type(self).__name__}"
+        set_params_state([getattr(self, n) for n in self._state_params], state["params"], what)
+        for name in self._state_dicts:
+            set_params_state(list(getattr(self, name).values()), state["dicts"][name], what)
 
     def get_updates(self, learning_rate, grads, lr_scalers=None):
         raise NotImplementedError(f"{type(self).__name__} does not implement get_updates")
@@ -100,6 +129,9 @@ class Momentum(LearningRule):
         :class:`MomentumAdjustor`).
     nesterov_momentum : bool
     """
+
+    _state_params = ("momentum",)
+    _state_dicts = ("velocity",)
 
     def __init__(self, init_momentum, nesterov_momentum=False):
         init_momentum = _check_decay("Momentum", init_momentum, "init_momentum")
@@ -166,6 +198,8 @@ class MomentumAdjustor(TrainExtension):
         Epochs; ``saturate < start`` is a TypeError (as in Pylearn2).
     """
 
+    _state_fields = ("_initialized", "_init_momentum", "_count")
+
     def __init__(self, final_momentum, start, saturate):
         self.final_momentum = _check_decay("MomentumAdjustor", final_momentum, "final_momentum")
         start = check_nonnegative_int("MomentumAdjustor", "start", start)
@@ -224,6 +258,8 @@ class AdaDelta(LearningRule):
         ``rho``, in ``[0, 1)``.
     """
 
+    _state_dicts = ("mean_square_grads", "mean_square_dxs")
+
     def __init__(self, decay=0.95):
         self.decay = _check_decay("AdaDelta", decay)
         self.mean_square_grads = OrderedDict()
@@ -260,6 +296,8 @@ class RMSProp(LearningRule):
     max_scaling : float
         Largest factor the gradient may be multiplied by (> 0).
     """
+
+    _state_dicts = ("mean_square_grads",)
 
     def __init__(self, decay=0.9, max_scaling=1e5):
         self.decay = _check_decay("RMSProp", decay)
@@ -312,6 +350,8 @@ class AdaGrad(LearningRule):
         Largest factor the gradient may be multiplied by (> 0).
     """
 
+    _state_dicts = ("sum_square_grads",)
+
     def __init__(self, max_scaling=1e5):
         self.eps = 1.0 / _check_max_scaling("AdaGrad", max_scaling)
         self.sum_square_grads = OrderedDict()
@@ -342,6 +382,9 @@ class Adam(LearningRule):
         Decay rates of the moment estimates, in ``[0, 1)``.
     epsilon : float
     """
+
+    _state_params = ("t",)
+    _state_dicts = ("first_moments", "second_moments")
 
     def __init__(self, beta1=0.9, beta2=0.999, epsilon=1e-8):
         self.beta1 = _check_decay("Adam", beta1, "beta1")

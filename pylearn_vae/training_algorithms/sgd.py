@@ -13,7 +13,14 @@ the epoch and batch; nothing is saved after it.
 
 Update callbacks (``update_callbacks=[...]``) run after every batch with the algorithm
 as argument: :class:`ExponentialDecay`, :class:`LinearDecay`,
-:class:`AnnealedLearningRate` reset the 0-d ``learning_rate`` Param.
+:class:`AnnealedLearningRate` reset the 0-d ``learning_rate`` Param. A callback that
+counts (as these do) implements ``get_state``/``set_state``, so a checkpoint keeps it.
+
+Between two batches ``train`` polls ``stop_check`` (set by :class:`~pylearn_vae.train.Train`
+for SIGINT/SIGTERM) and raises ``Interrupted`` when asked to stop; :meth:`SGD.get_state`
+then holds the batch reached and the random states the epoch started from, and the
+next ``train`` after :meth:`SGD.set_state` remakes the same iterator, skips those
+batches and finishes the epoch.
 """
 
 import logging
@@ -29,13 +36,28 @@ from pylearn_vae.monitor import Monitor
 from pylearn_vae.space import NullSpace
 from pylearn_vae.training_algorithms.learning_rule import scaled_learning_rates
 from pylearn_vae.training_algorithms.training_algorithm import (
+    Interrupted,
     NoBatchSizeError,
     TrainingAlgorithm,
+)
+from pylearn_vae.utils.checkpoint import (
+    Stateful,
+    get_state_of,
+    params_state,
+    set_params_state,
+    set_state_of,
+    set_states_of,
 )
 from pylearn_vae.utils.data_specs import flatten_data_specs, nest_batch, union_data_specs
 from pylearn_vae.utils.iteration import has_uniform_batch_size, is_stochastic
 from pylearn_vae.utils.progress import progress
-from pylearn_vae.utils.rng import make_np_rng
+from pylearn_vae.utils.rng import (
+    generator_state,
+    generator_states,
+    make_np_rng,
+    set_generator_state,
+    set_generator_states,
+)
 from pylearn_vae.utils.validation_extra import (
     check_iteration_mode,
     check_number_in,
@@ -275,6 +297,7 @@ class SGD(TrainingAlgorithm):
                 "Unable to train with SGD, because the cost does not actually use data from "
                 f"the data set. data_specs: {self.cost.get_data_specs(self.model)}"
             )
+        position = self._start_epoch(dataset)
         rng = self.rng if is_stochastic(self.train_iteration_mode) else None
         iterator = dataset.iterator(
             mode=self.train_iteration_mode,
@@ -284,21 +307,78 @@ class SGD(TrainingAlgorithm):
             rng=rng,
             num_batches=self.batches_per_iter,
         )
+        done = position["batch"]
+        for _ in range(done):  # resumed mid-epoch: replay the batches already trained
+            next(iterator)
         structure, monitor, callbacks = self._structure, self.monitor, self.update_callbacks
         # A bar on a terminal only, cleared before the monitor logs the epoch.
+        total = getattr(iterator, "num_batches", None)
         batches = progress(
             iterator,
-            total=getattr(iterator, "num_batches", None),
+            total=None if total is None else total - done,
             desc=f"epoch {monitor.get_epochs_seen() + 1}",
         )
-        for batch_index, flat in enumerate(batches, 1):
+        for batch_index, flat in enumerate(batches, done + 1):
             for callback in self.on_load_batch:
                 callback(*flat)
             self._sgd_update(nest_batch(structure, flat), batch_index)
             monitor.report_batch(flat[0].shape[0])
             for callback in callbacks:
                 callback(self)
+            position["batch"] = batch_index
+            if self.stop_requested():
+                raise Interrupted(batch_index)
+        self._position = None
         self._check_finite_params()
+
+    def _start_epoch(self, dataset):
+        """Where this epoch starts: its first batch, or where a checkpoint left it.
+
+        The states of the random generators that order the epoch (``self.rng`` and the
+        dataset's, e.g. a dynamic binarization) are kept from before the iterator is
+        made, so a checkpoint written mid-epoch can make the same iterator again.
+        """
+        resume, self._resume = getattr(self, "_resume", None), None
+        if resume is not None:
+            set_generator_state(self.rng, resume["rng"])
+            set_generator_states(dataset, resume["dataset_rngs"])
+        self._position = {
+            "batch": 0 if resume is None else resume["batch"],
+            "rng": generator_state(self.rng),
+            "dataset_rngs": generator_states(dataset),
+        }
+        return self._position
+
+    # -- checkpoints --------------------------------------------------------------------------
+    def get_state(self):
+        """The learning rate, the rule's and callbacks' and criterion's states, and the
+        position within the epoch when ``train`` was interrupted (plain data)."""
+        rule = self.learning_rule
+        position = getattr(self, "_position", None)
+        return {
+            "learning_rate": params_state([self.learning_rate]),
+            "learning_rule": None if rule is None else rule.get_state(),
+            "update_callbacks": [get_state_of(cb) for cb in self.update_callbacks],
+            "termination_criterion": get_state_of(self.termination_criterion),
+            "position": None if position is None else dict(position),
+        }
+
+    def set_state(self, state):
+        """Continue from :meth:`get_state`'s ``state`` (after :meth:`setup`); an
+        interrupted epoch is finished by the next :meth:`train`."""
+        set_params_state([self.learning_rate], state["learning_rate"], "SGD's learning rate")
+        rule = self.learning_rule
+        if (rule is None) != (state["learning_rule"] is None):
+            raise ValueError(
+                "the checkpoint was written by an SGD "
+                f"{'without' if state['learning_rule'] is None else 'with'} a learning rule, "
+                f"this one has {'none' if rule is None else type(rule).__name__}"
+            )
+        if rule is not None:
+            rule.set_state(state["learning_rule"])
+        set_states_of(self.update_callbacks, state["update_callbacks"], "update callbacks")
+        set_state_of(self.termination_criterion, state["termination_criterion"])
+        self._resume = state["position"]
 
     def _sgd_update(self, data, batch_index):
         """One step on ``data``; raises before updating when the cost is not finite."""
@@ -405,7 +485,7 @@ def _set_lr(algorithm, value):
     algorithm.learning_rate.set_value(backend.cast_floatX(value), borrow=True)
 
 
-class ExponentialDecay:
+class ExponentialDecay(Stateful):
     """Divide the learning rate by ``decay_factor`` after every batch, down to ``min_lr``.
 
     The base rate is read at the first call; call ``k`` sets
@@ -419,6 +499,8 @@ class ExponentialDecay:
     min_lr : float
         At least 0. Ints are accepted (Pylearn2 rejected ``min_lr: 0``, docs/quirks.md#quirk-22).
     """
+
+    _state_fields = ("_count", "_min_reached", "_base_lr")
 
     def __init__(self, decay_factor, min_lr):
         # Pylearn2 divides by decay_factor: below 1 the rate would grow without bound.
@@ -444,7 +526,7 @@ class ExponentialDecay:
         _set_lr(algorithm, new_lr)
 
 
-class LinearDecay:
+class LinearDecay(Stateful):
     """Decrease the learning rate linearly, per batch, to ``decay_factor * base``.
 
     Batches before ``start`` keep the base rate; from ``start`` each batch removes
@@ -460,6 +542,8 @@ class LinearDecay:
     decay_factor : float
         Positive: the final rate is ``base * decay_factor``.
     """
+
+    _state_fields = ("_count", "_base_lr", "_step")
 
     def __init__(self, start, saturate, decay_factor):
         self.start = check_number_in("LinearDecay", "start", start, 0, low_open=True)
@@ -488,13 +572,15 @@ class LinearDecay:
         _set_lr(algorithm, new_lr)
 
 
-class AnnealedLearningRate:
+class AnnealedLearningRate(Stateful):
     """``lr = base * min(1, anneal_start / count)`` after batch ``count``.
 
     Parameters
     ----------
     anneal_start : int
     """
+
+    _state_fields = ("_initialized", "_count", "_base")
 
     def __init__(self, anneal_start):
         self._anneal_start = _positive_number(anneal_start, "anneal_start", "AnnealedLearningRate")

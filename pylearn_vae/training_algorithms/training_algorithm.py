@@ -2,11 +2,31 @@
 
 An algorithm is ``setup(model, dataset)`` once, then ``train(dataset)`` runs one epoch
 (returning None) while ``continue_learning(model)`` is True.
+
+Stopping and resuming: :class:`~pylearn_vae.train.Train` sets ``stop_check``, a
+callable that ``train`` polls between batches; when it answers True, ``train`` raises
+:class:`Interrupted` with everything consistent, and ``get_state()`` then describes the
+position within the epoch, so that after ``set_state(state)`` the next ``train`` call
+finishes that epoch exactly as it would have gone on.
 """
 
 from pylearn_vae.datasets.dataset import Dataset
 
-__all__ = ["NoBatchSizeError", "TrainingAlgorithm"]
+__all__ = ["Interrupted", "NoBatchSizeError", "TrainingAlgorithm"]
+
+
+class Interrupted(Exception):
+    """``train`` stopped between two batches because a stop was requested.
+
+    Parameters
+    ----------
+    batches_done : int
+        Batches of this epoch that were trained.
+    """
+
+    def __init__(self, batches_done):
+        super().__init__(f"training stopped after batch {batches_done} of the epoch")
+        self.batches_done = batches_done
 
 
 class NoBatchSizeError(ValueError):
@@ -20,7 +40,28 @@ class NoBatchSizeError(ValueError):
 
 
 class TrainingAlgorithm:
-    """Abstract base of training algorithms."""
+    """Abstract base of training algorithms.
+
+    Attributes
+    ----------
+    stop_check : callable or None
+        ``stop_check() -> bool``, polled by ``train`` between batches.
+    """
+
+    stop_check = None
+
+    def stop_requested(self):
+        """Whether ``train`` should stop at the next batch boundary."""
+        return self.stop_check is not None and bool(self.stop_check())
+
+    def get_state(self):
+        """The algorithm's state for a checkpoint (None: it has none)."""
+        return None
+
+    def set_state(self, state):
+        """Continue from :meth:`get_state`'s ``state``."""
+        if state is not None:
+            raise ValueError(f"{type(self).__name__} keeps no state, got {state!r}")
 
     def setup(self, model, dataset):
         """Prepare to train ``model`` on ``dataset`` (monitor channels included)."""

@@ -4,6 +4,8 @@ Every ``save`` is atomic: the object is written to a temporary file in the targe
 flushed and fsynced, then moved onto the target with ``os.replace``. An interrupted save
 (an exception while pickling, Ctrl-C) leaves the previous file untouched and removes the
 temporary file, so a training run's last good checkpoint is never half-overwritten.
+Only a process killed outright (SIGKILL, power loss) leaves its hidden temporary file
+(``.<name>.<random>.tmp``) behind; :func:`remove_stale_temporaries` removes those.
 """
 
 import errno
@@ -20,7 +22,7 @@ import numpy as np
 from pylearn_vae.utils import safe_load
 from pylearn_vae.utils.string_utils import preprocess
 
-__all__ = ["load", "mkdir_p", "save"]
+__all__ = ["load", "mkdir_p", "remove_stale_temporaries", "save"]
 
 logger = logging.getLogger(__name__)
 
@@ -99,9 +101,8 @@ def _save_atomic_retrying(filepath, obj):
 def _save_atomic(filepath, obj):
     folder = os.path.dirname(os.path.abspath(filepath))
     try:
-        fd, tmp = tempfile.mkstemp(
-            dir=folder, prefix="." + os.path.basename(filepath) + ".", suffix=".tmp"
-        )
+        prefix, suffix = _temporary_name_parts(filepath)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=suffix)
     except OSError as e:
         raise OSError(
             e.errno, f"Cannot save {filepath!r}: folder {folder!r} is not writable", filepath
@@ -169,6 +170,38 @@ def _fsync_folder(folder):
         pass
     finally:
         os.close(fd)
+
+
+def _temporary_name_parts(filepath):
+    """The prefix and suffix of the temporary files :func:`save` writes for ``filepath``."""
+    return "." + os.path.basename(filepath) + ".", ".tmp"
+
+
+def remove_stale_temporaries(filepath):
+    """Remove the temporary files that killed saves of ``filepath`` left behind.
+
+    Call it when nothing else is saving to ``filepath`` (e.g. when a training run
+    starts): a save in progress would lose its temporary file.
+
+    Returns
+    -------
+    list of str
+        The files removed.
+    """
+    filepath = preprocess(filepath)
+    folder = os.path.dirname(os.path.abspath(filepath))
+    prefix, suffix = _temporary_name_parts(filepath)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    removed = []
+    for name in sorted(names):
+        if name.startswith(prefix) and name.endswith(suffix) and len(name) > len(prefix + suffix):
+            path = os.path.join(folder, name)
+            _remove_quietly(path)
+            removed.append(path)
+    return removed
 
 
 def _remove_quietly(path):
