@@ -501,4 +501,14 @@ def test_sigterm_stops_the_sweep_and_its_trials(tmp_path):
     assert trial_processes(out) == []
     for i in range(2):
         record = json.loads((out / f"trial-00{i}" / "result.json").read_text())
-        assert record["status"] in ("running", "interrupted")  # resumed by the next run
+        assert record["status"] == "interrupted"  # the next run resumes it
+        assert "SIGTERM" in record["error"] and record["error"].endswith("sweep resumes it")
+        assert (out / f"trial-00{i}" / "trial.ckpt.pkl").exists()
+
+
+def test_trials_restart_and_resume_with_train_py_flags():
+    from pylearn_vae.sweep.trial import train_flags
+
+    assert train_flags("new") == []
+    assert train_flags("restart") == ["--overwrite"]  # a failed trial starts again
+    assert train_flags("resume") == ["--resume"]  # an interrupted one continues
