@@ -1,6 +1,29 @@
 """Install pylearn-vae: ``pip install -e '.[test]'``."""
 
+import os
+import shutil
+
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+# The embedded digits live once in the repository, at data/mnist10k.npz; a built package
+# (``pip install .``, a wheel) carries a copy as pylearn_vae/data/mnist10k.npz, where
+# pylearn_vae.datasets.mnist10k.default_path looks first.
+EMBEDDED_DATA = [os.path.join("data", "mnist10k.npz")]
+
+
+class BuildWithData(build_py):
+    """``build_py`` that also copies the embedded data files into the built package."""
+
+    def run(self):
+        super().run()
+        if self.dry_run:
+            return
+        target = os.path.join(self.build_lib, "pylearn_vae", "data")
+        os.makedirs(target, exist_ok=True)
+        for path in EMBEDDED_DATA:
+            shutil.copyfile(path, os.path.join(target, os.path.basename(path)))
+
 
 setup(
     name="pylearn-vae",
@@ -24,6 +47,13 @@ setup(
             "matplotlib>=3.6",
             "tqdm>=4.60",
             "selenium>=4.10",
+            # tests/test_packaging.py builds a wheel without build isolation (no download).
+            "wheel",
+            # tests/test_notebook.py runs docs/tutorial.ipynb; --tensorboard's test.
+            "nbclient>=0.7",
+            "nbformat>=5",
+            "ipykernel>=6",
+            "tensorboardX>=2.6",
             "dask[distributed]>=2023.1",
         ],
         "viz": ["pillow>=9", "matplotlib>=3.6", "tqdm>=4.60"],
@@ -31,10 +61,13 @@ setup(
         # chromium + chromium-driver with selenium.
         "demo": ["selenium>=4.10"],
         "gpu": ["cupy>=12"],
+        # train.py --tensorboard DIR (pylearn_vae.train_extensions.tensorboard)
+        "tensorboard": ["tensorboardX>=2.6"],
         "bench": ["torch", "threadpoolctl"],
         # bin/sweep.py runs its trials on Dask (a LocalCluster, or a running scheduler).
         "sweep": ["dask[distributed]>=2023.1"],
     },
+    cmdclass={"build_py": BuildWithData},
     entry_points={
         "console_scripts": [
             "pylearn-vae-train=pylearn_vae.scripts.train:main",

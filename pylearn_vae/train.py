@@ -60,9 +60,9 @@ from pylearn_vae.utils.checkpoint import (
 )
 from pylearn_vae.utils.rng import generator_states, set_generator_states
 from pylearn_vae.utils.string_utils import preprocess
-from pylearn_vae.utils.validation import check_nonnegative_int
-from pylearn_vae.utils.validation_extra import (
+from pylearn_vae.utils.validation import (
     check_data_values,
+    check_nonnegative_int,
     check_writable_file,
     outside_0_1,
 )
@@ -269,7 +269,12 @@ class Train:
         """True (and flag the monitor) once ``time_budget`` seconds have passed."""
         elapsed = time.perf_counter() - t0
         if time_budget is not None and elapsed > time_budget:
-            log.warning("Time budget exceeded (%.3f/%d seconds).", elapsed, time_budget)
+            # A requested stop, not a problem: INFO, and the model is saved as usual.
+            log.info(
+                "Time budget of %s spent (%s elapsed): stopping before the next epoch.",
+                time_string(time_budget),
+                time_string(elapsed),
+            )
             self.model.monitor.time_budget_exceeded = True
             return True
         return False
@@ -618,7 +623,7 @@ class Train:
         FileNotFoundError
             The run has no checkpoint.
         """
-        from pylearn_vae.scripts.train import load_train_file
+        from pylearn_vae.config.yaml_parse import load_train_file
 
         train = load_train_file(config_path, allow_modules=allow_modules, trusted=trusted)
         if not isinstance(train, cls):

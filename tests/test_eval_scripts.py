@@ -139,13 +139,25 @@ def test_nll_main_prints_the_report(model_path, capsys):
 def test_samples_png_size(model_path, tmp_path, capsys):
     out = tmp_path / "s.png"
     assert samples.main([model_path, "-n", "12", "-o", str(out)]) == 0
-    # 12 images -> 3 rows of 4 columns, 28x28 each, 1-pixel borders.
+    # 12 images -> 3 rows of 4 columns, 28x28 each, 1-pixel borders, drawn 2x by default.
+    assert png_size(out) == (2 * (4 * 29 + 1), 2 * (3 * 29 + 1))
+    assert samples.main([model_path, "-n", "12", "-o", str(out), "--zoom", "1"]) == 0
     assert png_size(out) == (4 * 29 + 1, 3 * 29 + 1)
     binary = tmp_path / "b.png"
     samples.main([model_path, "-n", "4", "--binary", "--zoom", "2", "-o", str(binary)])
     with PIL.open(binary) as image:
         assert image.size == (2 * (2 * 29 + 1), 2 * (2 * 29 + 1))
         assert set(numpy.unique(numpy.asarray(image))) <= {0, 128, 255}
+
+
+def test_samples_without_o_never_overwrite(model_path, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert samples.main([model_path, "-n", "4"]) == 0
+    first = (tmp_path / "samples.png").read_bytes()
+    assert samples.main([model_path, "-n", "9"]) == 0
+    assert "wrote samples_2.png" in capsys.readouterr().out.splitlines()[-1]
+    assert (tmp_path / "samples.png").read_bytes() == first
+    assert png_size(tmp_path / "samples_2.png") == (2 * (3 * 29 + 1), 2 * (3 * 29 + 1))
 
 
 def test_sample_means_are_probabilities(model):
@@ -156,8 +168,19 @@ def test_sample_means_are_probabilities(model):
 
 def test_reconstruct_png_pairs_inputs_and_reconstructions(model_path, model, tmp_path):
     out = tmp_path / "r.png"
-    assert reconstruct.main([model_path, "-n", "6", "-o", str(out), "--cols", "4"]) == 0
-    assert png_size(out) == (4 * 29 + 1, 3 * 29 + 1)
+    argv = [model_path, "-n", "6", "-o", str(out), "--cols", "4", "--zoom", "1"]
+    assert reconstruct.main(argv) == 0
+    # 3 rows of 2 pairs under a strip naming the columns (9-pixel text + 6)
+    assert png_size(out) == (4 * 29 + 1, 15 + 3 * 29 + 1)
+    with PIL.open(out) as image:
+        picture = numpy.asarray(image)
+    strip = picture[:15]
+    assert (strip == 255).mean() > 0.5
+    # dark text above each column: 'input', 'recon', 'input', 'recon'
+    for column in range(4):
+        assert (strip[:, 1 + column * 29 : 29 + column * 29] < 100).any()
+    assert reconstruct.main(argv[:-2]) == 0  # drawn 2x by default
+    assert png_size(out) == (2 * (4 * 29 + 1), 20 + 2 * (3 * 29 + 1))
     X = MNIST10k("test", stop=3).get_design_matrix()
     rows = reconstruct.interleave_reconstructions(model, X)
     numpy.testing.assert_array_equal(rows[0::2], X)
@@ -200,8 +223,9 @@ def test_print_monitor_last_values(model_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     model = serial.load(model_path)
     last = model.monitor.channels["valid_objective"].val_record[-1]
-    assert lines[:2] == ["epochs seen:  2", "time trained:  1.0"]
-    assert f"valid_objective : {last}" in lines
+    assert lines[:2] == ["epochs seen:  2", "time trained:  1.0 s"]
+    assert f"valid_objective : {float(last):.6g}" in lines
+    assert "learning_rate : 0.01" in lines  # float32 0.01 without its float64 noise
     assert lines[2:] == sorted(lines[2:])
 
 
@@ -222,6 +246,8 @@ def test_summarize_model(model_path, capsys):
     W = model.get_params()[0].get_value()
     assert f"posterior_h_e_1_W: ({W.min():g}, {W.mean():g}, {W.max():g}){W.shape}" in out
     assert "posterior_h_e_1_W row norms:" in out and "trained on 800 examples" in out
+    assert out.startswith("(min, mean, max)(shape) of each parameter's values;")
+    assert "Trained for 0.000277778 hours (1.0 s)" in out
     assert out.rstrip().endswith("Training succeeded")
 
 
@@ -272,7 +298,8 @@ def test_missing_optional_library_says_what_to_install(model_path, tmp_path, cap
 
 def test_dataset_names_and_which_set(model):
     valid = _cli.load_dataset(model, None, "valid")
-    assert valid.which_set == "valid" and valid.get_num_examples() == 400
+    # the training set's stop: 400 counted training rows: the valid split is used whole
+    assert valid.which_set == "valid" and valid.get_num_examples() == 1000
     assert _cli.load_dataset(model, "mnist10k", "test").get_num_examples() == 1000
     with pytest.raises(_cli.CliError, match="neither a dataset name"):
         _cli.load_dataset(model, "nonsense")
@@ -328,3 +355,21 @@ def test_a_reader_that_stops_early_ends_the_script_quietly(model_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 1
     assert b"Traceback" not in err and b"BrokenPipe" not in err
+
+
+def test_latent_chart_stays_readable_with_many_units(tmp_path):
+    rng = numpy.random.default_rng(0)
+    variance = numpy.where(rng.random(200) < 0.15, 0.5, 0.0)
+    report = latent_report.LatentReport(kl=variance * 4, mean_variance=variance, threshold=0.01)
+    out = tmp_path / "latent.png"
+    latent_report.save_bar_chart(report, str(out))
+    assert png_size(out) == (1000, 400)  # not 2400x350 for 200 units
+
+
+def test_curves_have_a_y_label_and_a_range_set_by_the_later_epochs():
+    low, high = plot_monitor.later_range([[543.0, 210.0, 150.0, 120.0, 118.0, 117.0]])
+    assert low < 117.0 and 210.0 < high < 300.0  # 543 (before training) is off the axis
+    assert plot_monitor.y_label(["train_objective", "valid_objective:m.pkl"]).startswith(
+        "objective: -ELBO"
+    )
+    assert plot_monitor.y_label(["learning_rate"]) == "channel value"

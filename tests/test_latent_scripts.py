@@ -209,7 +209,7 @@ def test_random_pairs_are_reproducible_and_bad_pairs_are_refused(path_2d, tmp_pa
     assert first != interpolate.random_pairs(1000, 4, seed=6)
     assert all(i != j and 0 <= i < 1000 and 0 <= j < 1000 for i, j in first)
     out = str(tmp_path / "i.png")
-    assert "0..399" in one_line_error(  # the fixture's dataset YAML keeps stop: 400
+    assert "0..999" in one_line_error(  # the test split whole (the training stop: 400 is not kept)
         capsys, interpolate.main, [path_2d, "-o", out, "--pairs", "3,1000"]
     )
     assert "A,B" in one_line_error(capsys, interpolate.main, [path_2d, "--pairs", "3-7"])

@@ -16,10 +16,11 @@ from pylearn_vae.utils.validation import (
     check_choice,
     check_nonnegative_float,
     check_nonnegative_int,
+    check_number_in,
     check_positive_float,
     check_positive_int,
+    check_writable_file,
 )
-from pylearn_vae.utils.validation_extra import check_number_in, check_writable_file
 
 
 @pytest.mark.parametrize("value", [0, -1, True, False, 2.0, 2.5, "3", None, np.nan])

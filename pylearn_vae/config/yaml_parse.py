@@ -55,6 +55,7 @@ import difflib
 import importlib
 import importlib.util
 import inspect
+import os
 import pkgutil
 import re
 import sys
@@ -65,7 +66,7 @@ from yaml.constructor import ConstructorError
 from pylearn_vae.utils import safe_load, serial
 from pylearn_vae.utils.string_utils import preprocess
 
-__all__ = ["Proxy", "initialize", "instantiate", "load", "load_path"]
+__all__ = ["Proxy", "initialize", "instantiate", "load", "load_path", "load_train_file"]
 
 SCIENTIFIC_NOTATION_REGEXP = r"^[\-\+]?(\d+\.?\d*|\d*\.?\d+)[eE][\-\+]?\d+$"
 _PREFIX_FROM, _PREFIX_TO = "pylearn2.", "pylearn_vae."
@@ -549,3 +550,31 @@ def _signature_problem(proxy, name, args, kwargs):
 
 
 initialize()
+
+def load_train_file(
+    config_file_path, environ=None, allow_modules=None, trusted=False, **kwargs
+):
+    """Set the ``PYLEARN2_TRAIN_*`` variables for ``config_file_path``, then load it.
+
+    Pylearn2 kept this in ``pylearn2/utils/serial.py``; here it sits beside the loader it
+    calls, since this module imports :mod:`pylearn_vae.utils.serial` (for ``!pkl:``).
+
+    Parameters
+    ----------
+    config_file_path : str
+    environ : dict, optional
+    allow_modules : list of str, optional
+    trusted : bool
+        Passed to :func:`load_path` (``docs/security.md``).
+        ``kwargs`` go there too (``instantiate=False`` gives the object graph).
+    """
+    path = str(config_file_path)
+    full_stem = path[: -len(".yaml")] if path.endswith(".yaml") else path
+    directory = "/".join(path.split("/")[:-1])
+    os.environ["PYLEARN2_TRAIN_FILE_FULL_STEM"] = full_stem
+    os.environ["PYLEARN2_TRAIN_DIR"] = directory + "/" if directory else ""
+    os.environ["PYLEARN2_TRAIN_BASE_NAME"] = path.split("/")[-1]
+    os.environ["PYLEARN2_TRAIN_FILE_STEM"] = full_stem.split("/")[-1]
+    return load_path(
+        path, environ=environ, allow_modules=allow_modules, trusted=trusted, **kwargs
+    )

@@ -20,7 +20,7 @@ import numpy
 
 from pylearn_vae import backend
 from pylearn_vae.datasets.dense_design_matrix import DefaultViewConverter, DenseDesignMatrix
-from pylearn_vae.utils.validation_extra import check_data_values, check_number_in, check_seed
+from pylearn_vae.utils.validation import check_data_values, check_number_in, check_seed
 
 __all__ = [
     "BINARIZE_MODES",

@@ -19,9 +19,9 @@ from pylearn_vae.datasets.binarized_images import (
     row_range,
 )
 from pylearn_vae.datasets.dataset import NotInstalledError
-from pylearn_vae.utils.validation_extra import check_seed
+from pylearn_vae.utils.validation import check_seed
 
-__all__ = ["FashionMNIST", "IDXImages", "read_idx", "write_idx"]
+__all__ = ["MNIST", "FashionMNIST", "IDXImages", "read_idx", "write_idx"]
 
 _DTYPES = {
     0x08: numpy.dtype("u1"),
@@ -196,15 +196,7 @@ class FashionMNIST(IDXImages):
     ):
         folder = Path(os.path.expanduser(path))
         prefix = _FASHION_PREFIX[check_which_set(which_set, _FASHION_PREFIX)]
-        images_path = folder / f"{prefix}-images-idx3-ubyte.gz"
-        labels_path = folder / f"{prefix}-labels-idx1-ubyte.gz"
-        missing = [str(p) for p in (images_path, labels_path) if not p.is_file()]
-        if missing:
-            raise NotInstalledError(
-                f"Fashion-MNIST files are missing: {', '.join(missing)}. Install them with "
-                f"`apt-get install dataset-fashion-mnist` (puts them in {FASHION_MNIST_PATH}), "
-                "or pass path= the folder holding the IDX .gz files"
-            )
+        images_path, labels_path = self._split_files(folder, prefix)
         self.which_set = which_set
         super().__init__(
             images_path,
@@ -218,3 +210,65 @@ class FashionMNIST(IDXImages):
             preprocessor=preprocessor,
             fit_preprocessor=fit_preprocessor,
         )
+
+    @staticmethod
+    def _split_files(folder, prefix):
+        """The images and labels files of a split; NotInstalledError when missing."""
+        images_path = folder / f"{prefix}-images-idx3-ubyte.gz"
+        labels_path = folder / f"{prefix}-labels-idx1-ubyte.gz"
+        missing = [str(p) for p in (images_path, labels_path) if not p.is_file()]
+        if missing:
+            raise NotInstalledError(
+                f"Fashion-MNIST files are missing: {', '.join(missing)}. Install them with "
+                f"`apt-get install dataset-fashion-mnist` (puts them in {FASHION_MNIST_PATH}), "
+                "or pass path= the folder holding the IDX .gz files"
+            )
+        return images_path, labels_path
+
+
+
+def mnist_path():
+    """``${PYLEARN2_DATA_PATH}/mnist``, where Pylearn2 kept MNIST's IDX files."""
+    root = os.environ.get("PYLEARN2_DATA_PATH")
+    if not root:
+        raise NotInstalledError(
+            "MNIST needs PYLEARN2_DATA_PATH, the folder holding mnist/ with MNIST's IDX files "
+            "(train-images-idx3-ubyte[.gz], ...), and it is not set; or pass path= that "
+            "folder, or use the embedded digits: --dataset mnist10k"
+        )
+    return os.path.join(os.path.expanduser(root), "mnist")
+
+
+class MNIST(FashionMNIST):
+    """MNIST (60,000 train / 10,000 test 28x28 digits) from its IDX files.
+
+    As Pylearn2's ``pylearn2/datasets/mnist.py`` reads them, from
+    ``${PYLEARN2_DATA_PATH}/mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte``
+    (gzipped ``.gz`` files too). The same format and splits as :class:`FashionMNIST`.
+
+    Parameters
+    ----------
+    which_set : {'train', 'test'}
+    path : str, optional
+        The folder of the IDX files; default :func:`mnist_path`.
+    start, stop, binarize, seed, axes, preprocessor, fit_preprocessor
+        As :class:`IDXImages`.
+    """
+
+    def __init__(self, which_set="train", path=None, **kwargs):
+        super().__init__(which_set, mnist_path() if path is None else path, **kwargs)
+
+    @staticmethod
+    def _split_files(folder, prefix):
+        found = []
+        for kind in ("images-idx3", "labels-idx1"):
+            plain = folder / f"{prefix}-{kind}-ubyte"
+            gz = plain.with_name(plain.name + ".gz")
+            if not (plain.is_file() or gz.is_file()):
+                raise NotInstalledError(
+                    f"MNIST file {plain} (or {gz.name}) is missing: put MNIST's IDX files in "
+                    f"{folder}, pass path= their folder, or use the embedded digits "
+                    "(MNIST10k, --dataset mnist10k)"
+                )
+            found.append(plain if plain.is_file() else gz)
+        return found

@@ -1,4 +1,4 @@
-"""MNIST10k: 10,000 real MNIST digits shipped with the repository (``data/mnist10k.npz``).
+"""MNIST10k: 10,000 real MNIST digits shipped with pylearn_vae (``data/mnist10k.npz``).
 
 The default dataset of pylearn_vae: it needs no download, so the tutorial runs on a
 fresh clone. Splits are 8,000 / 1,000 / 1,000 (train / valid / test) 28x28 digits; the
@@ -17,18 +17,34 @@ import numpy
 from pylearn_vae.datasets.binarized_images import BinarizedImages, check_which_set, row_range
 from pylearn_vae.datasets.dataset import NotInstalledError
 
-__all__ = ["MNIST10k", "default_path"]
+__all__ = ["MNIST10k", "candidate_paths", "default_path"]
 
 SPLITS = ("train", "valid", "test")
 _OFFSETS = {"train": 0, "valid": 8000, "test": 9000}
 
 
+def candidate_paths():
+    """Where the file is looked for, in order: the installed package, then the repository.
+
+    ``pip install .`` (or a wheel) puts a copy at ``pylearn_vae/data/mnist10k.npz``
+    (``setup.py`` copies it there); an editable install or a plain checkout reads the
+    repository's ``data/mnist10k.npz``.
+    """
+    package = Path(__file__).resolve().parents[1]
+    return [package / "data" / "mnist10k.npz", package.parent / "data" / "mnist10k.npz"]
+
+
 def default_path():
-    """``$PYLEARN_VAE_MNIST10K`` if set, else ``<repo>/data/mnist10k.npz``."""
+    """``$PYLEARN_VAE_MNIST10K`` if set, else the first of :func:`candidate_paths` that exists.
+
+    When none exists, the last candidate (the repository's ``data/mnist10k.npz``), so
+    the error names where a checkout keeps it.
+    """
     env = os.environ.get("PYLEARN_VAE_MNIST10K")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "data" / "mnist10k.npz"
+    candidates = candidate_paths()
+    return next((path for path in candidates if path.is_file()), candidates[-1])
 
 
 class MNIST10k(BinarizedImages):
@@ -105,10 +121,13 @@ class MNIST10k(BinarizedImages):
 
     def _open(self):
         if not self.path.is_file():
+            looked = " or ".join(str(path) for path in candidate_paths())
+            where = looked if self.path in candidate_paths() else str(self.path)
             raise NotInstalledError(
-                f"MNIST10k data file {self.path} is missing. It ships with pylearn_vae as "
-                "data/mnist10k.npz of the repository: restore it (git checkout data/), or "
-                "point the path argument or PYLEARN_VAE_MNIST10K at a copy"
+                f"MNIST10k data file not found at {where}. It ships with pylearn_vae: "
+                "reinstall the package (pip install pylearn-vae, or pip install . in the "
+                "source tree), or point the path argument or PYLEARN_VAE_MNIST10K at a copy "
+                "of mnist10k.npz"
             )
         try:
             # Read whole (2 MB): numpy.load leaves its file open when the zip is corrupt.

@@ -34,11 +34,13 @@ from pylearn_vae.utils.safe_load import UnsafeFileError
 __all__ = [
     "ArgumentParser",
     "CliError",
+    "HelpFormatter",
     "add_load_options",
     "check_output_path",
     "clear_errors",
     "dataset_view_shape",
     "design_matrix",
+    "for_split",
     "load_dataset",
     "load_model",
     "load_vae",
@@ -46,12 +48,15 @@ __all__ = [
     "nonnegative_int",
     "positive_float",
     "positive_int",
+    "unused_path",
 ]
 
 DATASET_NAMES = {
     "mnist10k": "!obj:pylearn_vae.datasets.mnist10k.MNIST10k {which_set: '%s'}",
     "binarized_mnist": "!obj:pylearn_vae.datasets.binarized_mnist.BinarizedMNIST "
     "{which_set: '%s'}",
+    "mnist": "!obj:pylearn_vae.datasets.idx.MNIST {which_set: '%s'}",
+    "fashion_mnist": "!obj:pylearn_vae.datasets.idx.FashionMNIST {which_set: '%s'}",
 }
 
 
@@ -95,6 +100,74 @@ def add_load_options(parser):
     )
 
 
+MODEL = "yaml_examples/vae_mnist10k_best.pkl"
+# Commands shown under each script's --help (the README's main job makes MODEL).
+EXAMPLES = {
+    "vae_nll.py": [
+        f"{MODEL} -k 5000 --seed 1234",
+        f"{MODEL} -k 100 --limit 500   # a quick estimate",
+        "fashion_vae.pkl --dataset fashion_mnist --which-set test",
+    ],
+    "vae_samples.py": [f"{MODEL} -n 100 -o samples.png", f"{MODEL} -n 36 --binary --zoom 4"],
+    "vae_reconstruct.py": [f"{MODEL} -n 50 -o recon.png", f"{MODEL} --noisy --which-set valid"],
+    "vae_latent_report.py": [f"{MODEL} -o latent.png", f"{MODEL} --threshold 0.05"],
+    "vae_manifold.py": ["yaml_examples/vae_mnist10k_2d.pkl -o manifold.png -n 20"],
+    "vae_latent_scatter.py": ["yaml_examples/vae_mnist10k_2d.pkl -o scatter.png"],
+    "vae_interpolate.py": ["yaml_examples/vae_mnist10k_2d.pkl --pairs 3,7 10,42 -o interp.png"],
+    "vae_demo.py": [f"{MODEL} -o demo/ --serve"],
+    "show_weights.py": [f"{MODEL} -o weights.png --zoom 2"],
+    "print_monitor.py": [f"{MODEL}"],
+    "plot_monitor.py": [
+        "yaml_examples/vae_mnist10k.monitor.csv -o curves.png   # while it trains, too",
+        f"{MODEL} -o curves.png --channels 'valid_*' --x epochs --yrange 100:140",
+    ],
+    "summarize_model.py": [f"{MODEL}"],
+    "train.py": [
+        "yaml_examples/vae_mnist10k.yaml",
+        "yaml_examples/vae_mnist10k.yaml --epochs 5 --out-dir runs/quick   # a quick look",
+        "yaml_examples/vae_mnist10k.yaml --seed 3 --tensorboard runs/tb --images-every 10",
+    ],
+}
+
+
+def examples_epilog(prog):
+    """The ``examples:`` block of ``prog``'s --help, or None."""
+    commands = EXAMPLES.get(prog)
+    if not commands:
+        return None
+    return "examples:\n" + "\n".join(f"  python bin/{prog} {command}" for command in commands)
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """--help with each option's default (when its text does not give it already), no
+    reStructuredText double backticks, and descriptions and epilogs wrapped paragraph by
+    paragraph, except indented lines (the ``examples:``), kept as written."""
+
+    def _fill_text(self, text, width, indent):
+        paragraphs = []
+        for paragraph in text.split("\n\n"):
+            lines = paragraph.splitlines()
+            if any(line.startswith("  ") for line in lines):
+                paragraphs.append("\n".join(indent + line for line in lines))
+            else:
+                paragraphs.append(super()._fill_text(paragraph, width, indent))
+        return "\n\n".join(paragraphs)
+
+    def _get_help_string(self, action):
+        text = (action.help or "").replace("``", "")
+        default = action.default
+        if (
+            default in (None, False, argparse.SUPPRESS, [], ())
+            or not action.option_strings
+            or "default" in text.lower()
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+    def _format_text(self, text):
+        return super()._format_text(text.replace("``", ""))
+
+
 class OneLineErrors(argparse.ArgumentParser):
     """``argparse`` whose usage errors are one line, ``prog: error: ... (see --help)``,
     with exit status 2."""
@@ -106,10 +179,12 @@ class OneLineErrors(argparse.ArgumentParser):
 
 class ArgumentParser(OneLineErrors):
     """:class:`OneLineErrors` with the options of :func:`add_load_options` (recorded
-    for :func:`load_model` and :func:`load_dataset`), and ``--debug`` (tracebacks
-    instead of one line)."""
+    for :func:`load_model` and :func:`load_dataset`), ``--debug`` (tracebacks instead of
+    one line), and defaults and examples in --help (:class:`HelpFormatter`)."""
 
     def __init__(self, *args, **kw):
+        kw.setdefault("formatter_class", HelpFormatter)
+        kw.setdefault("epilog", examples_epilog(kw.get("prog")))
         super().__init__(*args, **kw)
         add_load_options(self)
         self.add_argument(
@@ -251,10 +326,11 @@ def load_dataset(model, spec=None, which_set=None):
     model : Model
         Its ``dataset_yaml_src`` (the training set's YAML) is the default.
     spec : str, optional
-        A dataset name (``mnist10k``, ``binarized_mnist``), a path to a ``.yaml``
-        file, or YAML text (``!obj:...``).
+        A dataset name (``mnist10k``, ``binarized_mnist``, ``mnist``,
+        ``fashion_mnist``), a path to a ``.yaml`` file, or YAML text (``!obj:...``).
     which_set : str, optional
-        Replaces the ``which_set`` argument of the dataset's YAML (e.g. ``'test'``).
+        Replaces the ``which_set`` argument of the dataset's YAML (e.g. ``'test'``), as
+        :func:`for_split` does.
     """
     from pylearn_vae.config import yaml_parse
 
@@ -284,14 +360,29 @@ def load_dataset(model, spec=None, which_set=None):
             where = "the dataset YAML the model recorded" if spec is None else "--dataset"
             where = spec if spec is not None and os.path.isfile(spec) else where
             raise CliError(f"{where}, {exc}") from exc
-        if which_set is not None and isinstance(graph, yaml_parse.Proxy):
-            if "which_set" in graph.keywords:
-                keywords = dict(graph.keywords, which_set=which_set)
-                graph = graph._replace(keywords=keywords)
+        graph = for_split(graph, which_set)
         dataset = yaml_parse.instantiate(graph)
     if not hasattr(dataset, "get_design_matrix"):
         raise CliError(f"the dataset YAML built a {type(dataset).__name__}, not a dataset")
     return dataset
+
+
+def for_split(graph, which_set):
+    """The dataset graph ``graph`` (a YAML Proxy) made to read ``which_set``.
+
+    The training set's rows (``start``, ``stop``) are left out when the split changes:
+    they counted the training split's examples (``stop: 50000`` of Fashion-MNIST's
+    60,000), not the other split's, which is used whole.
+    """
+    from pylearn_vae.config import yaml_parse
+
+    if which_set is None or not isinstance(graph, yaml_parse.Proxy):
+        return graph
+    if "which_set" not in graph.keywords or graph.keywords["which_set"] == which_set:
+        return graph
+    keywords = {k: v for k, v in graph.keywords.items() if k not in ("start", "stop")}
+    keywords["which_set"] = which_set
+    return graph._replace(keywords=keywords)
 
 
 def design_matrix(dataset, model, limit=None):
@@ -313,6 +404,17 @@ def dataset_view_shape(model, spec=None):
         return None
     view_shape = getattr(dataset, "view_shape", None)
     return view_shape() if callable(view_shape) else None
+
+
+def unused_path(default):
+    """``default`` (``samples.png``) if no such file exists, else the first free
+    ``samples_2.png``, ``samples_3.png``, ...: a default name never overwrites."""
+    stem, extension = os.path.splitext(default)
+    path, number = default, 1
+    while os.path.exists(path):
+        number += 1
+        path = f"{stem}_{number}{extension}"
+    return path
 
 
 def check_output_path(path):

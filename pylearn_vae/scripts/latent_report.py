@@ -66,18 +66,31 @@ def latent_report(model, X, threshold=0.01, batch_size=500):
 
 
 def save_bar_chart(report, path):
-    """Bar chart of the per-unit KL, active units in one colour, inactive in grey."""
+    """Bar chart of the per-unit KL, at most 1000x400 pixels whatever the number of units.
+
+    Active units are blue bars with a tick under the axis (a collapsed unit's bar is
+    too small to see), inactive ones grey; the legend and title give the threshold.
+    """
     matplotlib = images.require("matplotlib", "the latent bar chart")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     units = numpy.arange(len(report.kl))
-    fig, ax = plt.subplots(figsize=(max(6, 0.12 * len(units)), 3.5))
+    fig, ax = plt.subplots(figsize=(min(10.0, max(6.0, 0.1 * len(units))), 4.0), dpi=100)
     colors = numpy.where(report.active, "tab:blue", "tab:gray")
-    ax.bar(units, report.kl, color=colors)
+    ax.bar(units, report.kl, color=colors, width=0.8)
+    active = units[report.active]
+    ax.plot(active, numpy.zeros(len(active)), "|", color="tab:blue", markersize=10, clip_on=False)
+    ax.set_xlim(-1, len(units))
     ax.set_xlabel("latent unit")
-    ax.set_ylabel("mean KL (nats)")
-    ax.set_title(f"{report.num_active} of {len(units)} units active")
+    ax.set_ylabel("mean KL(q(z_j|x) || p(z_j)) (nats)")
+    ax.set_title(
+        f"{report.num_active} of {len(units)} units active "
+        f"(Var_x E[z_j|x] > {report.threshold:g}); total KL {report.kl.sum():.2f} nats"
+    )
+    legend = [Patch(color="tab:blue", label="active"), Patch(color="tab:gray", label="inactive")]
+    ax.legend(handles=legend, loc="upper right")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -86,11 +99,17 @@ def save_bar_chart(report, path):
 def build_parser():
     parser = _cli.ArgumentParser(prog="vae_latent_report.py", description=__doc__.splitlines()[0])
     parser.add_argument("model", help="the trained model's .pkl")
-    parser.add_argument("-o", "--out", help="PNG bar chart of the per-unit KL")
+    parser.add_argument(
+        "-o", "--out", help="also draw the per-unit KL as a bar chart, e.g. -o latent.png"
+    )
     parser.add_argument("--dataset", help="dataset name, .yaml file or YAML text")
     parser.add_argument("--which-set", default="test", help="split (default test)")
     parser.add_argument(
-        "--threshold", type=_cli.nonnegative_float, default=0.01, help="activity threshold"
+        "--threshold",
+        type=_cli.nonnegative_float,
+        default=0.01,
+        help="a unit is active when the variance over the data of its posterior mean "
+        "exceeds this (Burda et al. use 0.01)",
     )
     parser.add_argument("--limit", type=_cli.positive_int, help="use only the first N examples")
     return parser

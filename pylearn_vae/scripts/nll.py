@@ -205,24 +205,33 @@ def build_parser():
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument(
         "--dataset",
-        help="dataset name (mnist10k, binarized_mnist), .yaml file or YAML text; "
+        help="dataset name (mnist10k, binarized_mnist, mnist, fashion_mnist), .yaml file or "
+        "YAML text; "
         "default: the one the model was trained on",
     )
     parser.add_argument("--which-set", default="test", help="split to evaluate (default test)")
     parser.add_argument(
         "-k", type=_cli.positive_int, default=5000, help="importance samples (default 5000)"
     )
-    parser.add_argument("--batch-size", type=_cli.positive_int, help="examples per batch")
+    parser.add_argument(
+        "--batch-size",
+        type=_cli.positive_int,
+        help="examples per batch (default: as many as --memory-mb allows)",
+    )
     parser.add_argument(
         "--memory-mb",
         type=_cli.positive_float,
         default=DEFAULT_MEMORY_MB,
-        help="memory budget per chunk",
+        help="memory for the k samples of one chunk of examples, in MiB",
     )
     parser.add_argument(
         "--seed", type=_cli.nonnegative_int, default=1234, help="noise seed (default 1234)"
     )
-    parser.add_argument("--limit", type=_cli.positive_int, help="use only the first N examples")
+    parser.add_argument(
+        "--limit",
+        type=_cli.positive_int,
+        help="use only the first N examples, e.g. --limit 500 for a quick estimate",
+    )
     return parser
 
 

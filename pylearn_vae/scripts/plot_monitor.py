@@ -2,12 +2,14 @@
 
 Pylearn2's ``plot_monitor.py`` asked for channels at an interactive prompt; this one
 takes them as arguments -- exact names or shell-style patterns such as ``'*objective'``
--- and always writes a file. With several models each channel name gets the suffix
+-- and always writes a file. It reads saved models and the CSV channel logs
+``train.py`` writes beside them (``run.monitor.csv``, readable during training). With
+several models each channel name gets the suffix
 ``:<path>``. A single channel works (Pylearn2's crashed, docs/quirks.md#quirk-28).
 
 Command line::
 
-    python bin/plot_monitor.py MODEL.pkl [MORE.pkl ...] -o curves.png \\
+    python bin/plot_monitor.py MODEL.pkl|LOG.csv [MORE ...] -o curves.png \\
         [--channels '*_objective' ...] [--x examples|batches|epochs|seconds] [--yrange a:b]
 """
 
@@ -17,7 +19,7 @@ from pylearn_vae.scripts import _cli
 from pylearn_vae.scripts.print_monitor import get_monitor
 from pylearn_vae.utils import images
 
-__all__ = ["main", "select_channels"]
+__all__ = ["main", "read_channels", "select_channels"]
 
 X_RECORDS = {
     "examples": "example_record",
@@ -44,6 +46,39 @@ def select_channels(names, patterns):
     return chosen
 
 
+def read_channels(path):
+    """``{name: channel}`` of a saved model's monitor, or of a CSV channel log (``.csv``)."""
+    if str(path).endswith(".csv"):
+        from pylearn_vae.train_extensions.channel_log import read_channel_log
+
+        return read_channel_log(path)
+    return get_monitor(_cli.load_model(path), path).channels
+
+
+def y_label(labels):
+    """``'-ELBO (nats per example)'`` when every curve is an objective, else ``'value'``."""
+    names = [label.split(":")[0] for label in labels]
+    if names and all(name.endswith("objective") for name in names):
+        return "objective: -ELBO (nats per example)"
+    return "channel value"
+
+
+def later_range(curves, skip=0.1):
+    """``(low, high)`` for the y axis, set by the later part of the curves.
+
+    A run's first values (543 nats before training) would flatten the rest: the top
+    of the axis is the highest value after the first ``skip`` fraction of each curve
+    (at least its first point), the bottom the lowest value of all; 5% margins.
+    """
+    later = [v for y in curves for v in list(y)[max(1, int(len(y) * skip)) :]]
+    values = [v for y in curves for v in y]
+    if not later or not values:
+        return None, None
+    low, high = min(values), max(later)
+    margin = 0.05 * (high - low) if high > low else max(abs(high) * 0.05, 1e-6)
+    return low - margin, high + margin
+
+
 def parse_yrange(text):
     import argparse
 
@@ -58,7 +93,11 @@ def parse_yrange(text):
 
 def build_parser():
     parser = _cli.ArgumentParser(prog="plot_monitor.py", description=__doc__.splitlines()[0])
-    parser.add_argument("model_paths", nargs="+", help="saved models (.pkl)")
+    parser.add_argument(
+        "model_paths",
+        nargs="+",
+        help="saved models (.pkl) or channel logs (.csv, written by train.py beside the model)",
+    )
     parser.add_argument("-o", "--out", default="curves.png", help="image to write (PNG)")
     parser.add_argument(
         "--channels",
@@ -67,7 +106,12 @@ def build_parser():
         help="channel names or patterns (default '*objective')",
     )
     parser.add_argument("--x", choices=sorted(X_RECORDS), default="examples", help="x axis")
-    parser.add_argument("--yrange", type=parse_yrange, help="y limits LOW:HIGH")
+    parser.add_argument(
+        "--yrange",
+        type=parse_yrange,
+        help="y limits LOW:HIGH, e.g. 80:200 (default: from the lowest value to the highest "
+        "after the first tenth of the run, so the first epochs do not flatten the rest)",
+    )
     return parser
 
 
@@ -82,17 +126,17 @@ def main(argv=None):
 
         curves = []
         for path in args.model_paths:
-            monitor = get_monitor(_cli.load_model(path), path)
-            for name in select_channels(list(monitor.channels), args.channels):
-                channel = monitor.channels[name]
+            channels = read_channels(path)
+            for name in select_channels(list(channels), args.channels):
+                channel = channels[name]
                 label = name if len(args.model_paths) == 1 else f"{name}:{path}"
                 curves.append((label, getattr(channel, X_RECORDS[args.x]), channel.val_record))
         fig, ax = plt.subplots(figsize=(8, 4.5))
         for label, x, y in curves:
             ax.plot(x, y, label=label)
         ax.set_xlabel(f"{args.x} seen")
-        if args.yrange:
-            ax.set_ylim(*args.yrange)
+        ax.set_ylabel(y_label([label for label, _, _ in curves]))
+        ax.set_ylim(*(args.yrange or later_range([y for _, _, y in curves])))
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small")
         fig.tight_layout()
         fig.savefig(args.out)

@@ -6,6 +6,7 @@ Command line::
 """
 
 from pylearn_vae.scripts import _cli
+from pylearn_vae.utils.progress import format_duration, format_number
 
 __all__ = ["get_monitor", "main", "monitor_report"]
 
@@ -19,15 +20,24 @@ def get_monitor(model, path):
 
 
 def monitor_report(monitor):
-    """Lines: epochs seen, time trained (s), then ``name : last value`` sorted by name."""
+    """Lines: epochs seen, time trained, then ``name : last value`` sorted by name.
+
+    Values have 6 significant digits (``1e-04``, not ``9.999999747378752e-05``);
+    channels counting seconds say so.
+    """
     times = [c.time_record[-1] for c in monitor.channels.values() if c.time_record]
+    seconds = max(times) if times else 0.0
     lines = [
         f"epochs seen:  {monitor.get_epochs_seen()}",
-        f"time trained:  {max(times) if times else 0.0}",
+        f"time trained:  {format_duration(seconds)}",
     ]
     for name in sorted(monitor.channels):
         record = monitor.channels[name].val_record
-        lines.append(f"{name} : {record[-1] if record else 'no value yet'}")
+        if not record:
+            lines.append(f"{name} : no value yet")
+            continue
+        unit = " s" if "seconds" in name else ""
+        lines.append(f"{name} : {format_number(record[-1], digits=6)}{unit}")
     return lines
 
 

@@ -1,7 +1,8 @@
 """Inputs beside their reconstructions by a trained VAE, as a PNG grid.
 
 Each input image is followed by E[x|z] for z the posterior mean (or, with
-``--noisy``, z drawn from q(z|x)). Pairs fill the grid row by row.
+``--noisy``, z drawn from q(z|x)). Pairs fill the grid row by row, under a strip
+naming the columns (``input``, ``recon``).
 
 Command line::
 
@@ -34,7 +35,9 @@ def interleave_reconstructions(model, X, noisy=False, seed=None):
 def build_parser():
     parser = _cli.ArgumentParser(prog="vae_reconstruct.py", description=__doc__.splitlines()[0])
     parser.add_argument("model", help="the trained model's .pkl")
-    parser.add_argument("-n", type=_cli.positive_int, default=50, help="number of inputs")
+    parser.add_argument(
+        "-n", type=_cli.positive_int, default=50, help="number of inputs (default 50)"
+    )
     parser.add_argument("--noisy", action="store_true", help="encode with z ~ q(z|x)")
     parser.add_argument("--dataset", help="dataset name, .yaml file or YAML text")
     parser.add_argument("--which-set", default="test", help="split (default test)")
@@ -42,7 +45,7 @@ def build_parser():
         "--seed", type=_cli.nonnegative_int, default=1234, help="noise seed (default 1234)"
     )
     add_grid_arguments(parser, "recon.png")
-    parser.set_defaults(cols=10)
+    parser.set_defaults(cols=10, zoom=2)
     return parser
 
 
@@ -56,7 +59,7 @@ def main(argv=None):
         dataset = _cli.load_dataset(model, args.dataset, args.which_set)
         X = _cli.design_matrix(dataset, model, args.n)
         rows = interleave_reconstructions(model, X, noisy=args.noisy, seed=args.seed)
-        grid = write_grid(model, rows, args.out, args)
+        grid = write_grid(model, rows, args.out, args, column_labels=("input", "recon"))
     print(
         f"wrote {args.out} ({len(X)} inputs and reconstructions, "
         f"{grid.shape[1]}x{grid.shape[0]} pixels)"

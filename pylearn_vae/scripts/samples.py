@@ -6,6 +6,9 @@ probabilities for a Bernoulli decoder), or, with ``--binary``, one draw x ~ p(x|
 Command line::
 
     python bin/vae_samples.py MODEL.pkl -n 100 -o samples.png [--binary] [--seed 1234]
+
+Without ``-o`` the grid goes to ``samples.png``, or to ``samples_2.png``, ... when that
+exists: an earlier grid is never overwritten unless named.
 """
 
 import numpy
@@ -29,8 +32,11 @@ def draw_samples(model, num_samples, binary=False, seed=None):
 GRID_EXTENSIONS = (".png",)
 
 
-def write_grid(model, rows, path, args, transform=None):
-    """Shape ``rows`` (n, nvis) as images and write them as a grid PNG at ``path``."""
+def write_grid(model, rows, path, args, transform=None, column_labels=None):
+    """Shape ``rows`` (n, nvis) as images and write them as a grid PNG at ``path``.
+
+    ``column_labels`` (e.g. ``('input', 'recon')``) are written above the columns.
+    """
     shape = args.shape or images.image_shape(model.nvis, _cli.dataset_view_shape(model))
     if int(numpy.prod(shape)) != rows.shape[1]:
         raise _cli.CliError(
@@ -42,7 +48,9 @@ def write_grid(model, rows, path, args, transform=None):
     if transform is not None:
         pictures = transform(pictures)
     grid = images.tile_images(pictures, cols=args.cols, border=args.border)
-    images.save_png(grid, path, zoom=args.zoom)
+    images.save_png(
+        grid, path, zoom=args.zoom, column_labels=column_labels, cell=(shape[1], args.border)
+    )
     return grid
 
 
@@ -78,30 +86,50 @@ def parse_shape(text):
 
 
 def add_grid_arguments(parser, default_output):
-    """Options every grid-writing script takes."""
-    parser.add_argument("-o", "--out", default=default_output, help="PNG to write")
-    parser.add_argument("--cols", type=_cli.positive_int, help="images per grid row")
+    """Options every grid-writing script takes (``default_output`` None: a fresh name)."""
+    where = (
+        f"default {default_output}"
+        if default_output
+        else "default samples.png, or samples_2.png, ... if it exists"
+    )
+    parser.add_argument("-o", "--out", default=default_output, help=f"PNG to write ({where})")
+    parser.add_argument(
+        "--cols", type=_cli.positive_int, help="images per grid row (default: a square grid)"
+    )
     parser.add_argument(
         "--border", type=_cli.nonnegative_int, default=1, help="pixels between images"
     )
-    parser.add_argument("--zoom", type=_cli.positive_int, default=1, help="pixel repeat")
-    parser.add_argument("--shape", type=parse_shape, help="image shape ROWSxCOLS")
+    parser.add_argument(
+        "--zoom",
+        type=_cli.positive_int,
+        default=1,
+        help="draw each pixel as ZOOMxZOOM pixels, e.g. --zoom 3 (default %(default)s)",
+    )
+    parser.add_argument(
+        "--shape",
+        type=parse_shape,
+        help="image shape ROWSxCOLS, e.g. 28x28 (default: the training data's)",
+    )
 
 
 def build_parser():
     parser = _cli.ArgumentParser(prog="vae_samples.py", description=__doc__.splitlines()[0])
     parser.add_argument("model", help="the trained model's .pkl")
-    parser.add_argument("-n", type=_cli.positive_int, default=100, help="number of samples")
+    parser.add_argument(
+        "-n", type=_cli.positive_int, default=100, help="number of samples (default 100)"
+    )
     parser.add_argument("--binary", action="store_true", help="show x ~ p(x|z) instead of E[x|z]")
     parser.add_argument(
         "--seed", type=_cli.nonnegative_int, default=1234, help="noise seed (default 1234)"
     )
-    add_grid_arguments(parser, "samples.png")
+    add_grid_arguments(parser, None)
+    parser.set_defaults(zoom=2)
     return parser
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    args.out = args.out or _cli.unused_path("samples.png")
     with _cli.clear_errors("vae_samples.py", args.debug):
         check_grid_output(args.out)
         model = _cli.load_vae(args.model)

@@ -1,6 +1,7 @@
 """Summarize a saved model: parameter ranges, norms and how long it trained.
 
-Prints, as Pylearn2's script, ``name: (min, mean, max)(shape)`` for each parameter,
+Prints, as Pylearn2's script (after one line saying what the triples are),
+``name: (min, mean, max)(shape)`` for each parameter,
 ``abs(name)`` when its sign varies, row and column norms of matrices, and the
 monitor's training counters.
 
@@ -12,6 +13,7 @@ Command line::
 import numpy
 
 from pylearn_vae.scripts import _cli
+from pylearn_vae.utils.progress import format_duration
 
 __all__ = ["main", "summarize"]
 
@@ -20,9 +22,15 @@ def _stats(values):
     return f"({values.min():g}, {values.mean():g}, {values.max():g})"
 
 
+LEGEND = (
+    "(min, mean, max)(shape) of each parameter's values; abs(...): of their absolute "
+    "values; row/col norms: of the L2 norms of a matrix's rows/columns"
+)
+
+
 def summarize(model):
-    """The summary's lines."""
-    lines = []
+    """The summary's lines (the first says what the triples are)."""
+    lines = [LEGEND]
     for param in model.get_params():
         v = numpy.asarray(param.get_value(), dtype="float64")
         lines.append(f"{param.name}: {_stats(v)}{v.shape}")
@@ -37,7 +45,8 @@ def summarize(model):
         lines += [
             f"trained on {monitor.get_examples_seen()} examples",
             f"which corresponds to {monitor.get_batches_seen()} batches",
-            f"Trained for {(max(times) if times else 0.0) / 3600.0:g} hours",
+            f"Trained for {(max(times) if times else 0.0) / 3600.0:g} hours "
+            f"({format_duration(max(times) if times else 0.0)})",
             f"{monitor.get_epochs_seen()} epochs",
             "Training succeeded"
             if monitor.training_succeeded

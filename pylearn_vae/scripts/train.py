@@ -31,11 +31,15 @@ exits 0, an unfinished one (or files without a checkpoint) is refused with statu
 naming ``--resume`` and ``--overwrite``; ``--overwrite`` starts again from scratch.
 """
 
+import functools
 import gc
 import logging
 import os
 import shlex
 import sys
+import time
+
+from pylearn_vae.config.yaml_parse import load_train_file
 
 __all__ = ["load_train_file", "main", "make_argument_parser", "train"]
 
@@ -44,31 +48,6 @@ EXIT_REFUSED = 2
 _OWN_LOGGERS = "pylearn_vae"
 
 
-def load_train_file(config_file_path, environ=None, allow_modules=None, trusted=False):
-    """Set the ``PYLEARN2_TRAIN_*`` variables for ``config_file_path``, then load it.
-
-    Pylearn2 kept this in ``utils/serial.py``; it lives here beside its only user.
-
-    Parameters
-    ----------
-    config_file_path : str
-    environ : dict, optional
-    allow_modules : list of str, optional
-    trusted : bool
-        Passed to :func:`pylearn_vae.config.yaml_parse.load_path` (``docs/security.md``).
-    """
-    from pylearn_vae.config import yaml_parse
-
-    path = str(config_file_path)
-    full_stem = path[: -len(".yaml")] if path.endswith(".yaml") else path
-    directory = "/".join(path.split("/")[:-1])
-    os.environ["PYLEARN2_TRAIN_FILE_FULL_STEM"] = full_stem
-    os.environ["PYLEARN2_TRAIN_DIR"] = directory + "/" if directory else ""
-    os.environ["PYLEARN2_TRAIN_BASE_NAME"] = path.split("/")[-1]
-    os.environ["PYLEARN2_TRAIN_FILE_STEM"] = full_stem.split("/")[-1]
-    return yaml_parse.load_path(
-        path, environ=environ, allow_modules=allow_modules, trusted=trusted
-    )
 
 
 class _Formatter(logging.Formatter):
@@ -98,12 +77,15 @@ class _StreamHandler(logging.Handler):
             self.handleError(record)
 
 
-def _configure_logging(timestamp, verbose_logging, debug):
+def _configure_logging(timestamp, verbose_logging, debug, output="lines"):
+    from pylearn_vae.scripts._run_options import OutputFilter
+
     root = logging.getLogger()
     for handler in list(root.handlers):
         if isinstance(handler, _StreamHandler):
             root.removeHandler(handler)
     handler = _StreamHandler()
+    handler.addFilter(OutputFilter(output))
     if verbose_logging:
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     else:
@@ -131,6 +113,7 @@ def train(
     trusted=False,
     resume=False,
     overwrite=False,
+    run_args=None,
 ):
     """Load ``config`` and run its ``main_loop`` (each phase's, for a list).
 
@@ -156,6 +139,9 @@ def train(
         trained again); start from scratch where there is no checkpoint nor output.
     overwrite : bool
         Start from scratch even if output files exist (their checkpoints are deleted).
+    run_args : argparse.Namespace, optional
+        The run controls and output options of :func:`make_argument_parser` (``--epochs``,
+        ``--seed``, ``--quiet``, ...); default: none given.
 
     Raises
     ------
@@ -167,24 +153,44 @@ def train(
     pylearn_vae.train.TrainingInterrupted
         A signal stopped the run (its checkpoint is written).
     """
-    train_obj = _load(config, allow_modules, trusted)
-    _configure_logging(timestamp, verbose_logging, debug)
-    _run(train_obj, time_budget, config, resume, overwrite)
+    from pylearn_vae.scripts._run_options import output_mode, use_backend
+
+    run_args = make_argument_parser().parse_args([config]) if run_args is None else run_args
+    with use_backend(run_args):
+        train_obj = _load(config, allow_modules, trusted, run_args.seed)
+        _configure_logging(timestamp, verbose_logging, debug, output_mode(run_args))
+        _run(train_obj, time_budget, config, resume, overwrite, run_args)
 
 
-def _load(config, allow_modules=None, trusted=False):
+def _load(config, allow_modules=None, trusted=False, seed=None):
+    """The file's objects, with ``seed`` (``--seed``) given to them when not None."""
+    from pylearn_vae.scripts import _run_options
+
     if os.environ.get("DISPLAY") is None:
         os.environ.setdefault("MPLBACKEND", "Agg")
-    return load_train_file(config, allow_modules=allow_modules, trusted=trusted)
+    _run_options.check_config_path(config)
+    load = functools.partial(load_train_file, allow_modules=allow_modules, trusted=trusted)
+    return _run_options.load_with_seed(load, config, seed)
 
 
-def _run(train_obj, time_budget, config=None, resume=False, overwrite=False):
-    """Train each phase; see :func:`train` for ``resume`` and ``overwrite``."""
+def _run(train_obj, time_budget, config=None, resume=False, overwrite=False, run_args=None):
+    """Train each phase with the run options (default: none given), then print the
+    summary; see :func:`train` for ``resume`` and ``overwrite``."""
+    from pylearn_vae.scripts import _run_options
+
     if resume and overwrite:
         raise ValueError("resume and overwrite exclude each other")
+    run_args = make_argument_parser().parse_args(["-"]) if run_args is None else run_args
+    start = time.perf_counter()
     is_list = isinstance(train_obj, (list, tuple))
     phases = list(train_obj) if is_list else [train_obj]
     del train_obj
+    # --out-dir moves the outputs (and checkpoints) before they are looked for.
+    reports = [
+        _run_options.apply_run_options(phase, run_args, f"phase{n + 1}" if is_list else None)
+        for n, phase in enumerate(phases)
+    ]
+    runs = []
     if overwrite:
         for phase in phases:
             _remove_checkpoint(phase)
@@ -197,8 +203,11 @@ def _run(train_obj, time_budget, config=None, resume=False, overwrite=False):
         if resume and _checkpoint_state(phase) is not None:
             phase.load_checkpoint()
         phase.main_loop(time_budget=time_budget)
-        phases[number] = None  # free this phase before the next one starts
+        runs.append(_run_options.describe_run(phase, reports[number]))
+        phases[number] = phase = None  # free this phase before the next one starts
         gc.collect()
+    if _run_options.output_mode(run_args) != "quiet":
+        print("\n".join(_run_options.summary_lines(runs, time.perf_counter() - start)))
 
 
 def _checkpoint_state(phase):
@@ -317,6 +326,9 @@ def make_argument_parser():
         "--resume or --overwrite, existing outputs are never replaced)",
     )
     add_load_options(parser)
+    from pylearn_vae.scripts._run_options import add_run_arguments
+
+    add_run_arguments(parser)
     parser.add_argument("config", help="a YAML configuration file specifying the training")
     return parser
 
@@ -349,6 +361,7 @@ def _one_line(exc):
 def main(argv=None):
     """Command-line entry point; returns the exit status."""
     from pylearn_vae.scripts._cli import RUNTIME_ERROR, USAGE_ERROR, debugging
+    from pylearn_vae.scripts._run_options import output_mode, use_backend
     from pylearn_vae.train import TrainingInterrupted
 
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -356,10 +369,13 @@ def main(argv=None):
     # Loading builds every object, so every argument is checked before training starts.
     status = USAGE_ERROR
     try:
-        train_obj = _load(args.config, args.allow_modules, args.trust)
-        _configure_logging(args.timestamp, args.verbose_logging, args.debug)
-        status = RUNTIME_ERROR
-        _run(train_obj, args.time_budget, args.config, args.resume, args.overwrite)
+        with use_backend(args):
+            train_obj = _load(args.config, args.allow_modules, args.trust, args.seed)
+            _configure_logging(
+                args.timestamp, args.verbose_logging, args.debug, output_mode(args)
+            )
+            status = RUNTIME_ERROR
+            _run(train_obj, args.time_budget, args.config, args.resume, args.overwrite, args)
     except RunFinished as exc:
         print(f"train.py: {exc}")
         return 0

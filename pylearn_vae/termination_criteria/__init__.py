@@ -8,8 +8,7 @@ monitoring, so a criterion watching a channel that does not exist fails before t
 """
 
 from pylearn_vae.utils.checkpoint import Stateful, set_states_of
-from pylearn_vae.utils.validation import check_positive_int
-from pylearn_vae.utils.validation_extra import check_number_in
+from pylearn_vae.utils.validation import check_number_in, check_positive_int
 
 __all__ = [
     "And",
@@ -18,6 +17,7 @@ __all__ = [
     "MonitorBased",
     "Or",
     "TerminationCriterion",
+    "epoch_limit",
 ]
 
 
@@ -189,3 +189,24 @@ class Or(_Combination):
 
     def continue_learning(self, model):
         return any(self._answers(model))
+
+
+def epoch_limit(criterion, epochs_seen=0):
+    """The epoch count at which ``criterion`` stops at the latest, or None if unknown.
+
+    An :class:`EpochCounter` stops at ``max_epochs`` (counted from ``epochs_seen`` when
+    it counts new epochs and has not been asked yet); :class:`And` at the earliest
+    limit of its parts; :class:`Or` at the latest, when every part has one.
+    """
+    if isinstance(criterion, EpochCounter):
+        offset = criterion._offset
+        if offset is None:
+            offset = epochs_seen if criterion._new_epochs else 0
+        return offset + criterion._max_epochs
+    if isinstance(criterion, (And, Or)):
+        limits = [epoch_limit(c, epochs_seen) for c in criterion._criteria]
+        known = [limit for limit in limits if limit is not None]
+        if isinstance(criterion, And):
+            return min(known) if known else None
+        return max(limits) if known and len(known) == len(limits) else None
+    return None

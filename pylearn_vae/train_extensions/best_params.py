@@ -9,8 +9,7 @@ from pylearn_vae.train import log_timing, save_naming_the_file
 from pylearn_vae.train_extensions import TrainExtension
 from pylearn_vae.utils.checkpoint import params_state, set_params_state
 from pylearn_vae.utils.string_utils import preprocess
-from pylearn_vae.utils.validation import check_nonnegative_int
-from pylearn_vae.utils.validation_extra import check_writable_file
+from pylearn_vae.utils.validation import check_nonnegative_int, check_writable_file
 
 __all__ = ["MonitorBasedSaveBest"]
 

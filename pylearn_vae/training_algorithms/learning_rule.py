@@ -29,8 +29,7 @@ from pylearn_vae.monitor import Monitor
 from pylearn_vae.space import NullSpace
 from pylearn_vae.train_extensions import TrainExtension
 from pylearn_vae.utils.checkpoint import params_state, set_params_state
-from pylearn_vae.utils.validation import check_nonnegative_int
-from pylearn_vae.utils.validation_extra import check_number_in
+from pylearn_vae.utils.validation import check_nonnegative_int, check_number_in
 
 __all__ = [
     "AdaDelta",

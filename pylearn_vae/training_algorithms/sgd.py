@@ -58,7 +58,7 @@ from pylearn_vae.utils.rng import (
     set_generator_state,
     set_generator_states,
 )
-from pylearn_vae.utils.validation_extra import (
+from pylearn_vae.utils.validation import (
     check_iteration_mode,
     check_number_in,
     check_optional_positive_int,
@@ -316,7 +316,7 @@ class SGD(TrainingAlgorithm):
         batches = progress(
             iterator,
             total=None if total is None else total - done,
-            desc=f"epoch {monitor.get_epochs_seen() + 1}",
+            desc=_epoch_label(monitor.get_epochs_seen() + 1, self.termination_criterion),
         )
         for batch_index, flat in enumerate(batches, done + 1):
             for callback in self.on_load_batch:
@@ -596,3 +596,11 @@ class AnnealedLearningRate(Stateful):
 
     def current_learning_rate(self):
         return self._base * min(1.0, self._anneal_start / self._count)
+
+
+def _epoch_label(epoch, criterion):
+    """``'epoch 151/300'`` for the batch bar (``'epoch 151'`` when the total is unknown)."""
+    from pylearn_vae.termination_criteria import epoch_limit
+
+    total = epoch_limit(criterion, epoch - 1)
+    return f"epoch {epoch}" if total is None else f"epoch {epoch}/{total}"

@@ -125,12 +125,49 @@ def tile_images(images, cols=None, border=1, border_value=0.5):
     return numpy.round(out * 255).astype("uint8")
 
 
-def save_png(picture, path, zoom=1):
+def save_png(picture, path, zoom=1, column_labels=None, cell=None):
     """Write the uint8 array ``picture`` (2-D grey) to ``path`` as a PNG.
 
-    ``zoom`` repeats each pixel ``zoom x zoom`` times (nearest neighbour).
+    Parameters
+    ----------
+    picture : uint8 array, shape (height, width)
+    path : str
+    zoom : int
+        Repeat each pixel ``zoom x zoom`` times (nearest neighbour).
+    column_labels : sequence of str, optional
+        Text written above the grid's columns, repeated across them (``('input',
+        'recon')`` labels every column of an input/reconstruction grid).
+    cell : (int, int), optional
+        ``(image width, border)`` of the grid, in pixels before the zoom; needed with
+        ``column_labels``.
     """
     Image = require("PIL.Image", "writing PNG images")
     if zoom > 1:
         picture = numpy.kron(picture, numpy.ones((zoom, zoom), dtype="uint8"))
-    Image.fromarray(numpy.ascontiguousarray(picture)).save(os.fspath(path), format="PNG")
+    image = Image.fromarray(numpy.ascontiguousarray(picture))
+    if column_labels:
+        image = _label_columns(image, column_labels, cell[0] * zoom, cell[1] * zoom)
+    image.save(os.fspath(path), format="PNG")
+
+
+def _label_columns(image, labels, width, border):
+    """``image`` under a white strip naming each column (black text, centred)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    size = max(9, min(14, width // 4))
+    try:
+        font = ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1: one fixed bitmap font
+        font = ImageFont.load_default()
+    strip = size + 6
+    out = Image.new("L", (image.width, image.height + strip), 255)
+    out.paste(image, (0, strip))
+    draw = ImageDraw.Draw(out)
+    column = 0
+    while border + column * (width + border) + width <= image.width:
+        text = labels[column % len(labels)]
+        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+        x = border + column * (width + border) + (width - (right - left)) / 2 - left
+        draw.text((x, (strip - (bottom - top)) / 2 - top), text, fill=0, font=font)
+        column += 1
+    return out

@@ -4,11 +4,15 @@
 and stderr is a terminal; otherwise it returns the iterable unchanged, so logs written
 to files or pipes stay clean. The bar goes to stderr and is closed when the loop ends,
 so lines printed to stdout between loops (e.g. a monitor report) are never garbled.
+
+:func:`format_duration` and :func:`format_number` write times and monitored values for
+people (units, no float noise).
 """
 
+import math
 import sys
 
-__all__ = ["progress"]
+__all__ = ["format_duration", "format_number", "is_terminal", "progress"]
 
 
 def progress(iterable, total=None, desc=None, enabled=None):
@@ -31,7 +35,7 @@ def progress(iterable, total=None, desc=None, enabled=None):
         A tqdm bar, or ``iterable`` itself.
     """
     if enabled is None:
-        enabled = _is_terminal(sys.stderr)
+        enabled = is_terminal(sys.stderr)
     if not enabled:
         return iterable
     try:
@@ -41,8 +45,41 @@ def progress(iterable, total=None, desc=None, enabled=None):
     return tqdm(iterable, total=total, desc=desc, leave=False, file=sys.stderr)
 
 
-def _is_terminal(stream):
+def is_terminal(stream):
+    """Whether ``stream`` is a terminal (False for pipes, files, replaced or closed streams)."""
     try:
         return stream.isatty()
     except (AttributeError, ValueError):  # replaced or closed streams
         return False
+
+
+def format_duration(seconds):
+    """A duration for people: ``'0.42 s'``, ``'12 s'``, ``'6 min 05 s'``, ``'2 h 03 min'``."""
+    seconds = float(seconds)
+    if seconds < 10:
+        return f"{seconds:.2g} s" if seconds < 1 else f"{seconds:.1f} s"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def format_number(value, digits=4):
+    """A monitored value for people: ``digits`` significant digits, no float noise.
+
+    ``9.999999747378752e-05`` -> ``'1e-04'``, ``205.61234`` -> ``'205.6'``,
+    ``0.0006121789`` -> ``'6.122e-04'``, ``12345.6`` -> ``'1.235e+04'`` (4 digits).
+    """
+    value = float(value)
+    if value == 0 or not math.isfinite(value):
+        return str(value)
+    if 1e-3 <= abs(value) < 10**digits:
+        return f"{value:.{digits}g}"
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{exponent}"

@@ -1,0 +1,78 @@
+"""A non-editable ``pip install .`` carries the embedded digits as package data."""
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_SKIP = {".git", "build", "dist", "out", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache"}
+
+
+def _copy_source(target):
+    """The source tree without build outputs or trained models."""
+
+    def ignore(directory, names):
+        return [
+            name
+            for name in names
+            if name in _SKIP or name.endswith((".pkl", ".bak", ".egg-info", ".png"))
+        ]
+
+    shutil.copytree(REPO, target, ignore=ignore)
+
+
+@pytest.mark.slow
+def test_non_editable_install_finds_the_embedded_data(tmp_path):
+    source = tmp_path / "source"
+    _copy_source(source)
+    env_dir = tmp_path / "env"
+    # System site packages give numpy and autograd without a download.
+    venv.create(env_dir, system_site_packages=True, with_pip=False)
+    python = str(env_dir / "bin" / "python")
+    environ = {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYLEARN_VAE_MNIST10K")
+    }
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            python,
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            str(source),
+        ],
+        check=True,
+        env=environ,
+        cwd=tmp_path,
+    )
+    shutil.rmtree(source)  # nothing may be read from the source tree any more
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    script = (
+        "import pylearn_vae\n"
+        "from pylearn_vae.datasets.mnist10k import MNIST10k\n"
+        "d = MNIST10k('train')\n"
+        "print(pylearn_vae.__file__)\n"
+        "print(d.path)\n"
+        "print(d.X.shape)\n"
+    )
+    out = subprocess.run(
+        [python, "-c", script],
+        check=True,
+        env=environ,
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    assert out[0].startswith(str(env_dir)), out
+    assert out[1].startswith(str(env_dir)) and out[1].endswith("pylearn_vae/data/mnist10k.npz")
+    assert out[2] == "(8000, 784)"
