@@ -54,6 +54,7 @@ setup(
             "nbformat>=5",
             "ipykernel>=6",
             "tensorboardX>=2.6",
+            "dask[distributed]>=2023.1",
         ],
         "viz": ["pillow>=9", "matplotlib>=3.6", "tqdm>=4.60"],
         # The demo page's browser test (tests/test_demo_page.py) drives Debian's
@@ -63,6 +64,8 @@ setup(
         # train.py --tensorboard DIR (pylearn_vae.train_extensions.tensorboard)
         "tensorboard": ["tensorboardX>=2.6"],
         "bench": ["torch", "threadpoolctl"],
+        # bin/sweep.py runs its trials on Dask (a LocalCluster, or a running scheduler).
+        "sweep": ["dask[distributed]>=2023.1"],
     },
     cmdclass={"build_py": BuildWithData},
     entry_points={
@@ -80,6 +83,7 @@ setup(
             "pylearn-vae-latent-scatter=pylearn_vae.scripts.latent_scatter:main",
             "pylearn-vae-interpolate=pylearn_vae.scripts.interpolate:main",
             "pylearn-vae-demo=pylearn_vae.scripts.demo:main",
+            "pylearn-vae-sweep=pylearn_vae.scripts.sweep:main",
         ]
     },
 )

@@ -655,14 +655,19 @@ def test_bin_scripts_have_the_options(script):
     assert "docs/security.md" in out.stdout
 
 
-def test_the_test_browser_is_never_reachable_from_a_file(tmp_path):
-    # pylearn_vae.testing.browser starts Chromium and writes files wherever it is told
-    # (screenshot_demo): a file must not reach it, like serial and images.
-    path = tmp_path / "browser.yaml"
-    path.write_text(f"!obj:pylearn_vae.testing.browser.screenshot_demo {{path: '{tmp_path}/x'}}\n")
+@pytest.mark.parametrize(
+    "name",
+    [
+        # starts Chromium and writes files wherever it is told
+        "pylearn_vae.testing.browser.screenshot_demo",
+        # starts a training process on whatever folder it is given
+        "pylearn_vae.sweep.trial.run_trial",
+    ],
+)
+def test_modules_that_start_processes_are_never_reachable_from_a_file(name, tmp_path):
+    path = tmp_path / "payload.yaml"
+    path.write_text(f"!obj:{name} {{path: '{tmp_path}/x'}}\n")
     with pytest.raises(UnsafeFileError) as info:
         yaml_parse.load_path(str(path))
-    _assert_refusal(
-        str(info.value), "pylearn_vae.testing.browser.screenshot_demo", f"{path}, line 1: "
-    )
+    _assert_refusal(str(info.value), name, f"{path}, line 1: ")
     assert not (tmp_path / "x").exists()

@@ -41,11 +41,12 @@ PACKAGE = "pylearn_vae"
 # Modules of this package whose functions load, save, import or run other files, the
 # loaders each with its own trust settings (serial.load(trusted=True), scripts'
 # main(["--trust"])), images.require importing any module by name, testing.browser
-# starting Chromium: a file naming them could get around the checks, so no file
-# reaches them unless the user allows them.
+# starting Chromium, sweep starting training processes: a file naming them could get
+# around the checks, so no file reaches them unless the user allows them.
 _NEVER_FROM_A_FILE = (
     "pylearn_vae.config",
     "pylearn_vae.scripts",
+    "pylearn_vae.sweep",
     "pylearn_vae.testing.browser",
     "pylearn_vae.utils.images",
     "pylearn_vae.utils.safe_load",

@@ -1,0 +1,316 @@
+"""One trial: train its rendered YAML in a fresh process, then record what it gave.
+
+:func:`run_trial` is the task a Dask worker runs. It starts
+``python -m pylearn_vae.sweep.trial FOLDER ...`` with the BLAS thread counts pinned to 1
+(set in the environment before NumPy loads), its output going to ``FOLDER/train.log``,
+and returns the trial's record, which that process wrote to ``FOLDER/result.json``.
+The process runs ``train.py`` on ``FOLDER/trial.yaml`` (so the saves land in FOLDER),
+then reads the channels of the saved model and, when asked, the importance-sampled NLL
+of its best save on the template's ``test`` monitoring dataset.
+
+``result.json`` holds ``status`` (``queued``, ``running``, ``done``, ``failed``,
+``interrupted``), ``error`` (one line), the trial's ``values`` and their ``labels``,
+``epochs``, ``final`` (every channel's last value), ``best`` (every channel's value at
+the epoch where ``channel`` was lowest, ``best_epoch``), ``nll``, ``train_time`` and
+``wall_time`` (seconds) and ``host``.
+"""
+
+import argparse
+import io
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+import time
+
+__all__ = [
+    "CONFIG",
+    "LOG",
+    "RESULT",
+    "THREAD_VARIABLES",
+    "evaluate",
+    "read_result",
+    "run_trial",
+    "write_result",
+]
+
+CONFIG, LOG, RESULT = "trial.yaml", "train.log", "result.json"
+#: Set to 1 in a trial's environment: one BLAS/OpenMP thread per single-threaded worker.
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+_EXIT_INTERRUPTED = (130, 143)
+_EXIT_REFUSED = 2
+
+
+def read_result(folder):
+    """The trial's ``result.json`` as a dict, or None when there is none (or it is torn)."""
+    try:
+        with open(os.path.join(folder, RESULT), encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def write_result(folder, result):
+    """Write ``result.json`` atomically (a reader never sees half a file)."""
+    path = os.path.join(folder, RESULT)
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=1, sort_keys=True, allow_nan=True)
+        f.write("\n")
+    os.replace(temporary, path)
+
+
+def run_trial(folder, mode, channel, nll=None, load_flags=()):
+    """Train the trial in ``folder`` in a subprocess; its record (also in ``result.json``).
+
+    Parameters
+    ----------
+    folder : str
+        Absolute path of ``SWEEP_DIR/trial-NNN`` holding ``trial.yaml``.
+    mode : {'new', 'restart', 'resume'}
+        ``restart`` (a failed trial) trains again from scratch (``train.py --overwrite``
+        where it exists); ``resume`` (an interrupted one) continues from its checkpoint
+        (``--resume`` where it exists).
+    channel : str
+        Its lowest value picks the best epoch.
+    nll : int, optional
+        Importance samples for the test NLL.
+    load_flags : sequence of str
+        ``--allow-module MODULE`` and ``--trust``, for ``train.py`` and for reading the
+        saves (see ``docs/security.md``).
+    """
+    started = time.time()
+    result = read_result(folder) or {}
+    result.update(status="running", error=None, host=socket.gethostname(), started=started)
+    write_result(folder, result)
+    import pylearn_vae
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(pylearn_vae.__file__)))
+    paths = [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
+    env.update({name: "1" for name in THREAD_VARIABLES})
+    env.setdefault("MPLBACKEND", "Agg")
+    command = [sys.executable, "-m", "pylearn_vae.sweep.trial", folder, "--mode", mode]
+    command += ["--channel", channel] + ([] if nll is None else ["--nll", str(nll)])
+    command += list(load_flags)
+    with open(os.path.join(folder, LOG), "a", encoding="utf-8") as log:
+        log.write(f"$ {' '.join(command)}\n")
+        log.flush()
+        status = subprocess.call(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=folder,
+            # Out of the terminal's process group: Ctrl-C reaches the sweep, which stops
+            # its workers; the trial then gets one SIGTERM (_die_with_parent) and, where
+            # train.py supports it, stops at a batch boundary with a checkpoint.
+            start_new_session=True,
+        )
+    result = read_result(folder) or {}
+    if result.get("status") == "running":  # the process died before it could say why
+        result.update(
+            status="failed",
+            error=f"the trial's process ended with status {status} "
+            f"(killed?); see {os.path.join(folder, LOG)}",
+        )
+    result["wall_time"] = time.time() - started
+    write_result(folder, result)
+    return result
+
+
+def train_flags(mode):
+    """``train.py`` flags for ``mode``, where this ``train.py`` has them."""
+    from pylearn_vae.scripts import train
+
+    options = train.make_argument_parser()._option_string_actions
+    if mode == "restart" and "--overwrite" in options:
+        return ["--overwrite"]
+    if mode == "resume" and "--resume" in options:
+        return ["--resume"]
+    return []
+
+
+class _Tee(io.TextIOBase):
+    """Writes go to ``stream`` and are kept, to find the one-line error afterwards."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.kept = io.StringIO()
+
+    def write(self, text):
+        self.kept.write(text)
+        return self.stream.write(text)
+
+    def flush(self):
+        self.stream.flush()
+
+    def error_line(self):
+        lines = [line.strip() for line in self.kept.getvalue().splitlines() if line.strip()]
+        ours = [line for line in lines if line.startswith("train.py: ")]
+        return (ours or lines or [None])[-1]
+
+
+def _train(config, mode, load_flags):
+    """Run ``train.py`` on ``config``; ``(exit status, one-line error or None)``."""
+    from pylearn_vae.scripts import train
+
+    flags = train_flags(mode) + list(load_flags)
+    tee = _Tee(sys.stderr)
+    sys.stderr = tee
+    try:
+        print(f"train.py {' '.join(flags + [config])}", flush=True)
+        try:
+            status = train.main(flags + [config])
+        except KeyboardInterrupt:
+            status = _EXIT_INTERRUPTED[0]
+        if status == _EXIT_REFUSED and "--resume" in flags:
+            print("train.py refused to resume: training again with --overwrite", flush=True)
+            status = train.main(["--overwrite"] + list(load_flags) + [config])
+    finally:
+        sys.stderr = tee.stream
+    return status, (tee.error_line() if status else None)
+
+
+def evaluate(config, channel, nll=None, allow_modules=None, trusted=False):
+    """Channel values of the trained model of ``config`` and, with ``nll``, its test NLL.
+
+    Call after ``train.py`` ran on ``config`` in this process (its ``${PYLEARN2_...}``
+    variables are set). Returns the fields ``epochs``, ``final``, ``best``,
+    ``best_epoch`` and ``nll`` of ``result.json``. ``allow_modules`` and ``trusted``
+    are passed to the YAML and pickle loaders (see ``docs/security.md``).
+    """
+    from pylearn_vae.config import yaml_parse
+    from pylearn_vae.train_extensions.best_params import MonitorBasedSaveBest
+    from pylearn_vae.utils import serial
+    from pylearn_vae.utils.string_utils import preprocess
+
+    options = {"allow_modules": allow_modules, "trusted": trusted}
+    graph = yaml_parse.load_path(config, instantiate=False, **options)
+    phase = graph[-1] if isinstance(graph, list) else graph
+    keywords = getattr(phase, "keywords", None) or {}
+    if "save_path" not in keywords:
+        raise ValueError(
+            f"{config}: the training saves no model (no save_path), so its channels "
+            "cannot be read: give the template's Train a save_path"
+        )
+    save_path = preprocess(keywords["save_path"])
+    model = serial.load(save_path, **options)
+    channels = model.monitor.channels
+    if channel not in channels:
+        raise ValueError(
+            f"the sweep's channel {channel!r} is not monitored (channels: "
+            f"{', '.join(sorted(channels))}): set 'channel' in the sweep file"
+        )
+    record = [float(v) for v in channels[channel].val_record]
+    finite = [i for i, v in enumerate(record) if not math.isnan(v)]
+    best = min(finite, key=record.__getitem__) if finite else len(record) - 1
+    result = {
+        "epochs": int(model.monitor.get_epochs_seen()),
+        "final": {name: float(c.val_record[-1]) for name, c in channels.items() if c.val_record},
+        "best": {
+            name: float(c.val_record[best])
+            for name, c in channels.items()
+            if len(c.val_record) == len(record)
+        },
+        "best_epoch": int(channels[channel].epoch_record[best]),
+        "nll": None,
+    }
+    if nll is not None:
+        best_path = None
+        for extension in keywords.get("extensions") or []:
+            callable_ = getattr(extension, "callable", None)
+            if isinstance(callable_, type) and issubclass(callable_, MonitorBasedSaveBest):
+                best_path = preprocess(extension.keywords["save_path"])
+        if best_path is None or not os.path.exists(best_path):
+            best_path = save_path
+        result["nll"] = _test_nll(serial.load(best_path, **options), keywords, nll, config)
+        result["nll"]["model"] = os.path.basename(best_path)
+    return result
+
+
+def _test_nll(model, keywords, k, config):
+    from pylearn_vae.config import yaml_parse
+    from pylearn_vae.scripts.nll import importance_sampled_nll
+
+    algorithm = getattr(keywords.get("algorithm"), "keywords", {})
+    datasets = algorithm.get("monitoring_dataset")
+    if not isinstance(datasets, dict) or "test" not in datasets:
+        raise ValueError(
+            f"{config}: --nll needs the test set, read from the algorithm's "
+            "monitoring_dataset entry 'test', which the template does not have"
+        )
+    dataset = yaml_parse.instantiate(datasets["test"])
+    got = importance_sampled_nll(model, dataset.get_design_matrix(), k, seed=1234)
+    return {"k": k, "value": got.nll, "stderr": got.nll_stderr, "examples": got.num_examples}
+
+
+def _die_with_parent():
+    """On Linux, get SIGTERM when the worker that started this process dies (a stopped
+    sweep or cluster then leaves no training behind; with checkpoints it can resume)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+
+
+def _one_line(exc):
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def main(argv=None):
+    """The trial's process: train, evaluate, write ``result.json``; the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m pylearn_vae.sweep.trial")
+    parser.add_argument("folder")
+    parser.add_argument("--mode", choices=("new", "restart", "resume"), default="new")
+    parser.add_argument("--channel", default="valid_objective")
+    parser.add_argument("--nll", type=int)
+    parser.add_argument("--allow-module", action="append", default=[], dest="allow_modules")
+    parser.add_argument("--trust", action="store_true")
+    args = parser.parse_args(argv)
+    _die_with_parent()
+    folder = os.path.abspath(args.folder)
+    config = os.path.join(folder, CONFIG)
+    started = time.time()
+    load_flags = [f"--allow-module={m}" for m in args.allow_modules]
+    load_flags += ["--trust"] if args.trust else []
+    status, error = _train(config, args.mode, load_flags)
+    result = read_result(folder) or {}
+    result["train_time"] = time.time() - started
+    if status in _EXIT_INTERRUPTED:
+        # train.py's own resume hint names this module's argv: running the sweep again
+        # is what resumes a trial.
+        stopped = (error or "train.py: interrupted").split("; resume with:")[0]
+        result.update(
+            status="interrupted", error=f"{stopped}; the next run of the sweep resumes it"
+        )
+    elif status:
+        result.update(status="failed", error=error or f"train.py exited with status {status}")
+    else:
+        try:
+            got = evaluate(config, args.channel, args.nll, args.allow_modules, args.trust)
+            result.update(got, status="done", error=None)
+        except Exception as exc:  # recorded on the trial's line, with the log for details
+            print(f"evaluating the trial failed: {_one_line(exc)}", file=sys.stderr)
+            result.update(status="failed", error=f"after training: {_one_line(exc)}")
+    write_result(folder, result)
+    return 0 if result["status"] == "done" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
