@@ -465,6 +465,20 @@ def matplotlib_extensions():
     return {"." + ext for ext in Figure().canvas.get_supported_filetypes()}
 
 
+def check_plot_output(path, purpose):
+    """Check, before any work, that a matplotlib figure can be saved at ``path``.
+
+    ``path`` must be writable and name a format matplotlib writes; matplotlib must be
+    installed (``purpose`` says what for, in the error). Returns the matplotlib module.
+    """
+    from pylearn_vae.utils import images
+
+    check_output_path(path)
+    matplotlib = images.require("matplotlib", purpose)
+    check_output_format(path, matplotlib_extensions(), "matplotlib")
+    return matplotlib
+
+
 def check_finite_params(model, path):
     """A RuntimeFailure naming the first parameter of ``model`` holding NaN or inf."""
     from pylearn_vae import backend

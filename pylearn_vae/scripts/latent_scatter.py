@@ -143,9 +143,7 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     with _cli.clear_errors("vae_latent_scatter.py", args.debug):
-        _cli.check_output_path(args.out)
-        images.require("matplotlib", "the latent scatter plot")
-        _cli.check_output_format(args.out, _cli.matplotlib_extensions(), "matplotlib")
+        _cli.check_plot_output(args.out, "the latent scatter plot")
         model = _cli.load_vae(args.model)
         dataset = _cli.load_dataset(model, args.dataset, args.which_set)
         X = _cli.design_matrix(dataset, model, args.limit)

@@ -17,7 +17,6 @@ import fnmatch
 
 from pylearn_vae.scripts import _cli
 from pylearn_vae.scripts.print_monitor import get_monitor
-from pylearn_vae.utils import images
 
 __all__ = ["main", "read_channels", "select_channels"]
 
@@ -118,9 +117,7 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     with _cli.clear_errors("plot_monitor.py", args.debug):
-        _cli.check_output_path(args.out)
-        matplotlib = images.require("matplotlib", "plotting learning curves")
-        _cli.check_output_format(args.out, _cli.matplotlib_extensions(), "matplotlib")
+        matplotlib = _cli.check_plot_output(args.out, "plotting learning curves")
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
