@@ -8,8 +8,8 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 
-from pylearn_vae import threads
 from pylearn_vae import primitives as P
+from pylearn_vae import threads
 from pylearn_vae.costs.vae import VAECriterion
 from pylearn_vae.datasets.dense_design_matrix import DenseDesignMatrix
 from pylearn_vae.termination_criteria import EpochCounter
@@ -127,7 +127,8 @@ def test_blocks_run_on_this_thread_or_the_pools():
     with threads.limited(3):
         for _ in range(20):
             threads.for_blocks(fn, (500, 30), 300)
-    assert names and all(n == threading.current_thread().name or n.startswith("pylearn_vae") for n in names)
+    this = threading.current_thread().name
+    assert names and all(n == this or n.startswith("pylearn_vae") for n in names)
 
 
 # -- the thread count --------------------------------------------------------------------
