@@ -435,8 +435,29 @@ def gaussian_log_density(x, mu, log_sigma):
     kernel = kernels.get("gaussian_log_density", xp)
     if kernel is not None:
         return kernel(*_same_dtype(x, mu, log_sigma), axis=-1)
-    d = (x - mu) * xp.exp(-log_sigma)
-    return -0.5 * (LOG_2PI + 2 * log_sigma + d * d).sum(axis=-1)
+    if xp is not numpy:
+        d = (x - mu) * xp.exp(-log_sigma)
+        return -0.5 * (LOG_2PI + 2 * log_sigma + d * d).sum(axis=-1)
+    # The parameters' parts once, on their own (often smaller, broadcast) shape; the
+    # per-element passes in blocks.
+    inv_sigma = numpy.exp(-log_sigma)
+    constant = LOG_2PI + 2 * log_sigma
+    x, mu, inv_sigma, constant = numpy.broadcast_arrays(x, mu, inv_sigma, constant)
+    out = numpy.empty(x.shape[:-1], numpy.result_type(x, mu, inv_sigma))
+    threads.for_blocks(
+        lambda i: _gaussian_rows(x[i], mu[i], inv_sigma[i], constant[i], out[i]), x.shape
+    )
+    out *= -0.5
+    return out
+
+
+def _gaussian_rows(x, mu, inv_sigma, constant, out):
+    # sum_d [constant + ((x - mu) inv_sigma)^2] for one block, in one temporary.
+    d = numpy.subtract(x, mu)
+    d *= inv_sigma
+    d *= d
+    d += constant
+    return d.sum(axis=-1, out=out)
 
 
 def _gaussian_log_density_vjp(argnums, ans, args, kwargs):
