@@ -974,12 +974,12 @@ def parse_args(argv=None):
 def main(argv=None):
     global PAUSE
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = parse_args(argv)
-    PAUSE = args.pause
-    if args.matrix:
+    if "--matrix" in argv:  # its own options (--out) and checks: benchmarks/matrix.py
         from benchmarks import matrix
 
         return matrix.main([a for a in argv if a != "--matrix"])
+    args = parse_args(argv)
+    PAUSE = args.pause
     if args.main_job_epoch:  # a subprocess of bench_busy_epoch: default threads, no peers
         print(json.dumps(main_job_epoch(args.main_job_epoch, args.repeats)))
         return 0
