@@ -25,7 +25,6 @@ import math
 
 import jax
 import jax.numpy as jnp
-import numpy
 
 from pylearn_vae.testing.vae import TUTORIAL_PARAM_NAMES as PARAM_NAMES
 
@@ -128,7 +127,7 @@ class JaxVAE:
     """
 
     def __init__(self, values, momentum=0.05, learning_rate=1e-2, seed=0):
-        self.params = {n: jnp.array(numpy.asarray(values[n], dtype="float32")) for n in PARAM_NAMES}
+        self.params = {n: jnp.array(values[n], dtype=jnp.float32) for n in PARAM_NAMES}
         self.velocities = {n: jnp.zeros_like(p) for n, p in self.params.items()}
         self.momentum = float(momentum)
         self.learning_rate = float(learning_rate)
