@@ -323,11 +323,11 @@ def make_sync(device):
     if device != "gpu":
         return lambda: None
     stream_owner = backend.xp().cuda.Device()  # CuPy, reached through the backend seam
-    import torch
+    torch = sys.modules.get("torch")  # imported by a PyTorch peer, if any
 
     def sync():
         stream_owner.synchronize()
-        if torch.cuda.is_available():
+        if torch is not None:
             torch.cuda.synchronize()
 
     return sync
@@ -910,6 +910,12 @@ def parse_args(argv=None):
         help="repetitions of the NLL evaluation (default 3; 1 with --quick)",
     )
     parser.add_argument(
+        "--nll-digits",
+        type=int,
+        default=1000,
+        help="test digits of the NLL evaluation (default 1000; 20 with --quick)",
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         default=None,
@@ -954,7 +960,7 @@ def parse_args(argv=None):
         args.nll_repeats = 1 if args.quick else 3
     if args.pause is None:
         args.pause = 0.0 if args.quick else PAUSE
-    for name in ("repeats", "nll_repeats"):
+    for name in ("repeats", "nll_repeats", "nll_digits"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     if args.threads is not None and args.threads < 1:
@@ -1002,7 +1008,7 @@ def main(argv=None):
         print("PyTorch: skipped (--no-torch); measuring ours only")
     peers = load_peers(args.peers, args.device, model, train.algorithm, threads)
     torch = sys.modules.get("torch")
-    sync = make_sync(args.device) if args.device == "gpu" else (lambda: None)
+    sync = make_sync(args.device)
     machine = describe_machine(args.device, threads, peers)
     if args.device == "cpu":
         machine.append(check_isa(args.isa, torch))
@@ -1050,7 +1056,7 @@ def main(argv=None):
         )
     )
 
-    k, n_eval = (20, 20) if quick else (1000, 1000)
+    k, n_eval = (20, 20) if quick else (1000, args.nll_digits)
     chunk = min(10 if args.device == "cpu" else 100, n_eval)
     X_test = backend.to_host(train.algorithm.monitoring_dataset["test"].X)
     X_eval = numpy.ascontiguousarray(X_test[:n_eval], dtype="float32")
