@@ -991,7 +991,14 @@ def main(argv=None):
         return 0
     if os.environ.get(ISA_CHILD) != args.isa:
         env = isa_environment(args.isa, os.environ, args.threads)
-        return subprocess.call([sys.executable, str(Path(__file__).resolve()), *argv], env=env)
+        # An empty TorchInductor cache: torch.compile's first call then includes its whole
+        # compilation, and no kernel compiled for the other machine class is reused (one
+        # compiled under native, reused under avx2, gave a loss of 4e22: check_peers
+        # stopped the run).
+        with tempfile.TemporaryDirectory(prefix=f"bench_vae_inductor_{args.isa}_") as cache:
+            env["TORCHINDUCTOR_CACHE_DIR"] = cache
+            command = [sys.executable, str(Path(__file__).resolve()), *argv]
+            return subprocess.call(command, env=env)
 
     threads = Threads(args.threads)  # before torch is imported: NumPy's own BLAS
     if args.device == "gpu":
