@@ -34,7 +34,7 @@ import numpy
 from autograd.extend import defvjp, defvjp_argnums, primitive
 from autograd.tracer import Box
 
-from pylearn_vae import kernels
+from pylearn_vae import kernels, threads
 from pylearn_vae.backend import get_array_module
 
 __all__ = [
@@ -105,16 +105,47 @@ def _same_dtype(*arrays):
     return tuple(a.astype(dtype, copy=False) for a in arrays)
 
 
+def _log1p_of_unit(t, out):
+    """``log1p(t)`` for ``t`` in [0, 1], written to ``out``, from ``log`` alone.
+
+    NumPy's float32 ``log1p`` is vectorized only for AVX-512 (on AVX2 it runs scalar,
+    7x slower than ``log``). ``u = 1 + t`` rounds, but ``u - 1`` is exact (Sterbenz)
+    and ``(u - 1) - t`` is the rounding error, so ``log(u) - ((u - 1) - t)`` is
+    ``log1p(t)`` to a float's rounding (the dropped term is the error times ``1 - 1/u``).
+    ``out`` must not be ``t``.
+    """
+    u = t + 1
+    numpy.log(u, out=out)
+    u -= 1
+    u -= t
+    out -= u
+    return out
+
+
+def _softplus_rows(x, out):
+    # max(x, 0) + log1p(exp(-|x|)) in the block's temporaries.
+    tail = numpy.abs(x)
+    numpy.negative(tail, out=tail)
+    numpy.exp(tail, out=tail)
+    _log1p_of_unit(tail, out)
+    numpy.maximum(x, 0, out=tail)
+    out += tail
+    return out
+
+
 def _stable_softplus(xp, x):
-    # max(x, 0) + log1p(exp(-|x|)), in two temporaries instead of five.
     if xp is anp:  # traced inside a VJP: the primitive, which autograd can differentiate
         return softplus(x)
-    tail = xp.abs(x)
-    xp.negative(tail, out=tail)
-    xp.exp(tail, out=tail)
-    xp.log1p(tail, out=tail)
-    out = xp.maximum(x, 0)
-    out += tail
+    if xp is not numpy:  # CuPy: one pass per operation is what a GPU wants
+        tail = xp.abs(x)
+        xp.negative(tail, out=tail)
+        xp.exp(tail, out=tail)
+        xp.log1p(tail, out=tail)
+        out = xp.maximum(x, 0)
+        out += tail
+        return out
+    out = numpy.empty_like(x)
+    threads.for_blocks(lambda i: _softplus_rows(x[i], out[i]), x.shape)
     return out
 
 
@@ -299,9 +330,21 @@ def bernoulli_log_likelihood(x, logits):
     kernel = kernels.get("bernoulli_log_likelihood", xp)
     if kernel is not None:  # one GPU launch
         return kernel(*_same_dtype(x, logits), axis=-1)
-    terms = x * logits
-    terms -= _stable_softplus(xp, logits)
-    return terms.sum(axis=-1)
+    if xp is not numpy:
+        terms = x * logits
+        terms -= _stable_softplus(xp, logits)
+        return terms.sum(axis=-1)
+    x, logits = numpy.broadcast_arrays(x, logits)
+    out = numpy.empty(logits.shape[:-1], numpy.result_type(x, logits))
+    threads.for_blocks(lambda i: _bernoulli_rows(x[i], logits[i], out[i]), logits.shape)
+    return out
+
+
+def _bernoulli_rows(x, s, out):
+    # sum_d [x s - softplus(s)] for one block, in three temporaries of the block's size.
+    terms = numpy.multiply(x, s)
+    terms -= _softplus_rows(s, numpy.empty_like(terms))
+    return terms.sum(axis=-1, out=out)
 
 
 def _bernoulli_vjp_x(ans, x, logits):
@@ -314,6 +357,13 @@ def _bernoulli_vjp_logits(ans, x, logits):
         kernel = _vjp_kernel("bernoulli_log_likelihood_logits_grad", xp)
         if kernel is not None:
             return _unbroadcast(kernel(*_same_dtype(x, logits, g[..., None])), logits.shape)
+        if xp is numpy:
+            xs, ss = numpy.broadcast_arrays(x, logits)
+            out = numpy.empty(ss.shape, numpy.result_type(xs, ss, g))
+            threads.for_blocks(
+                lambda i: _bernoulli_grad_rows(xs[i], ss[i], g[i], out[i]), ss.shape
+            )
+            return _unbroadcast(out, logits.shape)
         probabilities = _stable_sigmoid(xp, logits)
         if xp is anp:  # differentiated: no in-place arithmetic
             return _unbroadcast((x - probabilities) * g[..., None], logits.shape)
@@ -328,6 +378,17 @@ def _bernoulli_vjp_logits(ans, x, logits):
 
 
 defvjp(bernoulli_log_likelihood, _bernoulli_vjp_x, _bernoulli_vjp_logits)
+
+
+def _bernoulli_grad_rows(x, s, g, out):
+    # (x - sigmoid(s)) * g for one block, written to out; sigmoid = (1 + tanh(s / 2)) / 2.
+    numpy.multiply(s, 0.5, out=out)
+    numpy.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    numpy.subtract(x, out, out=out)
+    out *= g[..., None]
+    return out
 
 
 @primitive

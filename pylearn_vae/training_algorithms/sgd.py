@@ -25,6 +25,7 @@ batches and finishes the epoch.
 
 import logging
 import math
+import time
 from collections import OrderedDict
 
 import numpy
@@ -34,6 +35,7 @@ from pylearn_vae.costs.cost import Cost
 from pylearn_vae.models.model import Param
 from pylearn_vae.monitor import Monitor
 from pylearn_vae.space import NullSpace
+from pylearn_vae.threads import ThreadTuner
 from pylearn_vae.training_algorithms.learning_rule import scaled_learning_rates
 from pylearn_vae.training_algorithms.training_algorithm import (
     Interrupted,
@@ -221,6 +223,8 @@ class SGD(TrainingAlgorithm):
             self.learning_rule.get_updates(self.learning_rate, zeros, lr_scalers)
         self.params = params
         self._grads_checked = False
+        # On the CPU, all threads or one, whichever trains faster on this machine now.
+        self._thread_tuner = ThreadTuner(enabled=backend.get_device() == "cpu")
         self._setup_monitor()
 
     def _synchronize_batch_size(self, model):
@@ -318,10 +322,15 @@ class SGD(TrainingAlgorithm):
             total=None if total is None else total - done,
             desc=_epoch_label(monitor.get_epochs_seen() + 1, self.termination_criterion),
         )
+        tuner = self._thread_tuner
+        tuner.start_epoch()
         for batch_index, flat in enumerate(batches, done + 1):
             for callback in self.on_load_batch:
                 callback(*flat)
+            tuner.setting_for_next_step()
+            start = time.perf_counter()
             self._sgd_update(nest_batch(structure, flat), batch_index)
+            tuner.record(time.perf_counter() - start)
             monitor.report_batch(flat[0].shape[0])
             for callback in callbacks:
                 callback(self)
