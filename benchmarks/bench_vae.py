@@ -27,7 +27,7 @@ What is measured
 
 Method
     Every framework in this process with the same number of threads (PyTorch's set to
-    NumPy's BLAS threads, XLA's to one thread with ``--threads 1``), a warm-up that
+    ours, XLA's to one thread with ``--threads 1``), a warm-up that
     includes compilation, then repetitions that time ours and each peer in turn (rotating
     which goes first), each after a rest; the table gives medians, the median of the
     pairwise ratios ours / peer and ours / the fastest peer of the same repetition. All
@@ -66,6 +66,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
 from pylearn_vae import backend, kernels  # noqa: E402
+from pylearn_vae import threads as our_threads  # noqa: E402
 from pylearn_vae.config import yaml_parse  # noqa: E402
 
 MAIN_JOB = ROOT / "yaml_examples" / "vae_mnist10k.yaml"
@@ -194,20 +195,22 @@ def check_isa(isa, torch):
 
 # -- threads, device, clocks -------------------------------------------------------------
 class Threads:
-    """NumPy's BLAS threads (read and optionally limited with threadpoolctl)."""
+    """Our threads (BLAS and blocks, :mod:`pylearn_vae.threads`), optionally fixed.
+
+    With ``requested`` the number is the user's choice, so training keeps it (no
+    adaptation to the machine's load); without, it is our default.
+    """
 
     def __init__(self, requested=None):
-        self._limit = None
+        if requested:
+            our_threads.set_num_threads(requested)
+        self.count = our_threads.get_num_threads()
         try:
             import threadpoolctl
         except ImportError:
-            self.count = requested or int(os.environ.get("OMP_NUM_THREADS", os.cpu_count()))
-            self.how = "threadpoolctl not installed: assumed, not read"
+            self.how = "threadpoolctl not installed: BLAS not read"
             return
-        if requested:
-            self._limit = threadpoolctl.threadpool_limits(requested, user_api="blas")
         blas = [i for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
-        self.count = blas[0]["num_threads"] if blas else (requested or os.cpu_count())
         self.how = f"{blas[0]['internal_api']} {blas[0]['version']}" if blas else "no BLAS found"
 
 
@@ -869,7 +872,7 @@ def describe_machine(device, threads, peers):
     lines = [
         f"machine: {cpu}, {os.cpu_count()} logical CPUs, {platform.system()}; {busy}",
         f"python {platform.python_version()}, numpy {numpy.__version__} (BLAS: {threads.how}), "
-        f"threads: {threads.count} (NumPy BLAS = torch.set_num_threads)",
+        f"threads: {threads.count} (ours: BLAS and blocks = torch.set_num_threads)",
         "peers: " + (", ".join(versions) or "none measured"),
     ]
     if device == "gpu":
