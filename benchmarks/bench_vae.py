@@ -1091,7 +1091,7 @@ def main(argv=None):
     if args.device == "cpu" and not args.no_main_job:
         rows.append(bench_monitor_share(train, 1 if quick else 3, sync))
         if "eager" in peers:
-            rows.append(bench_busy_epoch(1 if quick else 2, 1 if quick else 2))
+            rows.append(bench_busy_epoch(1 if quick else 3, 1))
 
     print()
     print(markdown(ROW_HEADER, [row_cells(r) for r in rows]))
