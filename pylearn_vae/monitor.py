@@ -525,13 +525,16 @@ class Monitor:
             batches = {}
             for cache in self._batch_caches:
                 cache.clear()
-            for channel, structure in with_data:
-                data = batches.get(structure)
-                if data is None:
-                    data = batches[structure] = nest_batch(structure, flat)
-                for prereq in channel.prereqs:
-                    prereq(data)
-                sums.add(channel.name, channel.val(data), weight)
+            # Every channel of the batch inside one block: a VAE's objective, cost
+            # channels and model channels share one encode/decode pass.
+            with self.model.sharing_passes():
+                for channel, structure in with_data:
+                    data = batches.get(structure)
+                    if data is None:
+                        data = batches[structure] = nest_batch(structure, flat)
+                    for prereq in channel.prereqs:
+                        prereq(data)
+                    sums.add(channel.name, channel.val(data), weight)
             seen += n
         for cache in self._batch_caches:
             cache.clear()

@@ -134,8 +134,10 @@ class VAECriterion(_SampledCriterion):
     def get_monitoring_channels(self, model, data, **kwargs):
         """``kl_divergence_term`` and ``expectation_term`` (minus E_q log p(x|z)).
 
-        They come from one lower-bound call with its own noise, so, as in the original,
-        the ``objective`` channel is not exactly their sum. With warm-up or free bits on,
+        They come from one lower-bound call. The monitor evaluates a batch's channels in
+        the model's ``sharing_passes`` block, where that call is the one the
+        ``objective`` channel made, so the objective is exactly their sum (in Pylearn2
+        each drew its own noise: ``docs/quirks.md#quirk-33``). With warm-up or free bits on,
         ``kl_weight`` and ``free_bits_kl_term`` (the floored KL) are added.
         """
         self.get_data_specs(model)[0].validate(data)

@@ -179,6 +179,14 @@ class Model:
     def get_monitoring_data_specs(self):
         return (NullSpace(), "")
 
+    def sharing_passes(self):
+        """A ``with`` block in which the monitor evaluates one batch's channels.
+
+        A model whose channels and costs compute the same intermediate values (a VAE's
+        encode/decode pass) may compute them once per block; this one shares nothing.
+        """
+        return contextlib.nullcontext()
+
     # -- spaces -----------------------------------------------------------------
     def get_input_space(self):
         return self.input_space

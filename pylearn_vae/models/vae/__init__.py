@@ -15,8 +15,11 @@ Everything here is plain array code on the primitives of :mod:`pylearn_vae.primi
 so autograd differentiates it and it runs on NumPy and CuPy alike.
 """
 
+import contextlib
 import warnings
 from collections import OrderedDict
+
+from autograd.tracer import Box
 
 from pylearn_vae import backend
 from pylearn_vae import primitives as P
@@ -131,10 +134,10 @@ class VAE(Model):
         """``reconstruction_mse`` and the components' channels on a batch ``data``."""
         self.get_monitoring_data_specs()[0].validate(data)
         X = data
-        epsilon = self.sample_from_epsilon((X.shape[0], self.nhid))
-        phi = self.encode_phi(X)
-        z = self.sample_from_q_z_given_x(epsilon=epsilon, phi=phi)
-        theta = self.decode_theta(z)
+        # One sample of z per example (the pass the cost computed, inside the monitor's
+        # sharing_passes block).
+        _, phi, _, theta = self._encode_and_decode(X, 1)
+        theta = tuple(t[0] for t in theta)
         diff = X - self.means_from_theta(theta)
         rval = OrderedDict([("reconstruction_mse", (diff * diff).mean())])
         for channels in (
@@ -225,9 +228,62 @@ class VAE(Model):
         )
 
     # -- the two criteria ----------------------------------------------------------
+    @contextlib.contextmanager
+    def sharing_passes(self):
+        """A ``with`` block in which calls on the same batch share one pass.
+
+        Inside it, :meth:`encode_and_decode` draws noise and encodes and decodes a given
+        ``X`` once: a later call on the same array (the same object) with as many or
+        fewer samples gets that pass (its first ``num_samples`` samples), and
+        :meth:`log_likelihood_lower_bound` and :meth:`log_likelihood_approximation`
+        return what they computed for it. The monitor evaluates each batch's channels
+        in such a block, so the ``objective``, ``kl_divergence_term``,
+        ``expectation_term`` and the model's channels come from one encode/decode pass
+        (Pylearn2 drew new noise for each: see ``docs/quirks.md#quirk-33``). Values are
+        not traced by autograd here; do not take gradients inside the block.
+        """
+        outer = getattr(self, "_shared", None)
+        if outer is not None:  # nested: the outer block's sharing holds
+            yield
+            return
+        self._shared = {}
+        try:
+            yield
+        finally:
+            self._shared = None
+
+    def _shared_entry(self, X):
+        """The memo of ``X`` in the current sharing block (None outside one)."""
+        shared = getattr(self, "_shared", None)
+        if shared is None or isinstance(X, Box):  # a traced X is never shared
+            return None
+        entry = shared.get(id(X))
+        if entry is None or entry[0] is not X:
+            entry = shared[id(X)] = (X, {})  # holding X keeps its id from being reused
+        return entry[1]
+
     def _encode_and_decode(self, X, num_samples):
         """Noise, posterior parameters, latent samples and decoded parameters of ``X``."""
         check_positive_int("VAE", "num_samples", num_samples)
+        memo = self._shared_entry(X)
+        if memo is not None:
+            done = [n for n in memo.get("passes", {}) if n >= num_samples]
+            if done:
+                epsilon, phi, z, theta = memo["passes"][min(done)]
+                if min(done) == num_samples:
+                    return epsilon, phi, z, theta
+                return (
+                    epsilon[:num_samples],
+                    phi,
+                    z[:num_samples],
+                    tuple(t[:num_samples] for t in theta),
+                )
+            result = self._encode_and_decode_once(X, num_samples)
+            memo.setdefault("passes", {})[num_samples] = result
+            return result
+        return self._encode_and_decode_once(X, num_samples)
+
+    def _encode_and_decode_once(self, X, num_samples):
         batch = X.shape[0]
         epsilon = self.sample_from_epsilon((num_samples, batch, self.nhid))
         phi = self.encode_phi(X)
@@ -264,11 +320,18 @@ class VAE(Model):
         array, shape (batch,)
             Or ``(kl, expectation)``, each (batch,), with ``return_individual_terms``.
         """
-        epsilon, phi, z, theta = self._encode_and_decode(X, num_samples)
-        kl = self.kl_divergence_term(
-            phi=phi, theta=self.get_prior_theta(), approximate=approximate_kl, epsilon=epsilon
-        )
-        expectation = P.mean(self.expectation_term(X, theta), axis=0)
+        memo = self._shared_entry(X)
+        key = ("lower_bound", num_samples, bool(approximate_kl))
+        if memo is not None and key in memo:
+            kl, expectation = memo[key]
+        else:
+            epsilon, phi, z, theta = self._encode_and_decode(X, num_samples)
+            kl = self.kl_divergence_term(
+                phi=phi, theta=self.get_prior_theta(), approximate=approximate_kl, epsilon=epsilon
+            )
+            expectation = P.mean(self.expectation_term(X, theta), axis=0)
+            if memo is not None:
+                memo[key] = kl, expectation
         if return_individual_terms:
             return kl, expectation
         return expectation - kl
@@ -282,11 +345,18 @@ class VAE(Model):
         -------
         array, shape (batch,)
         """
+        memo = self._shared_entry(X)
+        key = ("approximation", num_samples)
+        if memo is not None and key in memo:
+            return memo[key]
         _, phi, z, theta = self._encode_and_decode(X, num_samples)
         log_weights = (
             self.log_p_z(z) + self.log_p_x_given_z(X, theta) - self.log_q_z_given_x(z, phi)
         )
-        return P.log_mean_exp(log_weights, axis=0)
+        result = P.log_mean_exp(log_weights, axis=0)
+        if memo is not None:
+            memo[key] = result
+        return result
 
     # -- delegation to the components ----------------------------------------------
     def encode_phi(self, X):
