@@ -804,7 +804,8 @@ def markdown(header, rows):
 ROW_HEADER = [
     "what",
     "ours (ms)",
-    *(f"{n} (ms)" for n in PEERS),
+    "eager (ms)",
+    *(f"{n} (ms) (ours/{n})" for n in PEERS if n != "eager"),
     "ours/eager",
     "ours/fastest",
     "of matmul limit",
@@ -821,6 +822,9 @@ def row_cells(row):
 
     ratios = row["ratios"]
     peers = [number(row["others"].get(n)) for n in PEERS]
+    for i, name in enumerate(PEERS):  # eager's ratio has its own column
+        if name != "eager" and name in ratios:
+            peers[i] += f" ({number(ratios[name])})"
     fastest = number(ratios.get("fastest"))
     if ratios.get("fastest") is not None and row["fastest_of"] != list(PEERS):
         fastest += f" (of {', '.join(row['fastest_of'])})"

@@ -108,7 +108,7 @@ def test_row_reports_the_median_of_pairwise_ratios_and_the_targets():
     assert row["met"] == {"eager": False, "fastest": False}
     row["matmul_fraction"] = 0.5
     assert bench_vae.row_cells(row) == [
-        "x", "2.00", "2.00", "—", "2.00", "1.50", "1.50 (of eager, jax)", "50%",
+        "x", "2.00", "2.00", "—", "2.00 (0.50)", "1.50", "1.50 (of eager, jax)", "50%",
         "ours/eager ≤ 0.9; ours/fastest ≤ 1.0", "no / no",
     ]  # fmt: skip
     row = bench_vae.make_row("x", {"ours": [1.0, 1.0], "eager": [2.0, 2.0]}, {"eager": 0.9})
@@ -240,7 +240,8 @@ def test_matrix_combines_the_json_rows_into_one_table():
     assert lines[0] == "| machine class | threads | " + " | ".join(bench_vae.ROW_HEADER) + " |"
     assert len(lines) == 2 + 2 * len(matrix.CONFIGS)
     assert lines[2] == (
-        "| native | 1 | training step, CPU, batch 200 | 3.00 | 4.00 | 5.00 | 3.00 | 0.75 | 1.00 "
+        "| native | 1 | training step, CPU, batch 200 | 3.00 | 4.00 | 5.00 (0.60) | 3.00 (1.00) "
+        "| 0.75 | 1.00 "
         "| 25% | ours/eager ≤ 0.9; ours/fastest ≤ 1.0 | yes / yes |"
     )
     assert lines[3] == (
