@@ -167,6 +167,9 @@ def _stable_softplus(xp, x):
         out = xp.maximum(x, 0)
         out += tail
         return out
+    x = numpy.asarray(x)
+    if x.ndim == 0:  # a 0-d array: numpy.abs of it is a scalar, which out= cannot take
+        return _stable_softplus(numpy, x.reshape(1)).reshape(())
     out = numpy.empty_like(x)
     threads.for_blocks(lambda i: _softplus_rows(x[i], out[i]), x.shape)
     return out
@@ -176,7 +179,7 @@ def _stable_sigmoid(xp, x):
     # 0.5 * (1 + tanh(x / 2)) never overflows, unlike 1 / (1 + exp(-x)).
     if xp is anp:  # traced inside a VJP: the primitive, which autograd can differentiate
         return sigmoid(x)
-    out = x * 0.5
+    out = xp.asarray(x * 0.5)  # an array even for a 0-d x, so out= can write to it
     xp.tanh(out, out=out)
     out *= 0.5
     out += 0.5

@@ -40,6 +40,8 @@ from concurrent.futures import ThreadPoolExecutor
 __all__ = [
     "BLOCK_ELEMENTS",
     "available_cpus",
+    "blocks",
+    "default_num_threads",
     "for_blocks",
     "get_num_threads",
     "limited",
@@ -61,7 +63,7 @@ PARALLEL_MIN_BLOCKS = 4
 #: Environment variables that fix the number of threads (the first set one wins).
 THREAD_VARIABLES = ("PYLEARN_VAE_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
-_state = {"threads": None, "fixed": False, "pool": None, "pool_size": 0}
+_state = {"threads": None, "default": None, "fixed": False, "pool": None, "pool_size": 0}
 _lock = threading.Lock()
 
 
@@ -115,8 +117,15 @@ def get_num_threads():
         _state["fixed"] = count is not None
         if count is None:
             count = _blas_threads() or available_cpus()
+        _state["default"] = count
         _apply(count)
     return _state["threads"]
+
+
+def default_num_threads():
+    """The number of threads the process started with (before any tuning or limit)."""
+    get_num_threads()
+    return _state["default"]
 
 
 def user_fixed():
@@ -253,8 +262,9 @@ class ThreadTuner:
         self.probe_steps = probe_steps
         self.margin = margin
         self.max_interval = max_interval
-        self.active = enabled and not user_fixed() and get_num_threads() > 1
-        self.settings = (get_num_threads(), 1)
+        everything = default_num_threads()  # not the count an earlier tuner left
+        self.active = enabled and not user_fixed() and everything > 1
+        self.settings = (everything, 1)
         self.current = self.settings[0]
         self.interval = 1
         self.until_probe = 0
@@ -287,6 +297,11 @@ class ThreadTuner:
             if get_num_threads() != count:
                 set_num_threads(count, fixed=False)
         return get_num_threads()
+
+    def finish(self):
+        """Call when training ends: back to the number of threads training started with."""
+        if self.active and get_num_threads() != self.settings[0]:
+            set_num_threads(self.settings[0], fixed=False)
 
     def record(self, seconds):
         """Call after each step with its duration."""

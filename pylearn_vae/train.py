@@ -309,6 +309,9 @@ class Train:
             finally:
                 if self.algorithm is not None:
                     self.algorithm.stop_check = None
+                    tuner = getattr(self.algorithm, "_thread_tuner", None)
+                    if tuner is not None:
+                        tuner.finish()
 
     def _train(self, t0, time_budget):
         self.setup()

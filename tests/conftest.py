@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from pylearn_vae import backend
+from pylearn_vae import backend, threads
 
 sys.path.insert(0, os.path.dirname(__file__))
 
@@ -23,6 +23,17 @@ HELPER_MODULES = "yaml_helpers,test_train_helpers,resume_helpers"
 @pytest.fixture(autouse=True)
 def _allow_test_helper_modules(monkeypatch):
     monkeypatch.setenv("PYLEARN_VAE_ALLOW_MODULES", HELPER_MODULES)
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    """Every test starts and ends with the process's threads as they were (a training's
+    ThreadTuner changes them)."""
+    saved = {key: threads._state[key] for key in ("threads", "default", "fixed")}
+    yield
+    if saved["threads"] is not None and threads._state["threads"] != saved["threads"]:
+        threads._apply(saved["threads"])
+    threads._state.update(saved)
 
 
 @pytest.fixture
