@@ -63,7 +63,7 @@ setup(
         "gpu": ["cupy>=12"],
         # train.py --tensorboard DIR (pylearn_vae.train_extensions.tensorboard)
         "tensorboard": ["tensorboardX>=2.6"],
-        "bench": ["torch", "threadpoolctl"],
+        "bench": ["torch", "jax", "threadpoolctl"],
         # bin/sweep.py runs its trials on Dask (a LocalCluster, or a running scheduler).
         "sweep": ["dask[distributed]>=2023.1"],
     },
