@@ -173,6 +173,24 @@ class _PerBatch:
         return val
 
 
+#: Rows of the batches the monitor hands a model's ``sharing_passes`` together (a
+#: VAE computes their encode/decode pass as one batch): five batches of 200.
+GROUP_ROWS = 1000
+
+
+def _groups(iterator, rows):
+    """Lists of consecutive batches (flat tuples) of about ``rows`` rows in all."""
+    group, count = [], 0
+    for flat in iterator:
+        group.append(flat)
+        count += flat[0].shape[0]
+        if count >= rows:
+            yield group
+            group, count = [], 0
+    if group:
+        yield group
+
+
 # -- ordering and formatting ------------------------------------------------------------------
 
 _DIGITS = re.compile(r"(\d+)")
@@ -519,23 +537,25 @@ class Monitor:
         )
         expected = iterator.num_examples
         seen = 0
-        for flat in iterator:
-            n = flat[0].shape[0]
-            weight = n / expected
-            batches = {}
-            for cache in self._batch_caches:
-                cache.clear()
-            # Every channel of the batch inside one block: a VAE's objective, cost
-            # channels and model channels share one encode/decode pass.
-            with self.model.sharing_passes():
-                for channel, structure in with_data:
-                    data = batches.get(structure)
-                    if data is None:
-                        data = batches[structure] = nest_batch(structure, flat)
-                    for prereq in channel.prereqs:
-                        prereq(data)
-                    sums.add(channel.name, channel.val(data), weight)
-            seen += n
+        for group in _groups(iterator, GROUP_ROWS):
+            data = [
+                {s: nest_batch(s, flat) for s in dict.fromkeys(s for _, s in with_data)}
+                for flat in group
+            ]
+            # The group's channels inside one block: a VAE's objective, cost channels
+            # and model channels share one encode/decode pass, made for the whole group.
+            every = [d for batches in data for d in batches.values()]
+            with self.model.sharing_passes(batches=every):
+                for flat, batches in zip(group, data, strict=True):
+                    n = flat[0].shape[0]
+                    weight = n / expected
+                    for cache in self._batch_caches:
+                        cache.clear()
+                    for channel, structure in with_data:
+                        for prereq in channel.prereqs:
+                            prereq(batches[structure])
+                        sums.add(channel.name, channel.val(batches[structure]), weight)
+                    seen += n
         for cache in self._batch_caches:
             cache.clear()
         if seen != expected:

@@ -179,11 +179,13 @@ class Model:
     def get_monitoring_data_specs(self):
         return (NullSpace(), "")
 
-    def sharing_passes(self):
-        """A ``with`` block in which the monitor evaluates one batch's channels.
+    def sharing_passes(self, batches=None):
+        """A ``with`` block in which the monitor evaluates a few batches' channels.
 
         A model whose channels and costs compute the same intermediate values (a VAE's
-        encode/decode pass) may compute them once per block; this one shares nothing.
+        encode/decode pass) may compute them once per batch in the block, or once for
+        all of ``batches`` (the batches the block will ask about); this one shares
+        nothing.
         """
         return contextlib.nullcontext()
 

@@ -27,6 +27,7 @@ from pylearn_vae.models.model import Model
 from pylearn_vae.models.vae.conditional import Conditional
 from pylearn_vae.models.vae.kl import find_integrator_for
 from pylearn_vae.models.vae.prior import Prior
+from pylearn_vae.models.vae.sharing import SharedPasses
 from pylearn_vae.space import VectorSpace
 from pylearn_vae.utils.rng import make_np_rng
 from pylearn_vae.utils.validation import check_positive_int, reject_ignored_option
@@ -229,7 +230,7 @@ class VAE(Model):
 
     # -- the two criteria ----------------------------------------------------------
     @contextlib.contextmanager
-    def sharing_passes(self):
+    def sharing_passes(self, batches=None):
         """A ``with`` block in which calls on the same batch share one pass.
 
         Inside it, :meth:`encode_and_decode` draws noise and encodes and decodes a given
@@ -241,47 +242,36 @@ class VAE(Model):
         ``expectation_term`` and the model's channels come from one encode/decode pass
         (Pylearn2 drew new noise for each: see ``docs/quirks.md#quirk-33``). Values are
         not traced by autograd here; do not take gradients inside the block.
+
+        Parameters
+        ----------
+        batches : list of arrays, optional
+            Batches the block will ask about; their passes may be computed together,
+            as one larger batch (see :mod:`pylearn_vae.models.vae.sharing`).
         """
-        outer = getattr(self, "_shared", None)
-        if outer is not None:  # nested: the outer block's sharing holds
+        if getattr(self, "_shared", None) is not None:  # nested: the outer block holds
             yield
             return
-        self._shared = {}
+        self._shared = SharedPasses(batches or (), width=max(self.nvis, self.nhid))
         try:
             yield
         finally:
             self._shared = None
 
-    def _shared_entry(self, X):
-        """The memo of ``X`` in the current sharing block (None outside one)."""
+    def _sharing(self, X):
+        """The current sharing block's memo, or None (outside one, or for a traced X)."""
         shared = getattr(self, "_shared", None)
         if shared is None or isinstance(X, Box):  # a traced X is never shared
             return None
-        entry = shared.get(id(X))
-        if entry is None or entry[0] is not X:
-            entry = shared[id(X)] = (X, {})  # holding X keeps its id from being reused
-        return entry[1]
+        return shared
 
     def _encode_and_decode(self, X, num_samples):
         """Noise, posterior parameters, latent samples and decoded parameters of ``X``."""
         check_positive_int("VAE", "num_samples", num_samples)
-        memo = self._shared_entry(X)
-        if memo is not None:
-            done = [n for n in memo.get("passes", {}) if n >= num_samples]
-            if done:
-                epsilon, phi, z, theta = memo["passes"][min(done)]
-                if min(done) == num_samples:
-                    return epsilon, phi, z, theta
-                return (
-                    epsilon[:num_samples],
-                    phi,
-                    z[:num_samples],
-                    tuple(t[:num_samples] for t in theta),
-                )
-            result = self._encode_and_decode_once(X, num_samples)
-            memo.setdefault("passes", {})[num_samples] = result
-            return result
-        return self._encode_and_decode_once(X, num_samples)
+        shared = self._sharing(X)
+        if shared is None:
+            return self._encode_and_decode_once(X, num_samples)
+        return shared.pass_for(X, num_samples, self._encode_and_decode_once)
 
     def _encode_and_decode_once(self, X, num_samples):
         batch = X.shape[0]
@@ -320,18 +310,17 @@ class VAE(Model):
         array, shape (batch,)
             Or ``(kl, expectation)``, each (batch,), with ``return_individual_terms``.
         """
-        memo = self._shared_entry(X)
-        key = ("lower_bound", num_samples, bool(approximate_kl))
-        if memo is not None and key in memo:
-            kl, expectation = memo[key]
+        shared = self._sharing(X)
+        if shared is None:
+            kl, expectation = self._lower_bound_terms(X, num_samples, approximate_kl)
         else:
-            epsilon, phi, z, theta = self._encode_and_decode(X, num_samples)
-            kl = self.kl_divergence_term(
-                phi=phi, theta=self.get_prior_theta(), approximate=approximate_kl, epsilon=epsilon
+            kl, expectation = shared.value(
+                X,
+                ("lower_bound", num_samples, bool(approximate_kl)),
+                num_samples,
+                lambda X, n: self._lower_bound_terms(X, n, approximate_kl),
+                layout=(False, False),
             )
-            expectation = P.mean(self.expectation_term(X, theta), axis=0)
-            if memo is not None:
-                memo[key] = kl, expectation
         if return_individual_terms:
             return kl, expectation
         return expectation - kl
@@ -345,18 +334,28 @@ class VAE(Model):
         -------
         array, shape (batch,)
         """
-        memo = self._shared_entry(X)
-        key = ("approximation", num_samples)
-        if memo is not None and key in memo:
-            return memo[key]
+        shared = self._sharing(X)
+        if shared is None:
+            return self._importance_sampled(X, num_samples)
+        return shared.value(
+            X, ("approximation", num_samples), num_samples, self._importance_sampled
+        )
+
+    def _lower_bound_terms(self, X, num_samples, approximate_kl):
+        """``(kl, expectation)`` of the lower bound, each ``(batch,)``."""
+        epsilon, phi, z, theta = self._encode_and_decode(X, num_samples)
+        kl = self.kl_divergence_term(
+            phi=phi, theta=self.get_prior_theta(), approximate=approximate_kl, epsilon=epsilon
+        )
+        return kl, P.mean(self.expectation_term(X, theta), axis=0)
+
+    def _importance_sampled(self, X, num_samples):
+        """The importance-sampling estimate of log p(x), ``(batch,)``."""
         _, phi, z, theta = self._encode_and_decode(X, num_samples)
         log_weights = (
             self.log_p_z(z) + self.log_p_x_given_z(X, theta) - self.log_q_z_given_x(z, phi)
         )
-        result = P.log_mean_exp(log_weights, axis=0)
-        if memo is not None:
-            memo[key] = result
-        return result
+        return P.log_mean_exp(log_weights, axis=0)
 
     # -- delegation to the components ----------------------------------------------
     def encode_phi(self, X):
