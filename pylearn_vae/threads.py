@@ -28,14 +28,18 @@ they did not (:class:`ThreadTuner`).
 Why adapt: with 2 BLAS threads on 2 cores and another busy process, each matrix
 product waits for a thread the scheduler has given away (OpenBLAS's threads spin while
 they wait), and an epoch of the main job took 14.7 s where 1 thread took 1.7 s; on an
-idle machine 2 threads are faster. :class:`ThreadTuner` times a few steps both ways now
-and then and keeps the faster.
+idle machine 2 threads are faster. :class:`ThreadTuner` times a step's worth of matrix
+products both ways now and then and keeps the faster.
 """
 
 import contextlib
+import logging
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+
+import numpy
 
 __all__ = [
     "BLOCK_ELEMENTS",
@@ -45,6 +49,7 @@ __all__ = [
     "for_blocks",
     "get_num_threads",
     "limited",
+    "matmul_probe",
     "set_num_threads",
     "user_fixed",
     "ThreadTuner",
@@ -62,6 +67,8 @@ PARALLEL_MIN_BLOCKS = 4
 
 #: Environment variables that fix the number of threads (the first set one wins).
 THREAD_VARIABLES = ("PYLEARN_VAE_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+log = logging.getLogger(__name__)
 
 _state = {"threads": None, "default": None, "fixed": False, "pool": None, "pool_size": 0}
 _lock = threading.Lock()
@@ -237,85 +244,69 @@ def for_blocks(fn, shape, block_elements=BLOCK_ELEMENTS):
 
 
 class ThreadTuner:
-    """Chooses, during training, between all the threads and one, whichever steps faster.
+    """Chooses, during training, between all the threads and one, whichever is faster now.
 
-    In a *probe* epoch the first step is left out (warm-up), the next ``probe_steps``
-    run with the current number of threads and the ``probe_steps`` after with the
-    other; the rest of the epoch uses the faster (the other must be faster by
-    ``margin``). Probing costs a few steps at the slower setting, so the interval
-    between probe epochs doubles (up to ``max_interval``) while the choice holds, and
-    falls back to 1 when it changes. Does nothing when the user fixed the number of
-    threads (see :func:`user_fixed`) or only one CPU is available.
+    At the start of a *probe* epoch it times matrix products the size of a training
+    step's (:func:`matmul_probe`) with all the threads and with one, alternating, and
+    keeps the faster for the epochs up to the next probe (the other setting must be
+    faster by ``margin``). The interval between probes doubles (up to
+    ``max_interval`` epochs) while the choice holds and falls back to 1 when it
+    changes. The probe computes nothing training uses: on an idle machine, where all
+    the threads win every probe, training runs exactly as with the thread count fixed.
+    Does nothing when the user fixed the number of threads (:func:`user_fixed`), when
+    only one CPU is available, or when ``enabled`` is False (a GPU).
 
     Parameters
     ----------
-    probe_steps : int
+    batch_size : int
+        Rows of the probe's products.
     margin : float
         Relative gain the other setting needs to win.
     max_interval : int
         Most epochs between probes.
     enabled : bool
-        False to never change the number of threads (e.g. training on a GPU).
+    probe : callable, optional
+        ``probe(count) -> seconds`` with ``count`` threads set; default
+        :func:`matmul_probe` of ``batch_size`` rows.
     """
 
-    def __init__(self, probe_steps=3, margin=0.1, max_interval=8, enabled=True):
-        self.probe_steps = probe_steps
+    def __init__(self, batch_size=200, margin=0.1, max_interval=8, enabled=True, probe=None):
         self.margin = margin
         self.max_interval = max_interval
         everything = default_num_threads()  # not the count an earlier tuner left
         self.active = enabled and not user_fixed() and everything > 1
         self.settings = (everything, 1)
-        self.current = self.settings[0]
+        self.current = everything
         self.interval = 1
         self.until_probe = 0
-        self.chosen = []  # the setting each probe epoch kept (for logs and tests)
-        self._times = None
-        self._step = 0
+        self.chosen = []  # what each probe kept, with the times: for logs and tests
+        self._probe = probe or (lambda count: matmul_probe(batch_size))
 
     def start_epoch(self):
-        """Call at the start of an epoch."""
-        self._step = 0
+        """Call at the start of each epoch: probes when due, then sets the threads."""
         if not self.active:
             return
-        if self._times is not None:  # the last epoch ended before its probe did
-            self.interval = min(2 * self.interval, self.max_interval)
-            self.until_probe = self.interval
-            self._times = None
+        if self.until_probe > 0:
+            self.until_probe -= 1
+        else:
+            self._decide(self._measure())
         if get_num_threads() != self.current:
             set_num_threads(self.current, fixed=False)
-        if self.until_probe == 0:
-            self._times = {s: [] for s in self.settings}
-        else:
-            self.until_probe -= 1
-
-    def setting_for_next_step(self):
-        """The number of threads the next step should use (and sets it)."""
-        if self._times is not None:
-            other = self.settings[1] if self.current == self.settings[0] else self.settings[0]
-            k = self._step - 1
-            count = self.current if k < self.probe_steps else other
-            if get_num_threads() != count:
-                set_num_threads(count, fixed=False)
-        return get_num_threads()
 
     def finish(self):
         """Call when training ends: back to the number of threads training started with."""
         if self.active and get_num_threads() != self.settings[0]:
             set_num_threads(self.settings[0], fixed=False)
 
-    def record(self, seconds):
-        """Call after each step with its duration."""
-        if self._times is None:
-            self._step += 1
-            return
-        if self._step >= 1:
-            self._times[get_num_threads()].append(seconds)
-        self._step += 1
-        if self._step == 1 + 2 * self.probe_steps:
-            self._decide()
+    def _measure(self, rounds=3):
+        times = {count: [] for count in self.settings}
+        for r in range(rounds):
+            for count in self.settings[:: 1 if r % 2 == 0 else -1]:
+                set_num_threads(count, fixed=False)
+                times[count].append(self._probe(count))
+        return {count: sorted(t)[len(t) // 2] for count, t in times.items()}
 
-    def _decide(self):
-        times = {s: sorted(t)[len(t) // 2] for s, t in self._times.items()}
+    def _decide(self, times):
         other = self.settings[1] if self.current == self.settings[0] else self.settings[0]
         if times[other] < (1 - self.margin) * times[self.current]:
             self.current = other
@@ -323,6 +314,33 @@ class ThreadTuner:
         else:
             self.interval = min(2 * self.interval, self.max_interval)
         self.until_probe = self.interval - 1
-        self.chosen.append(self.current)
-        set_num_threads(self.current, fixed=False)
-        self._times = None
+        self.chosen.append((self.current, times))
+        log.info(
+            "threads: %d (a step's products took %s)",
+            self.current,
+            ", ".join(f"{1e3 * t:.1f} ms with {c}" for c, t in times.items()),
+        )
+
+
+def matmul_probe(rows, width=512, repeats=4):
+    """Seconds of ``repeats`` float32 products ``(rows, width) @ (width, width)``.
+
+    About as much work as a small training step's matrix products; what the BLAS
+    threads do when the cores are busy shows in it. The arrays are made once.
+    """
+    key = (rows, width)
+    arrays = _PROBE_ARRAYS.get(key)
+    if arrays is None:
+        generator = numpy.random.default_rng(0)
+        arrays = _PROBE_ARRAYS[key] = (
+            generator.standard_normal((rows, width), dtype=numpy.float32),
+            generator.standard_normal((width, width), dtype=numpy.float32),
+        )
+    a, b = arrays
+    start = time.perf_counter()
+    for _ in range(repeats):
+        numpy.dot(a, b)
+    return time.perf_counter() - start
+
+
+_PROBE_ARRAYS = {}

@@ -341,16 +341,17 @@ def test_logits_gradient_matches_finite_differences(rng, float64, x_shape, s_sha
 
 
 # -- ThreadTuner --------------------------------------------------------------------------
-def _epoch(tuner, steps, seconds):
-    """One epoch of ``steps`` fake steps; ``seconds[count]`` is a step's duration."""
-    used = []
-    tuner.start_epoch()
-    for _ in range(steps):
-        count = tuner.setting_for_next_step()
-        assert count == threads.get_num_threads()
-        used.append(count)
-        tuner.record(seconds[count])
-    return used
+class FakeProbe:
+    """``probe(count)``: the seconds of ``times[count]``; records the counts it saw."""
+
+    def __init__(self, times):
+        self.times = times
+        self.calls = []
+
+    def __call__(self, count):
+        assert threads.get_num_threads() == count  # the tuner set the count it times
+        self.calls.append(count)
+        return self.times[count]
 
 
 ONE_FASTER = {1: 0.01, 2: 0.1}
@@ -358,47 +359,49 @@ TWO_FASTER = {1: 0.1, 2: 0.01}
 
 
 def test_tuner_switches_to_one_thread_when_it_is_much_faster(free_threads):
-    tuner = threads.ThreadTuner(probe_steps=3)
+    probe = FakeProbe(ONE_FASTER)
+    tuner = threads.ThreadTuner(probe=probe)
     assert tuner.active and tuner.settings == (2, 1) and tuner.current == 2
-    used = _epoch(tuner, 10, ONE_FASTER)
-    # warm-up and 3 steps at the current setting, 3 at the other, then the faster
-    assert used == [2, 2, 2, 2, 1, 1, 1, 1, 1, 1]
-    assert tuner.current == 1 and tuner.chosen == [1] and threads.get_num_threads() == 1
-    assert tuner.interval == 1 and not threads.user_fixed()
-    # the choice changed, so the next epoch probes again (1 first now)
-    assert _epoch(tuner, 10, ONE_FASTER) == [1, 1, 1, 1, 2, 2, 2, 1, 1, 1]
-    assert tuner.chosen == [1, 1] and tuner.interval == 2
+    tuner.start_epoch()
+    assert probe.calls == [2, 1, 1, 2, 2, 1]  # three rounds, alternating which goes first
+    assert tuner.current == 1 and threads.get_num_threads() == 1
+    assert [c for c, _ in tuner.chosen] == [1] and tuner.interval == 1
+    assert not threads.user_fixed()
+    tuner.start_epoch()  # the choice changed, so the next epoch probes again
+    assert [c for c, _ in tuner.chosen] == [1, 1] and tuner.interval == 2
+    tuner.finish()  # training over: back to all the threads
+    assert threads.get_num_threads() == 2
 
 
 def test_tuner_keeps_all_threads_when_they_are_faster(free_threads):
-    tuner = threads.ThreadTuner(probe_steps=3)
-    used = _epoch(tuner, 10, TWO_FASTER)
-    assert used == [2, 2, 2, 2, 1, 1, 1, 2, 2, 2]
-    assert tuner.current == 2 and tuner.chosen == [2] and threads.get_num_threads() == 2
+    tuner = threads.ThreadTuner(probe=FakeProbe(TWO_FASTER))
+    tuner.start_epoch()
+    assert tuner.current == 2 and threads.get_num_threads() == 2
+    assert tuner.chosen == [(2, {2: 0.01, 1: 0.1})]
 
 
 def test_tuner_needs_the_margin_to_switch(free_threads):
-    tuner = threads.ThreadTuner(probe_steps=3, margin=0.1)
-    _epoch(tuner, 8, {1: 0.095, 2: 0.1})  # 5 % faster: not enough
+    probe = FakeProbe({1: 0.095, 2: 0.1})  # 5 % faster: not enough
+    tuner = threads.ThreadTuner(margin=0.1, probe=probe)
+    tuner.start_epoch()
     assert tuner.current == 2
-    _epoch(tuner, 8, {1: 0.095, 2: 0.1})  # no probe this epoch
-    _epoch(tuner, 8, {1: 0.085, 2: 0.1})  # 15 % faster
-    assert tuner.current == 1 and tuner.chosen == [2, 1]
+    tuner.start_epoch()  # no probe this epoch
+    probe.times = {1: 0.085, 2: 0.1}  # 15 % faster
+    tuner.start_epoch()
+    assert tuner.current == 1 and [c for c, _ in tuner.chosen] == [2, 1]
 
 
 def test_probe_interval_doubles_while_the_choice_holds_and_resets_when_it_changes(free_threads):
-    tuner = threads.ThreadTuner(probe_steps=2, max_interval=8)
+    probe = FakeProbe(TWO_FASTER)
+    tuner = threads.ThreadTuner(max_interval=8, probe=probe)
     probes = []
     for epoch in range(38):
-        seconds = TWO_FASTER if epoch < 30 else ONE_FASTER
+        probe.times = TWO_FASTER if epoch < 30 else ONE_FASTER
         before = len(tuner.chosen)
-        used = _epoch(tuner, 6, seconds)
+        tuner.start_epoch()
+        assert threads.get_num_threads() == tuner.current  # the epoch runs with the choice
         if len(tuner.chosen) > before:
             probes.append((epoch, tuner.current, tuner.interval))
-            other = 1 if used[0] == 2 else 2
-            assert used[:5] == [used[0]] * 3 + [other] * 2
-        else:
-            assert used == [tuner.current] * 6  # no probe: the current setting throughout
     # (epoch of the probe, its choice, the interval to the next probe)
     assert probes == [
         (0, 2, 2),
@@ -413,14 +416,9 @@ def test_probe_interval_doubles_while_the_choice_holds_and_resets_when_it_change
     ]
 
 
-def test_an_epoch_ending_mid_probe_restores_the_current_setting(free_threads):
-    tuner = threads.ThreadTuner(probe_steps=3)
-    used = _epoch(tuner, 5, TWO_FASTER)  # ends while probing 1 thread
-    assert used == [2, 2, 2, 2, 1] and threads.get_num_threads() == 1
-    assert tuner.chosen == []
-    used = _epoch(tuner, 10, TWO_FASTER)
-    assert threads.get_num_threads() == 2 and used == [2] * 10  # no probe: it backs off
-    assert tuner.interval == 2
+def test_the_default_probe_times_matrix_products(free_threads):
+    seconds = threads.matmul_probe(8, width=16, repeats=2)
+    assert 0 < seconds < 10
 
 
 @pytest.mark.parametrize("how", ["environment", "set_num_threads", "disabled"])
@@ -435,11 +433,12 @@ def test_tuner_is_inactive_when_the_user_fixed_the_threads_or_disabled_it(monkey
         threads.set_num_threads(2)
     else:
         threads.set_num_threads(2, fixed=False)
-    tuner = threads.ThreadTuner(probe_steps=1, enabled=how != "disabled")
+    probe = FakeProbe(ONE_FASTER)
+    tuner = threads.ThreadTuner(enabled=how != "disabled", probe=probe)
     assert not tuner.active
     for _ in range(4):
-        assert _epoch(tuner, 6, ONE_FASTER) == [2] * 6
-    assert tuner.chosen == [] and threads.get_num_threads() == 2
+        tuner.start_epoch()
+    assert tuner.chosen == [] and probe.calls == [] and threads.get_num_threads() == 2
 
 
 def _train_tiny_vae(epochs, batches_per_epoch=10):
@@ -462,16 +461,17 @@ def test_training_tunes_between_all_threads_and_one(free_threads):
     algorithm = _train_tiny_vae(3)
     tuner = algorithm._thread_tuner
     assert tuner.active and tuner.settings == (2, 1)
-    assert tuner.chosen and set(tuner.chosen) <= {1, 2}
-    assert threads.get_num_threads() in (2, 1) and not threads.user_fixed()
+    assert tuner.chosen and {c for c, _ in tuner.chosen} <= {1, 2}
+    # training ended back at all the threads, and the user's choice is still open
+    assert threads.get_num_threads() == 2 and not threads.user_fixed()
 
 
 @pytest.mark.skipif(threads.available_cpus() < 2, reason="one CPU: nothing to tune")
 def test_a_second_training_still_tunes_after_the_first_chose_one_thread(free_threads):
     # The first training's tuner found one thread faster and left the count at 1 (not
     # fixed by the user); the next training must still choose between all and one.
-    first = threads.ThreadTuner(probe_steps=1)
-    _epoch(first, 4, ONE_FASTER)
+    first = threads.ThreadTuner(probe=FakeProbe(ONE_FASTER))
+    first.start_epoch()
     assert first.current == 1 and threads.get_num_threads() == 1 and not threads.user_fixed()
     second = threads.ThreadTuner()
     assert second.active

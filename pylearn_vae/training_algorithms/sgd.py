@@ -25,7 +25,6 @@ batches and finishes the epoch.
 
 import logging
 import math
-import time
 from collections import OrderedDict
 
 import numpy
@@ -224,7 +223,9 @@ class SGD(TrainingAlgorithm):
         self.params = params
         self._grads_checked = False
         # On the CPU, all threads or one, whichever trains faster on this machine now.
-        self._thread_tuner = ThreadTuner(enabled=backend.get_device() == "cpu")
+        self._thread_tuner = ThreadTuner(
+            batch_size=self.batch_size or 100, enabled=backend.get_device() == "cpu"
+        )
         self._setup_monitor()
 
     def _synchronize_batch_size(self, model):
@@ -322,15 +323,11 @@ class SGD(TrainingAlgorithm):
             total=None if total is None else total - done,
             desc=_epoch_label(monitor.get_epochs_seen() + 1, self.termination_criterion),
         )
-        tuner = self._thread_tuner
-        tuner.start_epoch()
+        self._thread_tuner.start_epoch()
         for batch_index, flat in enumerate(batches, done + 1):
             for callback in self.on_load_batch:
                 callback(*flat)
-            tuner.setting_for_next_step()
-            start = time.perf_counter()
             self._sgd_update(nest_batch(structure, flat), batch_index)
-            tuner.record(time.perf_counter() - start)
             monitor.report_batch(flat[0].shape[0])
             for callback in callbacks:
                 callback(self)
