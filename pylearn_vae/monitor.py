@@ -460,12 +460,13 @@ class Monitor:
         first = next(iter(dataset.values()))
         probe = self._probe(first, union, structures)
         custom = OrderedDict()  # name -> (val, data_specs)
-        for i, c in enumerate(cost_names):
-            prefix = "" if c == "" else c + "_"
-            for key in caches[i](probe[i]):
-                custom[prefix + key] = (caches[i].entry(key), specs[i])
-        for key in caches[-1](probe[-1]):
-            custom[key] = (caches[-1].entry(key), specs[-1])
+        with model.sharing_passes():  # draws no training noise, as a monitoring round
+            for i, c in enumerate(cost_names):
+                prefix = "" if c == "" else c + "_"
+                for key in caches[i](probe[i]):
+                    custom[prefix + key] = (caches[i].entry(key), specs[i])
+            for key in caches[-1](probe[-1]):
+                custom[key] = (caches[-1].entry(key), specs[-1])
         for cache in caches:
             cache.clear()
 

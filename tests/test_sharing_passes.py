@@ -93,11 +93,21 @@ def test_the_estimates_are_computed_once_per_block(vae, X):
     np.testing.assert_allclose(host(expectation), host(expected), rtol=1e-13)
 
 
+def _monitoring_seeded(vae, seed):
+    """Training noise seeded ``seed``, the posterior drawing what the monitor would."""
+    vae.set_noise_seed(seed)
+    vae.posterior.noise = backend.RandomStreams(seed + 3)  # the monitoring stream's seed
+
+
 def test_the_lower_bound_equals_its_value_on_the_same_noise_outside(vae, X):
     vae.set_noise_seed(5)
     with vae.sharing_passes():
         inside = host(vae.log_likelihood_lower_bound(X, 2))
+    # the block drew from the monitoring stream (seed 5 + 3), not from the posterior's
+    after = host(vae.sample_from_epsilon((2, 3)))
     vae.set_noise_seed(5)
+    np.testing.assert_array_equal(after, host(vae.sample_from_epsilon((2, 3))))
+    _monitoring_seeded(vae, 5)
     np.testing.assert_allclose(host(vae.log_likelihood_lower_bound(X, 2)), inside, rtol=1e-14)
 
 
@@ -147,7 +157,7 @@ def _bound_gradient(vae, X):
 
 
 def test_a_traced_x_is_never_shared(vae, X):
-    vae.set_noise_seed(5)
+    _monitoring_seeded(vae, 5)
     outside = _bound_gradient(vae, X)
     assert np.abs(outside).max() > 0
     vae.set_noise_seed(5)
@@ -155,10 +165,10 @@ def test_a_traced_x_is_never_shared(vae, X):
         inside = _bound_gradient(vae, X)
         # a pass of X itself in the block does not stand in for the traced X
         vae.log_likelihood_lower_bound(X, 2)
-        vae.set_noise_seed(5)
         again = _bound_gradient(vae, X)
     np.testing.assert_allclose(inside, outside, rtol=1e-14)
-    np.testing.assert_allclose(again, outside, rtol=1e-14)
+    # the traced X drew its own noise again (the next numbers of the stream)
+    assert np.abs(again - outside).max() > 0
 
 
 # -- through the monitor ------------------------------------------------------------------------
@@ -194,8 +204,9 @@ def test_the_monitored_reconstruction_mse_comes_from_the_same_pass(vae):
     vae.set_noise_seed(21)
     vae.monitor()
     # By hand, on the same noise: the monitor hands the batches of 4, 4 and 2 to
-    # sharing_passes as one group, so their pass is one pass of the 10 rows, one sample.
-    vae.set_noise_seed(21)
+    # sharing_passes as one group, so their pass is one pass of the 10 rows, one sample,
+    # drawn from the monitoring stream.
+    _monitoring_seeded(vae, 21)
     X = backend.asarray(dataset.X)
     _, phi_all, _, theta_all = vae.encode_and_decode(X, 1)
     total = objective = 0.0
@@ -210,8 +221,43 @@ def test_the_monitored_reconstruction_mse_comes_from_the_same_pass(vae):
         objective += float(host(kl - expectation).mean()) * batch.shape[0]
     assert read_channel(vae, "reconstruction_mse") == pytest.approx(total / 10, rel=1e-12)
     assert read_channel(vae, "objective") == pytest.approx(objective / 10, rel=1e-12)
-    # a monitoring round drew the noise of exactly that one pass
-    after_monitor = host(vae.sample_from_epsilon((1, 2, 3)))
+    # a monitoring round drew the noise of exactly that one pass, from its own stream
     vae.set_noise_seed(21)
-    vae.sample_from_epsilon((1, 10, 3))
-    np.testing.assert_array_equal(host(vae.sample_from_epsilon((1, 2, 3))), after_monitor)
+    vae.monitor()
+    after_monitor = host(vae.monitoring_noise.normal((1, 2, 3)))
+    fresh = backend.RandomStreams(24)
+    fresh.normal((1, 10, 3))
+    np.testing.assert_array_equal(host(fresh.normal((1, 2, 3))), after_monitor)
+    # and left the training noise where it was
+    first = host(vae.sample_from_epsilon((1, 2, 3)))
+    np.testing.assert_array_equal(first, host(backend.RandomStreams(21).normal((1, 2, 3))))
+
+
+def _trained_params(monitoring_dataset):
+    """A tiny VAE after two epochs, with or without monitoring datasets."""
+    from pylearn_vae import threads
+    from pylearn_vae.termination_criteria import EpochCounter
+    from pylearn_vae.train import Train
+
+    model = make_vae(nvis=6, nhid=3, hidden=5, seed=1)
+    model.set_noise_seed(11)
+    algorithm = SGD(
+        0.05,
+        cost=VAECriterion(num_samples=1),
+        batch_size=4,
+        monitoring_dataset=monitoring_dataset,
+        termination_criterion=EpochCounter(max_epochs=2),
+    )
+    with threads.limited(1), pytest.warns(UserWarning, match="dataset has no yaml src"):
+        Train(_design(0, n=12), model, algorithm).main_loop()
+    return [host(p.get_value()) for p in model.get_params()]
+
+
+def test_what_is_monitored_does_not_change_what_is_trained(float64):
+    # The monitor draws from its own stream, as Pylearn2's compiled monitoring functions
+    # had random states of their own: monitoring nothing, one dataset or two, the model
+    # trains through the same noise to the same parameters.
+    alone = _trained_params(None)
+    for monitored in (_design(1), {"train": _design(0, n=12), "valid": _design(2, n=7)}):
+        for a, b in zip(alone, _trained_params(monitored), strict=True):
+            np.testing.assert_array_equal(a, b)

@@ -102,6 +102,7 @@ class VAE(Model):
         self.prior.set_vae(self)
         self.conditional.set_vae(self)
         self.posterior.set_vae(self)
+        self.monitoring_noise = None  # made from the posterior's seed when first used
 
         self.input_space = VectorSpace(dim=self.nvis)
         self.input_source = "features"
@@ -186,6 +187,19 @@ class VAE(Model):
         """
         for offset, part in enumerate((self.posterior, self.conditional, self.prior)):
             part.noise = backend.RandomStreams(seed + offset)
+        self.monitoring_noise = backend.RandomStreams(seed + 3)
+
+    def _monitoring_noise(self):
+        """The stream the monitor's passes draw from: not the training noise.
+
+        In Pylearn2 the monitor's compiled functions had random states of their own, so
+        monitoring never moved the noise training draws; here too, so what a run
+        trains does not depend on what is monitored, how often, or in what batches.
+        Seeded from the posterior's stream (``seed + 3`` after ``set_noise_seed(seed)``).
+        """
+        if getattr(self, "monitoring_noise", None) is None:  # a model pickled before it
+            self.monitoring_noise = backend.RandomStreams((self.posterior.noise.seed + 3) % 2**30)
+        return self.monitoring_noise
 
     # -- sampling ---------------------------------------------------------------
     def sample(self, num_samples, return_sample_means=True, **kwargs):
@@ -241,7 +255,9 @@ class VAE(Model):
         in such a block, so the ``objective``, ``kl_divergence_term``,
         ``expectation_term`` and the model's channels come from one encode/decode pass
         (Pylearn2 drew new noise for each: see ``docs/quirks.md#quirk-33``). Values are
-        not traced by autograd here; do not take gradients inside the block.
+        not traced by autograd here; do not take gradients inside the block. Noise in
+        the block comes from the monitoring stream (:meth:`_monitoring_noise`), never
+        from the streams training draws from.
 
         Parameters
         ----------
@@ -252,11 +268,17 @@ class VAE(Model):
         if getattr(self, "_shared", None) is not None:  # nested: the outer block holds
             yield
             return
+        parts = (self.posterior, self.conditional, self.prior)
+        training_noise = [part.noise for part in parts]
         self._shared = SharedPasses(batches or (), width=max(self.nvis, self.nhid))
+        for part in parts:
+            part.noise = self._monitoring_noise()
         try:
             yield
         finally:
             self._shared = None
+            for part, noise in zip(parts, training_noise, strict=True):
+                part.noise = noise
 
     def _sharing(self, X):
         """The current sharing block's memo, or None (outside one, or for a traced X)."""
