@@ -671,14 +671,17 @@ def main_job_epoch(who, repeats):
     return [timed(epoch, lambda: None) for _ in range(repeats)]
 
 
-def bench_busy_epoch(rounds, epochs):
-    """The main job's epoch, ours against PyTorch eager, beside a CPU-bound competitor.
+def bench_busy_epoch(rounds, epochs, competing=True):
+    """The main job's epoch, ours against PyTorch eager, beside a CPU-bound competitor
+    (or, with ``competing`` False, on the machine as it is).
 
     Each side runs in a fresh subprocess with its framework's default threads; the
     subprocesses alternate (``rounds`` of each, rotating which goes first), each timing
     ``epochs`` epochs after a warm-up one; a round's value is its median.
     """
-    competitor = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    competitor = None
+    if competing:
+        competitor = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     times = {"ours": [], "eager": []}
     try:
         for r in range(rounds):
@@ -704,8 +707,13 @@ def bench_busy_epoch(rounds, epochs):
                     )
                 times[who].append(statistics.median(json.loads(done.stdout.splitlines()[-1])))
     finally:
-        competitor.kill()
-        competitor.wait()
+        if competitor is not None:
+            competitor.kill()
+            competitor.wait()
+    if not competing:
+        return make_row(
+            "main job epoch (train + monitor)", times, kind="main_epoch", threads="default"
+        )
     return make_row(
         "main job epoch (train + monitor) with a competing process",
         times,
@@ -1095,6 +1103,7 @@ def main(argv=None):
     if args.device == "cpu" and not args.no_main_job:
         rows.append(bench_monitor_share(train, 1 if quick else 3, sync))
         if "eager" in peers:
+            rows.append(bench_busy_epoch(1 if quick else 3, 1, competing=False))
             rows.append(bench_busy_epoch(1 if quick else 3, 1))
 
     print()

@@ -314,8 +314,11 @@ class ThreadTuner:
         else:
             self.interval = min(2 * self.interval, self.max_interval)
         self.until_probe = self.interval - 1
+        changed = not self.chosen or self.chosen[-1][0] != self.current
         self.chosen.append((self.current, times))
-        log.info(
+        # Said when the choice is made or changes; each probe that keeps it, for --debug.
+        log.log(
+            logging.INFO if changed else logging.DEBUG,
             "threads: %d (a step's products took %s)",
             self.current,
             ", ".join(f"{1e3 * t:.1f} ms with {c}" for c, t in times.items()),

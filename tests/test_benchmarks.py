@@ -67,8 +67,9 @@ def test_quick_run_with_the_installed_peers_checks_and_times_each(tmp_path):
         assert rows[kind]["ratios"]["fastest"] > 0
     assert 0 < rows["step"]["matmul_fraction"]
     if "eager" in peers:  # ours against PyTorch eager, each in its own process
-        assert rows["busy_epoch"]["threads"] == "default"
-        assert set(rows["busy_epoch"]["others"]) == {"eager"}
+        for kind in ("main_epoch", "busy_epoch"):
+            assert rows[kind]["threads"] == "default"
+            assert set(rows[kind]["others"]) == {"eager"}
 
 
 def _installed(module):
