@@ -285,6 +285,28 @@ def test_bernoulli_log_likelihood_is_the_same_on_1_and_2_threads(rng, dtype):
     assert (np.abs(two - expected) <= tolerance).all()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gaussian_log_density_in_blocks_matches_float64_on_1_and_2_threads(rng, dtype):
+    # z of (k, batch, nhid) against (batch, nhid) parameters and against (nhid,) ones:
+    # the importance-sampled log-likelihood's two densities, in many blocks.
+    z = rng.standard_normal((400, 20, 200)).astype(dtype)
+    assert len(threads.blocks(z.shape)) >= 2 * threads.PARALLEL_MIN_BLOCKS
+    for shape in ((20, 200), (200,)):
+        mu = rng.standard_normal(shape).astype(dtype)
+        log_sigma = (0.3 * rng.standard_normal(shape)).astype(dtype)
+        with threads.limited(1):
+            one = P.gaussian_log_density(z, mu, log_sigma)
+        with threads.limited(2):
+            two = P.gaussian_log_density(z, mu, log_sigma)
+        np.testing.assert_array_equal(one, two)
+        z64, mu64, ls64 = (np.asarray(a, np.float64) for a in (z, mu, log_sigma))
+        expected = -0.5 * (
+            np.log(2 * np.pi) + 2 * ls64 + ((z64 - mu64) * np.exp(-ls64)) ** 2
+        ).sum(axis=-1)
+        tolerance = 1e-12 if dtype == np.float64 else 1e-4
+        np.testing.assert_allclose(two, expected, rtol=tolerance)
+
+
 def _sigmoid64(s):
     return 1 / (1 + np.exp(-np.asarray(s, np.float64)))
 
