@@ -20,7 +20,7 @@ import sys
 
 import numpy
 
-from pylearn_vae import backend
+from pylearn_vae import backend, threads
 from pylearn_vae.scripts import _cli
 from pylearn_vae.utils.progress import progress
 
@@ -169,14 +169,22 @@ def importance_sampled_nll(
 
     log_likelihood, kl, expectation = [], [], []
     starts = range(0, n, batch_size)
-    for start in progress(starts, desc=f"NLL k={k}", enabled=None if show_progress else False):
-        batch = backend.asarray(X[start : start + batch_size])
-        log_likelihood.append(_log_mean_exp_in_chunks(model, batch, k, k_chunk))
-        batch_kl, batch_expectation = model.log_likelihood_lower_bound(
-            batch, 1, return_individual_terms=True
-        )
-        kl.append(backend.to_host(batch_kl).astype("float64"))
-        expectation.append(backend.to_host(batch_expectation).astype("float64"))
+    # All threads or one, re-checked now and then as training does (on a busy machine
+    # OpenBLAS's threads wait on each other); the numbers change only by rounding.
+    tuner = threads.ThreadTuner(batch_size=200, enabled=backend.get_device() == "cpu")
+    try:
+        bar = progress(starts, desc=f"NLL k={k}", enabled=None if show_progress else False)
+        for start in bar:
+            tuner.start_epoch()
+            batch = backend.asarray(X[start : start + batch_size])
+            log_likelihood.append(_log_mean_exp_in_chunks(model, batch, k, k_chunk))
+            batch_kl, batch_expectation = model.log_likelihood_lower_bound(
+                batch, 1, return_individual_terms=True
+            )
+            kl.append(backend.to_host(batch_kl).astype("float64"))
+            expectation.append(backend.to_host(batch_expectation).astype("float64"))
+    finally:
+        tuner.finish()
     return NLLResult(
         numpy.concatenate(log_likelihood), numpy.concatenate(kl), numpy.concatenate(expectation), k
     )
