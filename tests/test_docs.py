@@ -98,22 +98,28 @@ def test_every_quirk_link_names_an_existing_anchor():
     assert not broken, "links to anchors docs/quirks.md does not have:\n" + "\n".join(broken)
 
 
-def benchmark_ratio(row_start):
-    """The median-ratio column of the CPU results row of benchmarks/README.md."""
+def benchmark_ratio(machine_class, threads, row_start):
+    """The ours/eager column of a row of the CPU matrix table in benchmarks/README.md."""
     for line in read("benchmarks/README.md").splitlines():
-        if line.startswith(f"| {row_start}"):
-            return [cell.strip() for cell in line.strip("|").split("|")][3]
-    raise AssertionError(f"benchmarks/README.md has no table row starting {row_start!r}")
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if cells[:2] == [machine_class, threads] and cells[2].startswith(row_start):
+            return cells[7]
+    raise AssertionError(
+        f"benchmarks/README.md has no {machine_class}, {threads}-thread row starting "
+        f"{row_start!r}"
+    )
 
 
 def test_readme_speed_figures_are_the_measured_ones():
     readme = " ".join(read("README.md").split())
     quoted = re.search(
-        r"a training step takes (\d+\.\d+) of PyTorch eager's time, "
-        r"the NLL evaluation (\d+\.\d+)",
+        r"a training step takes (\d+\.\d+) of PyTorch eager's time and the NLL "
+        r"evaluation (\d+\.\d+); imitating an AVX2 CPU, (\d+\.\d+) and (\d+\.\d+)",
         readme,
     )
     assert quoted, "README.md no longer quotes the step and NLL ratios against PyTorch eager"
-    step, nll = quoted.groups()
-    assert step == benchmark_ratio("training step, CPU, batch 200")
-    assert nll == benchmark_ratio("NLL k=1000")
+    step, nll, step_avx2, nll_avx2 = quoted.groups()
+    assert step == benchmark_ratio("native", "2", "training step, CPU, batch 200")
+    assert nll == benchmark_ratio("native", "2", "NLL k=1000")
+    assert step_avx2 == benchmark_ratio("avx2", "2", "training step, CPU, batch 200")
+    assert nll_avx2 == benchmark_ratio("avx2", "2", "NLL k=1000")
