@@ -38,7 +38,14 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["pylearn_vae", "pylearn_vae.*"]),
     package_data={"pylearn_vae.scripts": ["demo_page.html"]},
-    install_requires=["numpy>=1.23", "autograd>=1.6", "scipy>=1.9", "pyyaml>=6.0"],
+    install_requires=[
+        "numpy>=1.23",
+        "autograd>=1.6",
+        "scipy>=1.9",
+        "pyyaml>=6.0",
+        # pylearn_vae.threads sets OpenBLAS's threads (training adapts them to the load).
+        "threadpoolctl>=3.1",
+    ],
     extras_require={
         "test": [
             "pytest>=7",

@@ -11,7 +11,13 @@ import sys
 import numpy as np
 import pytest
 
-from pylearn_vae import backend, threads
+# One thread for the whole suite (and the processes it starts), fixed: OpenBLAS's
+# products then add up in one order on any machine and under any load, and training's
+# ThreadTuner stays off, so runs compared bit for bit (resume, determinism) are the same
+# run. tests/test_threads.py lifts it where it tests the threads themselves.
+os.environ["PYLEARN_VAE_THREADS"] = "1"
+
+from pylearn_vae import backend, threads  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 

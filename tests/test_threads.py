@@ -45,8 +45,9 @@ def free_threads(monkeypatch):
     """2 threads that the user did not fix (no environment variable, not set by hand)."""
     for name in threads.THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    threads._state["threads"] = None
-    threads.set_num_threads(2, fixed=False)
+    # As a process that started with 2 threads (the suite itself runs fixed at 1).
+    threads._apply(2)
+    threads._state.update(default=2, fixed=False)
     assert not threads.user_fixed() and threads.get_num_threads() == 2
 
 
