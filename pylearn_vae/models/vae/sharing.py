@@ -56,8 +56,11 @@ class SharedPasses:
 
     def __init__(self, group=(), width=1):
         self._memo = {}  # id(X) -> (X, {key: value}); holding X keeps its id unique
-        self._group = list(group)
-        self._width = width
+        group = [a for a in group if getattr(a, "ndim", 0) == 2]
+        if len(group) < 2 or len({a.shape[1:] for a in group}) != 1:
+            group = []  # nothing to compute together
+        self._group = group
+        self._elements = sum(a.shape[0] for a in group) * width  # per sample of z
         self._whole = None
 
     def memo(self, X):
@@ -70,13 +73,13 @@ class SharedPasses:
     def pass_for(self, X, num_samples, compute):
         """The pass of ``X`` with ``num_samples`` samples: a known pass with as many or
         more samples (its first ``num_samples``), else ``compute(X, num_samples)``."""
-        passes = self.memo(X).setdefault("passes", {})
-        larger = [n for n in passes if n >= num_samples]
+        memo = self.memo(X)
+        larger = [key[1] for key in memo if key[0] == "pass" and key[1] >= num_samples]
         if larger:
             n = min(larger)
-            epsilon, phi, z, theta = passes[n]
+            epsilon, phi, z, theta = memo["pass", n]
             if n == num_samples:
-                return passes[n]
+                return memo["pass", n]
             return (
                 epsilon[:num_samples],
                 phi,
@@ -91,38 +94,27 @@ class SharedPasses:
         memo = self.memo(X)
         if key in memo:
             return memo[key]
-        store = memo.setdefault("passes", {}) if key[0] == "pass" else memo
-        name = num_samples if key[0] == "pass" else key
-        members = self._members_with(X, num_samples)
-        if members is None:
-            store[name] = compute(X, num_samples)
-            return store[name]
-        # The group's value, remembered under the group's own array (not a member).
+        if not self._computes_together(X, num_samples):
+            memo[key] = compute(X, num_samples)
+            return memo[key]
+        if self._whole is None:
+            self._whole = get_array_module(X).concatenate(self._group, axis=0)
+        # The group's value, remembered under the group's own array (not a member); a
+        # pass may be the first samples of a larger one.
         if key[0] == "pass":
             whole = self.pass_for(self._whole, num_samples, compute)
         else:
             whole = self.value(self._whole, key, num_samples, compute, layout)
         start = 0
-        for member in members:
+        for member in self._group:
             rows = slice(start, start + member.shape[0])
-            target = self.memo(member)
-            target = target.setdefault("passes", {}) if key[0] == "pass" else target
-            target.setdefault(name, _rows_of(whole, rows, layout))
+            self.memo(member).setdefault(key, _rows_of(whole, rows, layout))
             start = rows.stop
-        return store[name]
+        return memo[key]
 
-    def _members_with(self, X, num_samples):
-        """The group's batches if ``X`` is one of them and their pass is small enough."""
-        group = [a for a in self._group if getattr(a, "ndim", 0) == 2]
-        if len(group) < 2 or not any(a is X for a in group):
-            return None
-        if len({a.shape[1:] for a in group}) != 1:
-            return None
-        rows = sum(a.shape[0] for a in group)
-        if num_samples * rows * self._width > GROUP_ELEMENTS:
-            return None
-        if self._whole is None:
-            self._whole = get_array_module(group[0]).concatenate(group, axis=0)
-        self._group = group
-        return group
-
+    def _computes_together(self, X, num_samples):
+        """Whether ``X`` is one of the group's batches and their pass is small enough."""
+        return (
+            any(a is X for a in self._group)
+            and num_samples * self._elements <= GROUP_ELEMENTS
+        )
