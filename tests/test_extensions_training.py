@@ -131,6 +131,8 @@ NEW_EXAMPLES = {
     "vae_mnist10k_dynamic.yaml": "DiagonalGaussianPrior",
     "vae_mnist10k_is_dynamic.yaml": "DiagonalGaussianPrior",
     "vae_mnist10k_is_dynamic_lr.yaml": "DiagonalGaussianPrior",
+    "vae_mnist10k_is_dynamic_lr1e3.yaml": "DiagonalGaussianPrior",
+    "vae_mnist10k_vamp_is_dynamic_lr.yaml": "VampPrior",
     "vae_mnist10k_mog.yaml": "MixtureOfGaussiansPrior",
     "vae_mnist10k_vamp.yaml": "VampPrior",
     "vae_mnist10k_warmup.yaml": "DiagonalGaussianPrior",
