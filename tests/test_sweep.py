@@ -518,6 +518,7 @@ def test_trials_restart_and_resume_with_train_py_flags():
 def test_a_trial_gets_one_blas_thread_and_not_the_dask_workers_malloc_setting():
     # Dask's nanny exports MALLOC_TRIM_THRESHOLD_=65536 in its workers; inherited by a
     # training process it made every epoch several times slower (sweep/trial.py).
+    import pylearn_vae
     from pylearn_vae.sweep.trial import THREAD_VARIABLES, trial_environment
 
     worker = {"MALLOC_TRIM_THRESHOLD_": "65536", "OMP_NUM_THREADS": "4", "HOME": "/h"}
@@ -525,8 +526,6 @@ def test_a_trial_gets_one_blas_thread_and_not_the_dask_workers_malloc_setting():
     assert "MALLOC_TRIM_THRESHOLD_" not in env
     assert all(env[name] == "1" for name in THREAD_VARIABLES)
     assert env["HOME"] == "/h"
-    import pylearn_vae
-
     root = os.path.dirname(os.path.dirname(os.path.abspath(pylearn_vae.__file__)))
     assert env["PYTHONPATH"].split(os.pathsep)[0] == root
     assert worker["MALLOC_TRIM_THRESHOLD_"] == "65536"  # the worker's own is untouched
