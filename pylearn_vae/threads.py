@@ -28,7 +28,7 @@ they did not (:class:`ThreadTuner`).
 Why adapt: with 2 BLAS threads on 2 cores and another busy process, each matrix
 product waits for a thread the scheduler has given away (OpenBLAS's threads spin while
 they wait); on the 2-core AVX2 machine of issue 13 an epoch of the main job took 14.7 s
-so, against 1.7 s with 1 thread, while on an idle machine 2 threads are faster.
+that way against 1.7 s with 1 thread, while on an idle machine 2 threads are faster.
 :class:`ThreadTuner` times a step's worth of matrix products both ways now and then
 and keeps the faster.
 """
