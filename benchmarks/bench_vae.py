@@ -789,7 +789,8 @@ def bench_memory(device, epochs, k, limit):
 
 
 def profile_steps(train, X, steps):
-    """cProfile of ``steps`` training steps, top functions by cumulative time."""
+    """cProfile of ``steps`` training steps, top functions by cumulative time (or by
+    the ``pstats`` key in the environment variable ``PROFILE_SORT``)."""
     import cProfile
     import pstats
 
@@ -799,7 +800,8 @@ def profile_steps(train, X, steps):
     for i in range(steps):
         algorithm._sgd_update(X, i + 1)
     profiler.disable()
-    pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(30)
+    order = os.environ.get("PROFILE_SORT", "cumulative")  # e.g. PROFILE_SORT=tottime
+    pstats.Stats(profiler, stream=sys.stdout).sort_stats(order).print_stats(30)
 
 
 # -- report ------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from pylearn_vae.backend import get_array_module
 __all__ = [
     "affine",
     "bernoulli_log_likelihood",
+    "dense_relu",
     "diagonal_gaussian_kl",
     "exp",
     "gaussian_log_density",
@@ -213,6 +214,53 @@ defvjp(
     lambda ans, x, W, b: lambda g: _array_module(g, ans).dot(x.T, g),
     lambda ans, x, W, b: lambda g: g.sum(axis=0),
 )
+
+
+@primitive
+def dense_relu(x, W, b):
+    """``max(x @ W + b, 0)``: :func:`affine` then :func:`relu` (slope 0) as one primitive.
+
+    The same values and gradients as ``relu(affine(x, W, b))``, bit for bit: the
+    rectifier is applied in the product's own array, and the backward pass masks the
+    gradient once (``ans > 0`` is ``x @ W + b > 0``) and shares the mask among the three
+    gradients. One tape entry and one ``(batch, n_out)`` array fewer per hidden layer.
+
+    Parameters
+    ----------
+    x : array, shape (batch, n_in)
+    W : array, shape (n_in, n_out)
+    b : array, shape (n_out,)
+
+    Returns
+    -------
+    array, shape (batch, n_out)
+    """
+    xp = get_array_module(x, W)
+    out = xp.dot(x, W)
+    out += b
+    return xp.maximum(out, 0, out=out)
+
+
+def _dense_relu_vjp(argnums, ans, args, kwargs):
+    x, W, _ = args
+
+    def vjp(g):
+        xp = _array_module(g, ans)
+        if xp is anp:  # differentiated: no in-place arithmetic
+            masked = g * (ans > 0)
+        else:
+            masked = xp.multiply(g, ans > 0)
+        grads = {
+            0: lambda: xp.dot(masked, W.T),
+            1: lambda: xp.dot(x.T, masked),
+            2: lambda: masked.sum(axis=0),
+        }
+        return tuple(grads[argnum]() for argnum in argnums)
+
+    return vjp
+
+
+defvjp_argnums(dense_relu, _dense_relu_vjp)
 
 
 # -- elementwise nonlinearities ----------------------------------------------------------

@@ -1,6 +1,8 @@
 """Every primitive: its value against a direct NumPy formula, its gradient against
 finite differences (float64), and stability at extreme inputs."""
 
+import autograd
+import autograd.numpy as anp
 import numpy as np
 import pytest
 from autograd.test_util import check_grads
@@ -26,6 +28,24 @@ del _constants
 def test_affine_value_and_grads():
     np.testing.assert_allclose(P.affine(X, W, B), X @ W + B)
     check_grads(P.affine, modes=["rev"], order=1)(X, W, B)
+
+
+def test_dense_relu_is_relu_of_affine_bit_for_bit(rng):
+    # Values and every gradient equal to the two primitives' (float32, a batch whose
+    # products are negative for about half the units), and to finite differences.
+    x = rng.randn(6, 4).astype("float32")
+    w, b = rng.randn(4, 5).astype("float32"), rng.randn(5).astype("float32")
+    out = P.dense_relu(x, w, b)
+    np.testing.assert_array_equal(out, P.relu(P.affine(x, w, b)))
+    assert out.dtype == np.float32 and 0 < (out > 0).mean() < 1
+    g = rng.randn(6, 5).astype("float32")
+    fused = autograd.grad(lambda *a: anp.sum(P.dense_relu(*a) * g), argnum=(0, 1, 2))(x, w, b)
+    parts = autograd.grad(
+        lambda *a: anp.sum(P.relu(P.affine(*a)) * g), argnum=(0, 1, 2)
+    )(x, w, b)
+    for a, e in zip(fused, parts, strict=True):
+        np.testing.assert_array_equal(a, e)
+    check_grads(P.dense_relu, modes=["rev"], order=1)(X, W, B)
 
 
 @pytest.mark.parametrize("slope", [0.0, 0.2])

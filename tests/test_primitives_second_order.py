@@ -18,6 +18,7 @@ BINARY = (rng.uniform(size=(2, 3, 4)) < 0.5).astype(float)
 
 CASES = {
     "affine": (P.affine, (X, rng.randn(4, 5), rng.randn(5))),
+    "dense_relu": (P.dense_relu, (X, rng.randn(4, 5), rng.randn(5))),
     "relu": (lambda v: P.relu(v), (X + 0.05,)),
     "leaky relu": (lambda v: P.relu(v, 0.2), (X + 0.05,)),
     "tanh": (P.tanh, (X,)),

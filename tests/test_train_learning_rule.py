@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from test_train_helpers import host
 
+from pylearn_vae import backend
 from pylearn_vae.models.model import Param
 from pylearn_vae.training_algorithms.learning_rule import (
     AdaDelta,
@@ -204,3 +205,44 @@ def test_momentum_adjustor_jump_when_start_equals_saturate():
         adjustor.on_monitor(None, None, _Algorithm(rule))
         values.append(round(float(host(rule.momentum.get_value())), 12))
     assert values == [0.1, 0.9, 0.9]
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_momentum_in_place_gives_get_updates_bits(nesterov, dtype):
+    # Three steps each way from the same start: the same bits, and the in-place rule's
+    # values are the stored arrays themselves (no new array per parameter).
+    results = []
+    for in_place in (False, True):
+        rule = Momentum(0.7, nesterov_momentum=nesterov)
+        rule.momentum = Param(0.7, name="momentum", dtype=dtype)  # floatX is float64 here
+        p, q, grads = _setup()
+        p, q = (Param(host(v.get_value()), name=v.name, dtype=dtype) for v in (p, q))
+        grads = [OrderedDict(zip((p, q), g.values(), strict=True)) for g in grads]
+        lr = Param(LR, name="learning_rate", dtype=dtype)
+        for g in grads:
+            g = OrderedDict((k, v.astype(dtype)) for k, v in g.items())
+            stored = {param: param.get_value(borrow=True) for param in (p, q)}
+            if in_place:
+                updates = rule.get_updates_in_place(lr, g, {q: SCALE})
+                assert all(updates[param] is stored[param] for param in (p, q))
+            else:
+                updates = rule.get_updates(lr, g, {q: SCALE})
+            for param, value in updates.items():
+                param.set_value(value, borrow=True)
+        results.append([backend.to_host(p.get_value()), backend.to_host(q.get_value())])
+    for expected, found in zip(*results, strict=True):
+        assert found.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(found, expected)
+
+
+def test_momentum_in_place_falls_back_where_the_dtype_would_change():
+    # A float32 parameter with a float64 gradient: get_updates's new (float64) arrays,
+    # the stored float32 array untouched.
+    rule = Momentum(0.5)
+    p = Param(np.ones(3, dtype="float32"), name="W", dtype="float32")
+    stored = p.get_value(borrow=True)
+    updates = rule.get_updates_in_place(0.1, OrderedDict([(p, np.ones(3))]))
+    assert updates[p] is not stored
+    np.testing.assert_array_equal(stored, np.ones(3, dtype="float32"))
+    np.testing.assert_allclose(updates[p], 0.9)

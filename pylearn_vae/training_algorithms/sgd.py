@@ -3,8 +3,9 @@
 One SGD step on a batch ``X``::
 
     value, grads, _ = cost.get_value_and_gradients(model, X)   # autograd, eager
-    updates = learning_rule.get_updates(learning_rate, grads, lr_scalers)
+    updates = learning_rule.get_updates_in_place(learning_rate, grads, lr_scalers)
               # or, without a rule, p - learning_rate * lr_scalers.get(p, 1) * g
+              # (setup() gives each parameter its own array; both may be updated in place)
     model.modify_updates(updates)                               # e.g. norm constraints
     p.set_value(updates[p], borrow=True) for every p in updates
 
@@ -402,7 +403,10 @@ class SGD(TrainingAlgorithm):
         if not self._grads_checked:
             self._check_grads(grads)
         if self.learning_rule is not None:
-            updates = self.learning_rule.get_updates(self.learning_rate, grads, self._lr_scalers)
+            # setup() made each parameter own its array: the rule may update it in place.
+            updates = self.learning_rule.get_updates_in_place(
+                self.learning_rate, grads, self._lr_scalers
+            )
         else:
             etas = scaled_learning_rates(self.learning_rate, grads, self._lr_scalers)
             updates = OrderedDict()
