@@ -27,6 +27,8 @@ import os
 
 import numpy
 
+from pylearn_vae import threads
+
 __all__ = [
     "DeviceError",
     "RandomStreams",
@@ -271,21 +273,31 @@ def _box_muller(generator, shape, dtype):
 
     The first half of the result holds the cosines and the second half the sines, so
     every operation runs on contiguous memory (pairing neighbours is twice as slow).
+    The uniforms are drawn in one call (the stream is sequential); the transform, two
+    thirds of the time, runs in cache-sized blocks on :mod:`~pylearn_vae.threads`'
+    threads, elementwise, so the draws do not depend on the number of threads.
     """
     size = int(numpy.prod(shape))
     half = (size + 1) // 2
     u = generator.random(2 * half, dtype=dtype)
-    radius, angle = u[:half], u[half:]
-    numpy.subtract(1, radius, out=radius)  # in (0, 1]: log is finite
-    numpy.log(radius, out=radius)
-    radius *= -2
-    numpy.sqrt(radius, out=radius)
-    angle *= 2 * numpy.pi
     out = numpy.empty(2 * half, dtype=dtype)
-    numpy.cos(angle, out=out[:half])
-    numpy.sin(angle, out=out[half:])
-    out[:half] *= radius
-    out[half:] *= radius
+    # As (half, 1) arrays: threads.blocks cuts the leading axis, never the last.
+    radii, angles = u[:half, None], u[half:, None]
+    cosines, sines = out[:half, None], out[half:, None]
+
+    def transform(i):
+        radius, angle = radii[i], angles[i]
+        numpy.subtract(1, radius, out=radius)  # in (0, 1]: log is finite
+        numpy.log(radius, out=radius)
+        radius *= -2
+        numpy.sqrt(radius, out=radius)
+        angle *= 2 * numpy.pi
+        numpy.cos(angle, out=cosines[i])
+        numpy.sin(angle, out=sines[i])
+        cosines[i] *= radius
+        sines[i] *= radius
+
+    threads.for_blocks(transform, (half, 1))
     return out[:size].reshape(shape)
 
 

@@ -8,8 +8,8 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 
+from pylearn_vae import backend, threads
 from pylearn_vae import primitives as P
-from pylearn_vae import threads
 from pylearn_vae.costs.vae import VAECriterion
 from pylearn_vae.datasets.dense_design_matrix import DenseDesignMatrix
 from pylearn_vae.termination_criteria import EpochCounter
@@ -306,6 +306,37 @@ def test_gaussian_log_density_in_blocks_matches_float64_on_1_and_2_threads(rng, 
         ).sum(axis=-1)
         tolerance = 1e-12 if dtype == np.float64 else 1e-4
         np.testing.assert_allclose(two, expected, rtol=tolerance)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_box_muller_draws_are_the_same_on_1_and_2_threads(dtype):
+    # 2,000,000 draws (the NLL's noise for 10 digits, k=1000): the transform in many
+    # blocks; the same bits on 1 and 2 threads, and the closed form of the same uniforms.
+    shape = (1000, 10, 200)
+    half = int(np.prod(shape)) // 2
+    assert len(threads.blocks((half, 1))) >= 2 * threads.PARALLEL_MIN_BLOCKS
+    draws = []
+    for count in (1, 2):
+        with threads.limited(count):
+            draws.append(backend._box_muller(np.random.default_rng(5), shape, dtype))
+    np.testing.assert_array_equal(draws[0], draws[1])
+    u = np.random.default_rng(5).random(2 * half, dtype=dtype).astype(np.float64)
+    radius = np.sqrt(-2 * np.log(1 - u[:half]))
+    expected = np.concatenate([radius * np.cos(2 * np.pi * u[half:]),
+                               radius * np.sin(2 * np.pi * u[half:])]).reshape(shape)
+    tolerance = 1e-12 if dtype == np.float64 else 2e-5
+    np.testing.assert_allclose(draws[1], expected, rtol=0, atol=tolerance * 8)
+
+
+def test_reparametrize_in_blocks_is_the_formula_on_1_and_2_threads(rng):
+    mu, log_sigma = (rng.standard_normal((10, 200)).astype(np.float32) for _ in range(2))
+    epsilon = rng.standard_normal((1000, 10, 200)).astype(np.float32)
+    results = []
+    for count in (1, 2):
+        with threads.limited(count):
+            results.append(P.reparametrize(mu, log_sigma, epsilon))
+    for z in results:
+        np.testing.assert_array_equal(z, mu + np.exp(log_sigma) * epsilon)
 
 
 def _sigmoid64(s):
