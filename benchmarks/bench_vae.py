@@ -68,6 +68,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
 from pylearn_vae import backend, kernels  # noqa: E402
 from pylearn_vae import threads as our_threads  # noqa: E402
 from pylearn_vae.config import yaml_parse  # noqa: E402
+from pylearn_vae.utils.memory import retain_freed_memory  # noqa: E402
 
 MAIN_JOB = ROOT / "yaml_examples" / "vae_mnist10k.yaml"
 TARGETS = {
@@ -644,6 +645,7 @@ def main_job_epoch(who, repeats):
     """
     train = build_train()
     if who == "ours":
+        retain_freed_memory()  # as bin/train.py does for its process
         algorithm, dataset = train.algorithm, train.dataset
 
         def epoch():
@@ -1018,6 +1020,9 @@ def main(argv=None):
             return subprocess.call(command, env=env)
 
     threads = Threads(args.threads)  # before torch is imported: NumPy's own BLAS
+    # As bin/train.py and bin/vae_nll.py do for their process (pylearn_vae/utils/memory.py);
+    # process-wide, so the peers timed in this process get it too.
+    retained = retain_freed_memory()
     if args.device == "gpu":
         backend.set_device("gpu")
     train = build_train()
@@ -1034,6 +1039,11 @@ def main(argv=None):
     torch = sys.modules.get("torch")
     sync = make_sync(args.device)
     machine = describe_machine(args.device, threads, peers)
+    machine.append(
+        "malloc: freed memory retained for reuse (utils/memory.py), for every framework here"
+        if retained
+        else "malloc: glibc's defaults (freed big arrays go back to the system)"
+    )
     if args.device == "cpu":
         machine.append(check_isa(args.isa, torch))
     print("\n".join(machine))

@@ -22,6 +22,7 @@ import numpy
 
 from pylearn_vae import backend, threads
 from pylearn_vae.scripts import _cli
+from pylearn_vae.utils.memory import retain_freed_memory
 from pylearn_vae.utils.progress import progress
 
 __all__ = ["NLLResult", "chunk_sizes", "importance_sampled_nll", "main"]
@@ -247,6 +248,7 @@ def build_parser():
 def main(argv=None):
     """Command line; prints the report to stdout, returns 0."""
     args = build_parser().parse_args(argv)
+    retain_freed_memory()  # this process's big arrays reuse freed memory (utils/memory.py)
     with _cli.clear_errors("vae_nll.py", args.debug):
         model = _cli.load_vae(args.model)
         dataset = _cli.load_dataset(model, args.dataset, args.which_set)

@@ -40,6 +40,7 @@ import sys
 import time
 
 from pylearn_vae.config.yaml_parse import load_train_file
+from pylearn_vae.utils.memory import retain_freed_memory
 
 __all__ = ["load_train_file", "main", "make_argument_parser", "train"]
 
@@ -366,6 +367,7 @@ def main(argv=None):
 
     argv = sys.argv[1:] if argv is None else list(argv)
     args = make_argument_parser().parse_args(argv)
+    retain_freed_memory()  # this process's big arrays reuse freed memory (utils/memory.py)
     # Loading builds every object, so every argument is checked before training starts.
     status = USAGE_ERROR
     try:
