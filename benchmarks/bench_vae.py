@@ -952,6 +952,13 @@ def parse_args(argv=None):
         action="store_true",
         help="skip the two main-job rows (competing process; monitoring share)",
     )
+    parser.add_argument(
+        "--retain-memory",
+        action="store_true",
+        help="keep freed memory for reuse in this process, as bin/train.py and "
+        "bin/vae_nll.py do (pylearn_vae/utils/memory.py); every framework timed here "
+        "gets it (default: glibc's defaults for all)",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the rows to PATH as JSON")
     parser.add_argument(
         "--pause",
@@ -1020,9 +1027,10 @@ def main(argv=None):
             return subprocess.call(command, env=env)
 
     threads = Threads(args.threads)  # before torch is imported: NumPy's own BLAS
-    # As bin/train.py and bin/vae_nll.py do for their process (pylearn_vae/utils/memory.py);
-    # process-wide, so the peers timed in this process get it too.
-    retained = retain_freed_memory()
+    # What bin/train.py and bin/vae_nll.py do for their process (pylearn_vae/utils/memory.py),
+    # on request only: it is process-wide, so the peers timed here get it too, and
+    # PyTorch's NLL gains more from it than ours (its temporaries fault more pages in).
+    retained = args.retain_memory and retain_freed_memory()
     if args.device == "gpu":
         backend.set_device("gpu")
     train = build_train()

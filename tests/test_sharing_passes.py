@@ -9,6 +9,7 @@ from pylearn_vae import backend
 from pylearn_vae import primitives as P
 from pylearn_vae.costs.vae import VAECriterion
 from pylearn_vae.datasets.dense_design_matrix import DenseDesignMatrix
+from pylearn_vae.models.vae.sharing import joined_rows
 from pylearn_vae.monitor import read_channel
 from pylearn_vae.testing.vae import binary_batch, host, make_vae
 from pylearn_vae.training_algorithms.sgd import SGD
@@ -261,3 +262,24 @@ def test_what_is_monitored_does_not_change_what_is_trained(float64):
     for monitored in (_design(1), {"train": _design(0, n=12), "valid": _design(2, n=7)}):
         for a, b in zip(alone, _trained_params(monitored), strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+def test_consecutive_row_views_are_joined_without_a_copy():
+    data = np.arange(60.0).reshape(12, 5)
+    batches = [data[0:4], data[4:8], data[8:10]]
+    whole = joined_rows(batches)
+    assert np.shares_memory(whole, data) and not whole.flags.writeable
+    np.testing.assert_array_equal(whole, data[:10])
+    columns = joined_rows([data[0:4, 1:3], data[4:8, 1:3]])  # still consecutive rows
+    assert np.shares_memory(columns, data)
+    np.testing.assert_array_equal(columns, data[:8, 1:3])
+    # Anything else is concatenated: a gap, another order, other columns, a copy.
+    for other in (
+        [data[0:4], data[5:8]],
+        [data[4:8], data[0:4]],
+        [data[0:4, :3], data[4:8, 1:4]],
+        [data[0:4].copy(), data[4:8]],
+    ):
+        joined = joined_rows(other)
+        assert not np.shares_memory(joined, data)
+        np.testing.assert_array_equal(joined, np.concatenate(other))

@@ -230,10 +230,12 @@ class Momentum(LearningRule):
 
 
 def _writable_alike(value, velocity, grad, eta, mu):
-    """Whether ``value`` and ``velocity`` are writable host arrays of the dtype that the
-    momentum formulas give, so they can be updated in place."""
+    """Whether ``value`` and ``velocity`` are writable host (NumPy) arrays of the dtype
+    that the momentum formulas give, so they can be updated in place (on a GPU the
+    fused kernel of :meth:`Momentum.get_updates` is one launch per parameter)."""
     return (
-        all(
+        all(backend.get_array_module(a) is numpy for a in (value, velocity, grad))
+        and all(
             isinstance(a, numpy.ndarray) and a.flags.writeable and a.shape == grad.shape
             for a in (value, velocity)
         )

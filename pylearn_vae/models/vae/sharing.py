@@ -14,14 +14,43 @@ enough for several threads), and each batch gets its rows. Only when the pass is
 enough: :data:`GROUP_ELEMENTS` bounds ``num_samples * rows * width`` of a grouped pass.
 """
 
+import numpy
+
 from pylearn_vae.backend import get_array_module
 
-__all__ = ["GROUP_ELEMENTS", "SharedPasses"]
+__all__ = ["GROUP_ELEMENTS", "SharedPasses", "joined_rows"]
 
 #: Largest ``num_samples * rows * max(nvis, nhid)`` of a pass computed for a group of
 #: batches (16 MiB of float32): the main job's monitoring groups five batches of 200
 #: with one sample; an importance-sampled cost with 1,000 samples is not grouped.
 GROUP_ELEMENTS = 1 << 22
+
+
+def joined_rows(arrays):
+    """The arrays, ``(rows_i, ...)`` each, as one ``(sum rows_i, ...)`` array.
+
+    A read-only view when they are consecutive rows of one host array's memory (the
+    monitor's sequential batches are views of the dataset); otherwise a copy
+    (``concatenate``).
+    """
+    first = arrays[0]
+    if not all(isinstance(a, numpy.ndarray) for a in arrays) or first.base is None:
+        return get_array_module(first).concatenate(arrays, axis=0)
+    address = first.__array_interface__["data"][0]
+    for a in arrays:
+        if (
+            a.base is not first.base
+            or a.dtype != first.dtype
+            or a.strides != first.strides
+            or a.shape[1:] != first.shape[1:]
+            or a.__array_interface__["data"][0] != address
+        ):
+            return get_array_module(first).concatenate(arrays, axis=0)
+        address += a.shape[0] * first.strides[0]
+    rows = sum(a.shape[0] for a in arrays)
+    return numpy.lib.stride_tricks.as_strided(
+        first, (rows,) + first.shape[1:], first.strides, writeable=False
+    )
 
 
 def _rows_of(value, rows, samples_axis):
@@ -98,7 +127,7 @@ class SharedPasses:
             memo[key] = compute(X, num_samples)
             return memo[key]
         if self._whole is None:
-            self._whole = get_array_module(X).concatenate(self._group, axis=0)
+            self._whole = joined_rows(self._group)
         # The group's value, remembered under the group's own array (not a member); a
         # pass may be the first samples of a larger one.
         if key[0] == "pass":
