@@ -231,21 +231,10 @@ def dense_relu(x, W, b):
     rectifier is applied in the product's own array, and the backward pass masks the
     gradient once (``ans > 0`` is ``x @ W + b > 0``) and shares the mask among the three
     gradients. One tape entry and one ``(batch, n_out)`` array fewer per hidden layer.
-
-    Parameters
-    ----------
-    x : array, shape (batch, n_in)
-    W : array, shape (n_in, n_out)
-    b : array, shape (n_out,)
-
-    Returns
-    -------
-    array, shape (batch, n_out)
+    Arguments and result are shaped as :func:`affine`'s.
     """
-    xp = get_array_module(x, W)
-    out = xp.dot(x, W)
-    out += b
-    return xp.maximum(out, 0, out=out)
+    out = affine(x, W, b)  # not traced: dense_relu's arguments reach it unboxed
+    return get_array_module(out).maximum(out, 0, out=out)
 
 
 def _dense_relu_vjp(argnums, ans, args, kwargs):
