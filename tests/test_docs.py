@@ -111,15 +111,29 @@ def benchmark_ratio(machine_class, threads, row_start):
 
 
 def test_readme_speed_figures_are_the_measured_ones():
+    # The README quotes each ratio as the range over the benchmark's runs; the full table
+    # in benchmarks/README.md (one of those runs) must fall inside each range.
     readme = " ".join(read("README.md").split())
+    r = r"(\d+\.\d+)-(\d+\.\d+)"
     quoted = re.search(
-        r"a training step takes (\d+\.\d+) of PyTorch eager's time and the NLL "
-        r"evaluation (\d+\.\d+); imitating an AVX2 CPU, (\d+\.\d+) and (\d+\.\d+)",
+        rf"a training step takes {r} of PyTorch eager's time at 1 thread and {r} at 2, "
+        rf"and the NLL evaluation {r} and {r}; imitating an AVX2 CPU, the step takes "
+        rf"{r} and {r}, the NLL {r} and {r}",
         readme,
     )
     assert quoted, "README.md no longer quotes the step and NLL ratios against PyTorch eager"
-    step, nll, step_avx2, nll_avx2 = quoted.groups()
-    assert step == benchmark_ratio("native", "2", "training step, CPU, batch 200")
-    assert nll == benchmark_ratio("native", "2", "NLL k=1000")
-    assert step_avx2 == benchmark_ratio("avx2", "2", "training step, CPU, batch 200")
-    assert nll_avx2 == benchmark_ratio("avx2", "2", "NLL k=1000")
+    bounds = [float(x) for x in quoted.groups()]
+    rows = [
+        (isa, threads, what)
+        for isa in ("native", "avx2")
+        for what, threads in (
+            ("training step, CPU, batch 200", "1"),
+            ("training step, CPU, batch 200", "2"),
+            ("NLL k=1000", "1"),
+            ("NLL k=1000", "2"),
+        )
+    ]
+    for i, (isa, threads, what) in enumerate(rows):
+        low, high = bounds[2 * i], bounds[2 * i + 1]
+        measured = float(benchmark_ratio(isa, threads, what))
+        assert low <= measured <= high, (isa, threads, what, measured, (low, high))
