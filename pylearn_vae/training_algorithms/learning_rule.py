@@ -201,9 +201,9 @@ class Momentum(LearningRule):
         velocity becomes ``v *= mu; v -= eta g`` and the parameter ``p += v`` (Nesterov:
         ``p += mu v - eta g``) in their own arrays: the same operations in the same order
         as :meth:`get_updates`, so the same bits, without its three new arrays per
-        parameter (freshly allocated memory is what made the update cost 0.5-1.5 ms of
-        a 9 ms step). Elsewhere (a GPU, a mixed dtype, a read-only array) the parameter
-        gets :meth:`get_updates`'s new arrays.
+        parameter (the main job's 14 parameters: 0.2 ms against 1.5 ms in a loop of
+        updates alone, about 2% of a training step). Elsewhere (a GPU, a mixed dtype, a
+        read-only array) the parameter gets :meth:`get_updates`'s new arrays.
         """
         etas = scaled_learning_rates(learning_rate, grads, lr_scalers)
         mu = self.momentum.get_value(borrow=True)
