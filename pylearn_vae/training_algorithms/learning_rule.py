@@ -218,12 +218,13 @@ def _writable_alike(value, velocity, grad, eta, mu):
     that the momentum formulas give, so they can be updated in place (on a GPU the
     fused kernel of :meth:`Momentum.get_updates` is one launch per parameter)."""
     return (
-        all(backend.get_array_module(a) is numpy for a in (value, velocity, grad))
-        and all(
-            isinstance(a, numpy.ndarray) and a.flags.writeable and a.shape == grad.shape
-            for a in (value, velocity)
+        all(
+            isinstance(a, numpy.ndarray) and backend.get_array_module(a) is numpy
+            for a in (value, velocity, grad)
         )
-        and isinstance(grad, numpy.ndarray)
+        and value.flags.writeable
+        and velocity.flags.writeable
+        and value.shape == velocity.shape == grad.shape
         and numpy.result_type(value, velocity, grad, eta, mu) == value.dtype
     )
 

@@ -76,11 +76,11 @@ def _mallopt():
         return None
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        function = libc.mallopt
-        version = libc.gnu_get_libc_version  # only glibc has both
-    except (OSError, AttributeError):
+    except OSError:
         return None
-    del version
+    if not (hasattr(libc, "mallopt") and hasattr(libc, "gnu_get_libc_version")):
+        return None  # only glibc has both
+    function = libc.mallopt
     function.argtypes = (ctypes.c_int, ctypes.c_int)
     function.restype = ctypes.c_int
     return function
