@@ -286,6 +286,69 @@ def test_bernoulli_log_likelihood_is_the_same_on_1_and_2_threads(rng, dtype):
     assert (np.abs(two - expected) <= tolerance).all()
 
 
+# Where NumPy's float32 log1p is scalar (AVX2 CPUs; NPY_DISABLE_CPU_FEATURES imitates one
+# per process), softplus takes log1p from log and the Bernoulli sum takes logs of products.
+# This CPU may vectorize log1p, so the flag is set by hand: the formulas are plain NumPy.
+@pytest.fixture
+def scalar_log1p(monkeypatch):
+    monkeypatch.setattr(P, "LOG1P_IS_VECTORIZED", False)
+
+
+FOLDS = [((200, 785), (200, 785)), ((3, 12), (3, 12))]
+
+
+@pytest.mark.parametrize("x_shape, s_shape", SHAPES + FOLDS)
+def test_bernoulli_log_likelihood_where_log1p_is_scalar(rng, scalar_log1p, x_shape, s_shape):
+    # 784 = 16 * 49 folds four times, 12 twice (then 3 is odd), 785 not at all.
+    x, s = _case(rng, x_shape, s_shape, np.float32)
+    got = P.bernoulli_log_likelihood(x, s)
+    expected, scale = _bernoulli_reference(x, s)
+    assert got.dtype == np.float32 and got.shape == expected.shape
+    assert (np.abs(got - expected) <= 8 * F32_EPS * scale).all()
+
+
+def test_bernoulli_where_log1p_is_scalar_is_the_same_on_1_and_2_threads(
+    rng, scalar_log1p, monkeypatch
+):
+    x, s = _parallel_case(rng, np.float32)
+    folded = []
+    monkeypatch.setattr(
+        P, "_sum_log_rows", lambda u, out, fold=P._sum_log_rows: folded.append(1) or fold(u, out)
+    )
+    with threads.limited(1):
+        one = P.bernoulli_log_likelihood(x, s)
+    with threads.limited(2):
+        two = P.bernoulli_log_likelihood(x, s)
+    np.testing.assert_array_equal(one, two)
+    assert len(folded) == 2 * len(threads.blocks(s.shape))  # the path under test ran
+
+
+def test_bernoulli_where_log1p_is_scalar_at_the_extremes(scalar_log1p):
+    # exp(-|s|) underflows to 0 (a product of ones) or is 1 (s = 0: log 2 per pixel).
+    s = np.array([[-1000.0, -30.0, 0.0, 30.0, 1000.0, 0.0, 0.0, 0.0]], np.float32)
+    x = np.array([[0, 1, 1, 0, 1, 0, 1, 0]], np.float32)
+    got = P.bernoulli_log_likelihood(x, s)
+    expected, _ = _bernoulli_reference(x, s)
+    np.testing.assert_allclose(got, expected, rtol=4 * F32_EPS)
+
+
+@pytest.mark.parametrize("width", [784, 12, 7, 1])
+def test_sum_log_rows_is_the_log_of_products(rng, width):
+    u = (1 + rng.uniform(size=(50, width))).astype(np.float32)
+    u[0] = 2.0  # the largest product of 16: 2 ** 16
+    expected = np.log(u.astype(np.float64)).sum(axis=-1)
+    got = P._sum_log_rows(u.copy(), np.empty(50, np.float32))
+    # 1e-6 per log of a product of 16 and the float32 rounding of the sum.
+    np.testing.assert_allclose(got, expected, rtol=4 * F32_EPS, atol=1e-6 * (width / 16 + 1))
+
+
+def test_softplus_where_log1p_is_scalar_is_within_4_eps_of_float64(scalar_log1p):
+    x = np.linspace(-87, 100, 1000 * 784).astype(np.float32).reshape(1000, 784)
+    got = P.softplus(x)
+    reference = np.logaddexp(0, x.astype(np.float64))
+    assert (np.abs(got.astype(np.float64) - reference) / reference).max() <= 4 * F32_EPS
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_gaussian_log_density_in_blocks_matches_float64_on_1_and_2_threads(rng, dtype):
     # z of (k, batch, nhid) against (batch, nhid) parameters and against (nhid,) ones:
