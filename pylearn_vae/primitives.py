@@ -247,12 +247,32 @@ def affine(x, W, b):
     return out
 
 
-defvjp(
-    affine,
-    lambda ans, x, W, b: lambda g: _array_module(g, ans).dot(g, W.T),
-    lambda ans, x, W, b: lambda g: _array_module(g, ans).dot(x.T, g),
-    lambda ans, x, W, b: lambda g: g.sum(axis=0),
-)
+def _affine_vjp(rectified):
+    """The VJP maker of ``x @ W + b`` (:func:`affine`), or with ``rectified`` of its
+    rectifier too (:func:`dense_relu`, whose ``ans > 0`` masks the gradient once for
+    the three)."""
+
+    def maker(argnums, ans, args, kwargs):
+        x, W, _ = args
+
+        def vjp(g):
+            xp = _array_module(g, ans)
+            if rectified:
+                # The mask once for the three; the operator form when traced (anp).
+                g = g * (ans > 0) if xp is anp else xp.multiply(g, ans > 0)
+            grads = {
+                0: lambda: xp.dot(g, W.T),
+                1: lambda: xp.dot(x.T, g),
+                2: lambda: g.sum(axis=0),
+            }
+            return tuple(grads[argnum]() for argnum in argnums)
+
+        return vjp
+
+    return maker
+
+
+defvjp_argnums(affine, _affine_vjp(rectified=False))
 
 
 @primitive
@@ -269,26 +289,7 @@ def dense_relu(x, W, b):
     return get_array_module(out).maximum(out, 0, out=out)
 
 
-def _dense_relu_vjp(argnums, ans, args, kwargs):
-    x, W, _ = args
-
-    def vjp(g):
-        xp = _array_module(g, ans)
-        if xp is anp:  # differentiated: no in-place arithmetic
-            masked = g * (ans > 0)
-        else:
-            masked = xp.multiply(g, ans > 0)
-        grads = {
-            0: lambda: xp.dot(masked, W.T),
-            1: lambda: xp.dot(x.T, masked),
-            2: lambda: masked.sum(axis=0),
-        }
-        return tuple(grads[argnum]() for argnum in argnums)
-
-    return vjp
-
-
-defvjp_argnums(dense_relu, _dense_relu_vjp)
+defvjp_argnums(dense_relu, _affine_vjp(rectified=True))
 
 
 # -- elementwise nonlinearities ----------------------------------------------------------
