@@ -671,3 +671,73 @@ def test_modules_that_start_processes_are_never_reachable_from_a_file(name, tmp_
         yaml_parse.load_path(str(path))
     _assert_refusal(str(info.value), name, f"{path}, line 1: ")
     assert not (tmp_path / "x").exists()
+
+
+# Run in a fresh interpreter: every name below is refused, and the only modules it may
+# have imported are the listed ones of this package (imported first, with what they
+# import). Importing numpy.f2py.__main__ runs
+# f2py's command line (it parses sys.argv and evaluates expressions from the files it
+# is given); numpy.testing and numpy.ctypeslib are NumPy submodules not on the list.
+_UNLISTED_IMPORT_PROBE = """
+import pickle, sys
+from pylearn_vae.config import yaml_parse
+from pylearn_vae.utils import serial, safe_load
+from pylearn_vae.utils.safe_load import UnsafeFileError
+
+import importlib
+for listed in sorted(safe_load.package_modules()):  # with what they import themselves
+    importlib.import_module(listed)
+before = set(sys.modules)
+yaml_paths = [
+    "numpy.f2py.__main__.main", "numpy.f2py.f2py2e.main", "numpy.testing.assert_equal",
+    "numpy.ctypeslib.load_library", "numpy.f2py", "pylearn_vae.models.mlp.numpy.f2py.main",
+    "pylearn_vae.backend.numpy.testing.assert_equal", "pylearn2.models.mlp.numpy.f2py",
+    "builtins.exec", "numpy.random._pickle.os", "numpy.lib._npyio_impl.os.system",
+]
+for path in yaml_paths:
+    for tag in ("!obj:", "!import:"):
+        try:
+            yaml_parse.load(tag + path + (" {}" if tag == "!obj:" else ""))
+        except UnsafeFileError:
+            continue
+        raise SystemExit("not refused: " + tag + path)
+for module, name in [("numpy.f2py.__main__", "main"), ("numpy.testing", "assert_equal"),
+                     ("pylearn_vae.models.mlp.numpy", "f2py"), ("numpy.f2py", "main")]:
+    data = (b"\\x80\\x04\\x8c" + bytes([len(module)]) + module.encode() + b"\\x8c"
+            + bytes([len(name)]) + name.encode() + b"\\x93.")
+    with open(sys.argv[1], "wb") as f:
+        f.write(data)
+    try:
+        serial.load(sys.argv[1])
+    except UnsafeFileError:
+        continue
+    raise SystemExit("not refused: pickle global " + module + "." + name)
+new = sorted(set(sys.modules) - before)
+print("unlisted imports:", new)
+raise SystemExit(1 if new else 0)
+"""
+
+
+def test_names_off_the_list_are_refused_before_anything_is_imported(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-c", _UNLISTED_IMPORT_PROBE, str(tmp_path / "global.pkl")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "unlisted imports: []" in out.stdout
+
+
+def test_the_yaml_list_is_exact_names():
+    from pylearn_vae.utils import safe_load
+
+    names = safe_load.yaml_names()
+    assert names["numpy.float32"] is numpy.float32 and names["builtins.dict"] is dict
+    assert not any(n.startswith(("numpy.f2py", "numpy.testing", "numpy.lib")) for n in names)
+    modules = safe_load.package_modules()
+    assert "pylearn_vae.models.vae.conditional" in modules
+    assert not any(m.startswith(("pylearn_vae.scripts", "pylearn_vae.sweep")) for m in modules)
+    # a function of the package that is not registered is refused, named
+    with pytest.raises(UnsafeFileError, match="a function of pylearn_vae.utils.rng"):
+        yaml_parse.load("!obj:pylearn_vae.utils.rng.set_generator_states {}")

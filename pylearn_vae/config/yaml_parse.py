@@ -167,11 +167,13 @@ def _closest(word, candidates):
     return matches[0] if matches else None
 
 
-def _import_dotted(path, check_step=None):
+def _import_dotted(path, check_step=None, may_import=None):
     """The object named by dotted `path` (after the ``pylearn2.`` mapping), no eval.
 
     ``check_step(prefix, obj)`` sees every object the walk passes through before the
-    last (a module or a class); it raises to stop the walk.
+    last (a module or a class); it raises to stop the walk. ``may_import(prefix)``
+    says whether the module ``prefix`` may be imported; one it refuses is looked up
+    as an attribute only, so a name that is not on the list is never imported.
     """
     parts = path.split(".")
     if not all(part.isidentifier() for part in parts):
@@ -190,7 +192,8 @@ def _import_dotted(path, check_step=None):
         if j > 0 and hasattr(obj, part):
             obj = getattr(obj, part)
             continue
-        if j == 0 or hasattr(obj, "__path__"):  # a package: `part` may be a submodule
+        importable = may_import is None or may_import(prefix)
+        if importable and (j == 0 or hasattr(obj, "__path__")):  # `part` may be a submodule
             try:
                 obj = importlib.import_module(prefix)
                 continue
@@ -238,9 +241,13 @@ def _resolve(path, mark, policy):
             if "." in dotted and importlib.util.find_spec(top) is None:  # finds, runs nothing
                 raise _no_module_error(dotted) from None  # a typo: say so, not "refused"
             raise
-        target = _import_dotted(
-            dotted, lambda prefix, obj: policy.check_yaml_step(dotted, prefix, obj)
-        )
+        target = safe_load.yaml_names().get(dotted)
+        if target is None:
+            target = _import_dotted(
+                dotted,
+                lambda prefix, obj: policy.check_yaml_step(dotted, prefix, obj),
+                policy.may_import,
+            )
         policy.check_yaml_object(dotted, target)
         return dotted, target
     except (ImportError, AttributeError, safe_load.UnsafeFileError) as e:

@@ -2,21 +2,23 @@
 
 Opening a YAML experiment file or a saved model must not run code its author chose.
 Both formats name Python callables (``!obj:os.system``, a pickle's ``__reduce__``), so
-every name a file gives is checked against an allow-list before it is imported or
-called (see ``docs/security.md``):
+every name a file gives is checked against an allow-list of exact names *before* any
+module is imported, and the object found is checked again (see ``docs/security.md``):
 
-- YAML ``!obj:`` / ``!import`` may name the classes and functions defined in
-  ``pylearn_vae`` (``pylearn2.*`` paths map there), NumPy's scalar types, ``dtype`` and
-  random generators, and the plain builtins ``dict``, ``list``, ``tuple``, ``set``,
-  ``frozenset``, ``int``, ``float``, ``str``, ``bool``, ``complex``, ``bytes``,
-  ``slice`` and ``range``.
-- A pickle may build the classes defined in ``pylearn_vae``, NumPy arrays, dtypes,
-  scalars and random generators, and plain containers (the globals NumPy and
-  ``pickle`` itself use for them are listed in ``_PICKLE_GLOBALS``).
+- The modules of ``pylearn_vae`` a file may name are listed from the package's files,
+  without importing them (:func:`package_modules`); ``pylearn2.*`` paths map there. A
+  file may build the classes they define, and the functions in ``_YAML_FUNCTIONS``.
+- NumPy and the builtins are reached only by the exact names of :func:`yaml_names`
+  (NumPy's scalar types, ``dtype``, the random generators and bit generators, and the
+  plain builtins ``dict``, ``list``, ``tuple``, ``set``, ``frozenset``, ``int``,
+  ``float``, ``str``, ``bool``, ``complex``, ``bytes``, ``bytearray``, ``slice`` and
+  ``range``); any other NumPy name, submodules included, is refused unimported.
+- A pickle may build the classes defined in those ``pylearn_vae`` modules, and the
+  exact NumPy, ``pickle`` and container globals of ``_PICKLE_GLOBALS``.
 - Neither may reach the modules of this package that load, save or run other files
-  with their own trust settings (``_NEVER_FROM_A_FILE``), and a dotted path may only
-  walk through modules and classes of the allowed packages, so
-  ``pylearn_vae.utils.serial.os.system`` is refused like ``os.system``.
+  with their own trust settings (``_NEVER_FROM_A_FILE``), and a dotted path walks only
+  through listed modules and the classes they define, so
+  ``pylearn_vae.models.mlp.numpy.f2py`` is refused like ``numpy.f2py``.
 - The user widens the list with modules they trust: ``allow_modules=[...]`` in
   Python, ``--allow-module NAME`` on the command line, or the environment variable
   ``PYLEARN_VAE_ALLOW_MODULES=name,other``. Everything defined in those modules (and
@@ -25,6 +27,7 @@ called (see ``docs/security.md``):
 """
 
 import builtins
+import functools
 import importlib
 import inspect
 import os
@@ -32,8 +35,17 @@ import pickle
 import sys
 
 import numpy
+import numpy.random
 
-__all__ = ["ENV_VAR", "LoadPolicy", "UnsafeFileError", "allowed_modules", "safe_unpickle"]
+__all__ = [
+    "ENV_VAR",
+    "LoadPolicy",
+    "UnsafeFileError",
+    "allowed_modules",
+    "package_modules",
+    "safe_unpickle",
+    "yaml_names",
+]
 
 ENV_VAR = "PYLEARN_VAE_ALLOW_MODULES"
 PACKAGE = "pylearn_vae"
@@ -53,6 +65,15 @@ _NEVER_FROM_A_FILE = (
     "pylearn_vae.utils.serial",
 )
 _WHY_NEVER = "loads, saves, imports or runs other files"
+
+# The functions of this package a YAML file may call: each builds an object from its
+# arguments and touches no file, process or global state.
+_YAML_FUNCTIONS = frozenset(
+    {
+        "pylearn_vae.utils.rng.make_np_rng",
+        "pylearn_vae.testing.datasets.random_dense_design_matrix",
+    }
+)
 
 _PLAIN_BUILTINS = (
     "dict list tuple set frozenset int float str bool complex bytes bytearray slice range"
@@ -149,28 +170,44 @@ class LoadPolicy:
     def _package(self, name):
         return _in_modules(name, (PACKAGE,)) and not _in_modules(name, _NEVER_FROM_A_FILE)
 
+    def _listed(self, module):
+        """Whether ``module`` is a module of this package a file may name."""
+        return module in package_modules()
+
     # -- YAML -------------------------------------------------------------------------------------
     def check_yaml_name(self, path):
         """Refuse dotted ``path`` (``!obj:``/``!import``) before anything is imported.
+
+        Passes a name of :func:`yaml_names`, a bare name (the walk reads ``builtins``
+        only, and `check_yaml_object` narrows what it finds), a user module's name, or a
+        path under a module of :func:`package_modules`; refuses everything else.
 
         Raises
         ------
         UnsafeFileError
             Without the file and line; the caller adds them.
         """
-        if self.trusted or self._user(path) or self._package(path):
+        if self.trusted or self._user(path) or path in yaml_names() or "." not in path:
             return
-        if "." not in path or path.startswith("numpy.") or path.startswith("builtins."):
-            return  # resolving imports nothing new; check_yaml_object narrows what it finds
         if _in_modules(path, _NEVER_FROM_A_FILE):
             module = next(m for m in _NEVER_FROM_A_FILE if _in_modules(path, (m,)))
             raise self._refused(path, module, f"{module} {_WHY_NEVER}")
+        if _in_modules(path, (PACKAGE,)):
+            return  # the walk imports listed modules only (may_import) and checks each step
         module = path.rsplit(".", 1)[0]
+        top = path.split(".")[0]
+        if top in ("numpy", "builtins"):
+            raise self._refused(path, module, f"{path} is not one of the {top} names allowed")
         raise self._refused(path, module, f"{module} is not part of {PACKAGE}")
+
+    def may_import(self, module):
+        """Whether the walk of a checked path may import dotted ``module``: the user's
+        modules, the listed modules of this package, and nothing else."""
+        return self.trusted or self._user(module) or self._listed(module)
 
     def check_yaml_step(self, path, prefix, obj):
         """Refuse walking from ``prefix`` (an intermediate of ``path``) to anything but a
-        module or class of an allowed package (``pylearn_vae.utils.serial.os``)."""
+        listed module or a class defined in one (``pylearn_vae.utils.rng.numpy``)."""
         if self.trusted:
             return
         last = prefix.rsplit(".", 1)[-1]
@@ -178,23 +215,21 @@ class LoadPolicy:
             raise self._refused(path, None, f"{prefix} names a Python internal")
         if inspect.ismodule(obj):
             name = obj.__name__
-            if self._user(name) or self._package(name) or _in_modules(name, ("numpy",)):
-                return  # what a NumPy path reaches is narrowed by check_yaml_object
-            if name == "builtins" and prefix == "builtins":
-                return  # so is what builtins.NAME reaches
+            if self._user(name) or self._listed(name):
+                return
             raise self._refused(path, name, f"{prefix} is the module {name}")
         if inspect.isclass(obj) and self._defined_in_allowed(obj):
             return
         raise self._refused(path, None, f"{prefix} is not a module or class of {PACKAGE}")
 
     def check_yaml_object(self, path, obj):
-        """Refuse the object ``path`` resolved to unless an allowed module defines it."""
+        """Refuse the object ``path`` resolved to unless it is one of :func:`yaml_names`,
+        a class defined in a listed module, a function of ``_YAML_FUNCTIONS``, or
+        anything a user module defines."""
         if self.trusted:
             return
-        if any(obj is known for known in _yaml_plain_objects()):
+        if any(obj is known for known in yaml_names().values()):
             return
-        if inspect.isclass(obj) and issubclass(obj, numpy.generic):
-            return  # numpy.float32 and the other scalar types
         if inspect.ismodule(obj):
             if self._user(obj.__name__):
                 return
@@ -205,6 +240,10 @@ class LoadPolicy:
         if self._defined_in_allowed(target):
             return
         module = getattr(target, "__module__", None) or "builtins"
+        if inspect.isroutine(target) and self._package(module):
+            raise self._refused(
+                path, None, f"it is a function of {module} that a file may not call"
+            )
         raise self._refused(path, module, f"it is defined in {module}")
 
     def _defined_in_allowed(self, obj):
@@ -213,7 +252,12 @@ class LoadPolicy:
             return False
         if self._user(module):
             return True
-        return self._package(module) and (inspect.isclass(obj) or inspect.isfunction(obj))
+        if not self._listed(module):
+            return False
+        if inspect.isclass(obj):
+            return True
+        qualified = f"{module}.{getattr(obj, '__qualname__', '')}"
+        return inspect.isfunction(obj) and qualified in _YAML_FUNCTIONS
 
     def _refused(self, path, module, why):
         """``module``: what to allow for ``path`` to build; None when nothing but trust."""
@@ -238,10 +282,12 @@ class LoadPolicy:
             return None
         if self._user(module):
             return "user"
-        if self._package(module):
+        if self._listed(module):
             return "package"
-        if _in_modules(module, (PACKAGE,)):
+        if _in_modules(module, _NEVER_FROM_A_FILE):
             why = f"{module} {_WHY_NEVER}"
+        elif _in_modules(module, (PACKAGE,)):
+            why = f"{module} is not a module of {PACKAGE}"
         else:
             why = f"{module} is not part of {PACKAGE}, NumPy's arrays or the plain containers"
         raise self._pickle_refused(filepath, module, name, why)
@@ -271,21 +317,59 @@ class LoadPolicy:
         )
 
 
-def _yaml_plain_objects():
-    """The NumPy and builtin objects a YAML file may name (besides NumPy scalar types)."""
-    r = numpy.random
-    return [getattr(builtins, name) for name in _PLAIN_BUILTINS] + [
-        numpy.dtype,
-        r.RandomState,
-        r.Generator,
-        r.default_rng,
-        r.SeedSequence,
-        r.MT19937,
-        r.PCG64,
-        r.PCG64DXSM,
-        r.Philox,
-        r.SFC64,
-    ]
+@functools.cache
+def package_modules():
+    """The dotted names of this package's modules a file may name, read from its files.
+
+    Nothing is imported to list them; the modules of ``_NEVER_FROM_A_FILE`` (and their
+    submodules) are left out.
+
+    Returns
+    -------
+    frozenset of str
+    """
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    names = set()
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [d for d in subfolders if d.isidentifier()]
+        if "__init__.py" not in files:
+            subfolders[:] = []
+            continue
+        relative = os.path.relpath(folder, root)
+        package = ".".join([PACKAGE] + ([] if relative == "." else relative.split(os.sep)))
+        names.add(package)
+        for file in files:
+            stem, ext = os.path.splitext(file)
+            if ext == ".py" and stem.isidentifier() and stem not in ("__init__", "__main__"):
+                names.add(f"{package}.{stem}")
+    return frozenset(n for n in names if not _in_modules(n, _NEVER_FROM_A_FILE))
+
+
+@functools.cache
+def yaml_names():
+    """The exact NumPy and builtin names a YAML file may give, and their objects.
+
+    ``numpy.<type>`` for each NumPy scalar type (``numpy.float32``), ``numpy.dtype``,
+    the generators and bit generators of ``numpy.random`` and ``default_rng``, and the
+    plain builtins, bare (``dict``) and as ``builtins.dict``. Every object here builds
+    data from its arguments and calls nothing it is given.
+
+    Returns
+    -------
+    dict of str to object
+    """
+    names = {}
+    for name, obj in vars(numpy).items():  # vars(): no lazy submodule import
+        if isinstance(obj, type) and issubclass(obj, numpy.generic) and not name.startswith("_"):
+            names[f"numpy.{name}"] = obj
+    names["numpy.dtype"] = numpy.dtype
+    for name in (
+        "RandomState Generator default_rng SeedSequence MT19937 PCG64 PCG64DXSM Philox SFC64"
+    ).split():
+        names[f"numpy.random.{name}"] = getattr(numpy.random, name)
+    for name in _PLAIN_BUILTINS:
+        names[name] = names[f"builtins.{name}"] = getattr(builtins, name)
+    return names
 
 
 def _python2_name(module, name):
