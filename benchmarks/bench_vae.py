@@ -65,10 +65,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
-from pylearn_vae import backend, kernels  # noqa: E402
+from pylearn_vae import backend, ops  # noqa: E402
 from pylearn_vae import threads as our_threads  # noqa: E402
+from pylearn_vae.accel.memory import retain_freed_memory  # noqa: E402
 from pylearn_vae.config import yaml_parse  # noqa: E402
-from pylearn_vae.utils.memory import retain_freed_memory  # noqa: E402
 
 MAIN_JOB = ROOT / "yaml_examples" / "vae_mnist10k.yaml"
 TARGETS = {
@@ -888,13 +888,14 @@ def describe_machine(device, threads, peers):
     lines = [
         f"machine: {cpu}, {os.cpu_count()} logical CPUs, {platform.system()}; {busy}",
         f"python {platform.python_version()}, numpy {numpy.__version__} (BLAS: {threads.how}), "
-        f"threads: {threads.count} (ours: BLAS and blocks = torch.set_num_threads)",
+        f"threads: {threads.count} (ours: BLAS and blocks = torch.set_num_threads); "
+        f"ops: {'accelerated' if ops.registered() else 'reference only'}",
         "peers: " + (", ".join(versions) or "none measured"),
     ]
     if device == "gpu":
         card = backend.xp().cuda.runtime.getDeviceProperties(0)["name"]
         card = card.decode() if isinstance(card, bytes) else card
-        fused = "on" if kernels.fused() else "off (PYLEARN_VAE_FUSED=0)"
+        fused = "on" if ops.registered() else "off (PYLEARN_VAE_REFERENCE=1)"
         lines.append(f"GPU (CuPy): {card}; fused kernels {fused}")
     return lines
 
@@ -956,7 +957,7 @@ def parse_args(argv=None):
         "--retain-memory",
         action="store_true",
         help="keep freed memory for reuse in this process, as bin/train.py and "
-        "bin/vae_nll.py do (pylearn_vae/utils/memory.py); every framework timed here "
+        "bin/vae_nll.py do (pylearn_vae/accel/memory.py); every framework timed here "
         "gets it (default: glibc's defaults for all)",
     )
     parser.add_argument("--json", metavar="PATH", help="also write the rows to PATH as JSON")
@@ -1027,7 +1028,7 @@ def main(argv=None):
             return subprocess.call(command, env=env)
 
     threads = Threads(args.threads)  # before torch is imported: NumPy's own BLAS
-    # What bin/train.py and bin/vae_nll.py do for their process (pylearn_vae/utils/memory.py),
+    # What bin/train.py and bin/vae_nll.py do for their process (pylearn_vae/accel/memory.py),
     # on request only: it is process-wide, so the peers timed here get it too, and
     # PyTorch's NLL gains more from it than ours (its temporaries fault more pages in).
     retained = args.retain_memory and retain_freed_memory()
@@ -1048,7 +1049,7 @@ def main(argv=None):
     sync = make_sync(args.device)
     machine = describe_machine(args.device, threads, peers)
     machine.append(
-        "malloc: freed memory retained for reuse (utils/memory.py), for every framework here"
+        "malloc: freed memory retained for reuse (accel/memory.py), for every framework here"
         if retained
         else "malloc: glibc's defaults (freed big arrays go back to the system)"
     )

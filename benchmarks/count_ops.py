@@ -1,4 +1,4 @@
-"""GPU launches of one training step, counted without a GPU (issue 6).
+"""GPU launches of one training step, counted without a GPU.
 
 On CuPy each array operation is one kernel launch (and one temporary), so at small
 batches a step's GPU time follows its number of operations. This script runs the
@@ -6,7 +6,8 @@ benchmark's training step (the main job's ``SGD._sgd_update``, batch 200) on the
 stand-in for CuPy (``tests/fake_cupy.py``) and counts, for one step, the operations that
 would each be a launch on a GPU: NumPy ufunc calls and reductions on device arrays,
 functions of the ``cupy`` module (``dot``, ``zeros``, ...) and fused kernels. It counts
-once with the fused kernels of ``pylearn_vae/kernels.py`` and once without, and, where
+once with the fused kernels of ``pylearn_vae/accel/kernels.py`` and once on the
+reference ops alone, and, where
 PyTorch is installed, the ATen operations of the same step in PyTorch eager
 (``benchmarks/torch_vae.py``, through a ``TorchDispatchMode``; views not counted).
 
@@ -34,7 +35,7 @@ from fake_cupy import FakeGPUArray, make_fake_cupy  # noqa: E402
 sys.modules["cupy"] = make_fake_cupy()
 
 from benchmarks import bench_vae  # noqa: E402
-from pylearn_vae import backend, kernels  # noqa: E402
+from pylearn_vae import accel, backend  # noqa: E402
 
 
 class Counter:
@@ -102,8 +103,10 @@ class Counter:
 
 
 def count_step(counter, fused):
-    kernels.set_fused(fused)
-    kernels._state["built"].clear()
+    if fused:
+        accel.install()
+    else:
+        accel.uninstall()
     train = bench_vae.build_train()
     X_host = numpy.ascontiguousarray(backend.to_host(train.dataset.X)[:200], dtype="float32")
     X = backend.asarray(X_host)
@@ -154,7 +157,7 @@ def main():
     print("Array operations (GPU launches) in one training step, batch 200, main job:")
     labels = {
         True: "ours, fused kernels",
-        False: "ours, array operations only (PYLEARN_VAE_FUSED=0)",
+        False: "ours, reference ops only (PYLEARN_VAE_REFERENCE=1)",
         "torch": "PyTorch eager (benchmarks/torch_vae.py), ATen operations that are not views",
     }
     for fused, counts in results.items():

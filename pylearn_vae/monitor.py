@@ -173,7 +173,7 @@ class _PerBatch:
         return val
 
 
-#: Rows of the batches the monitor hands a model's ``sharing_passes`` together (a
+#: Rows of the batches the monitor hands a model's ``get_monitoring_shared`` together (a
 #: VAE computes their encode/decode pass as one batch): five batches of 200.
 GROUP_ROWS = 1000
 
@@ -239,6 +239,9 @@ class Monitor:
         self._rng_seed = []
         self._plans = None
         self._batch_caches = []
+        self._shared = {}  # what the model shares among the current batch's channels
+        self._monitored_costs = []
+        self._model_specs = None
         self.t0 = time.time()
         self.training_succeeded = False
         self.time_budget_exceeded = False
@@ -446,27 +449,36 @@ class Monitor:
         union = []
         structures = [flatten_data_specs(s, union)[0] for s in specs]
 
-        # One cache per cost (and one for the model) so a batch computes each dict once.
+        # One cache per cost (and one for the model) so a batch computes each dict once;
+        # each reads what the model shares among the batch's channels (self._shared).
         caches = []
         for c in cost_names:
 
             def compute(data, cost=costs[c]):
-                return cost.get_monitoring_channels(model, data, **cost_monitoring_args)
+                return cost.get_monitoring_channels(
+                    model, data, **self._shared, **cost_monitoring_args
+                )
 
             caches.append(_PerBatch(compute))
-        caches.append(_PerBatch(model.get_monitoring_channels))
+        caches.append(_PerBatch(lambda data: model.get_monitoring_channels(data, **self._shared)))
         self._batch_caches.extend(caches)
+        self._monitored_costs = [costs[c] for c in cost_names]
+        self._model_specs = specs[-1]
 
         first = next(iter(dataset.values()))
         probe = self._probe(first, union, structures)
         custom = OrderedDict()  # name -> (val, data_specs)
-        with model.sharing_passes():  # draws no training noise, as a monitoring round
+        if probe[-1] is not None:  # the probe draws no training noise, as a monitoring round
+            self._shared = model.get_monitoring_shared([probe[-1]], self._monitored_costs)[0]
+        try:
             for i, c in enumerate(cost_names):
                 prefix = "" if c == "" else c + "_"
                 for key in caches[i](probe[i]):
                     custom[prefix + key] = (caches[i].entry(key), specs[i])
             for key in caches[-1](probe[-1]):
                 custom[key] = (caches[-1].entry(key), specs[-1])
+        finally:
+            self._shared = {}
         for cache in caches:
             cache.clear()
 
@@ -477,7 +489,7 @@ class Monitor:
             for i, c in enumerate(cost_names):
 
                 def objective(data, cost=costs[c]):
-                    return cost.expr(model, data)
+                    return cost.expr(model, data, **self._shared)
 
                 name = dprefix + ("objective" if c == "" else c)
                 prereqs = obj_prereqs if c == "" else None
@@ -502,7 +514,8 @@ class Monitor:
 
     # -- evaluation --------------------------------------------------------------------------
     def _build_plans(self):
-        """Per dataset: its channels, the union of their specs and where each sits."""
+        """Per dataset: its channels, the union of their specs, where each sits, and
+        where the model's monitoring data sits (None when no channel reads it)."""
         plans = []
         for d in self._datasets:
             union, entries = [], []
@@ -511,11 +524,20 @@ class Monitor:
                     continue
                 structure = flatten_data_specs(channel.data_specs, union)[0]
                 entries.append((channel, structure))
-            plans.append((union, entries))
+            plans.append((union, entries, self._model_structure(union)))
         self._plans = plans
         return plans
 
-    def _evaluate_dataset(self, i, union, entries, sums):
+    def _model_structure(self, union):
+        """Where the model's monitoring data sits in ``union``, or None."""
+        specs = getattr(self, "_model_specs", None)
+        if specs is None:
+            return None
+        extended = list(union)
+        structure = flatten_data_specs(specs, extended)[0]
+        return None if len(extended) != len(union) else structure
+
+    def _evaluate_dataset(self, i, union, entries, model_structure, sums):
         """Adds each channel's per-batch values over one pass of dataset ``i`` to ``sums``."""
         dataset = self._datasets[i]
         data_free = [(c, s) for c, s in entries if s is None]
@@ -543,20 +565,25 @@ class Monitor:
                 {s: nest_batch(s, flat) for s in dict.fromkeys(s for _, s in with_data)}
                 for flat in group
             ]
-            # The group's channels inside one block: a VAE's objective, cost channels
-            # and model channels share one encode/decode pass, made for the whole group.
-            every = [d for batches in data for d in batches.values()]
-            with self.model.sharing_passes(batches=every):
-                for flat, batches in zip(group, data, strict=True):
-                    n = flat[0].shape[0]
-                    weight = n / expected
-                    for cache in self._batch_caches:
-                        cache.clear()
-                    for channel, structure in with_data:
-                        for prereq in channel.prereqs:
-                            prereq(batches[structure])
-                        sums.add(channel.name, channel.val(batches[structure]), weight)
-                    seen += n
+            # What the model shares among a batch's channels (a VAE's encode/decode
+            # pass, computed for the whole group at once), handed to each batch's.
+            shared = [{} for _ in group]
+            if model_structure is not None:
+                shared = self.model.get_monitoring_shared(
+                    [nest_batch(model_structure, flat) for flat in group], self._monitored_costs
+                )
+            for flat, batches, batch_shared in zip(group, data, shared, strict=True):
+                self._shared = batch_shared
+                n = flat[0].shape[0]
+                weight = n / expected
+                for cache in self._batch_caches:
+                    cache.clear()
+                for channel, structure in with_data:
+                    for prereq in channel.prereqs:
+                        prereq(batches[structure])
+                    sums.add(channel.name, channel.val(batches[structure]), weight)
+                seen += n
+            self._shared = {}
         for cache in self._batch_caches:
             cache.clear()
         if seen != expected:
@@ -569,10 +596,10 @@ class Monitor:
         """Evaluate every channel on its dataset, record the values and log them."""
         plans = self._plans if self._plans is not None else self._build_plans()
         sums = _WeightedMeans()
-        for i, (union, entries) in enumerate(plans):
-            self._evaluate_dataset(i, union, entries, sums)
+        for i, (union, entries, model_structure) in enumerate(plans):
+            self._evaluate_dataset(i, union, entries, model_structure, sums)
         # One device-to-host transfer for every channel of every dataset.
-        values = sums.means(channel.name for _, entries in plans for channel, _ in entries)
+        values = sums.means(channel.name for _, entries, _ in plans for channel, _ in entries)
         log.info("Monitoring step:")
         log.info("\tEpochs seen: %d", self._epochs_seen)
         log.info("\tBatches seen: %d", self._num_batches_seen)
@@ -648,7 +675,12 @@ class Monitor:
         state["_datasets"] = datasets
         state["_plans"] = None
         state["_batch_caches"] = []
+        state["_shared"] = {}
+        state["_monitored_costs"] = []
         return state
 
     def __setstate__(self, state):
+        state.setdefault("_shared", {})
+        state.setdefault("_monitored_costs", [])
+        state.setdefault("_model_specs", None)
         self.__dict__.update(state)

@@ -1,19 +1,7 @@
-"""CPU threads: how many the BLAS and the elementwise formulas use, and running in blocks.
+"""CPU threads: how many the BLAS and the accelerated formulas use.
 
-NumPy runs an elementwise formula on one core, a pass over the whole array per
-operation: on a ``(200, 784)`` array each pass leaves the cache, and on a ``(1000, 10,
-784)`` one each pass goes to memory. The hot formulas of :mod:`pylearn_vae.primitives`
-(the Bernoulli log-likelihood and its gradient, the softplus, the Gaussian
-log-density) therefore run *in blocks*: :func:`for_blocks` cuts the leading axes into
-blocks of about :data:`BLOCK_ELEMENTS` elements, small enough that every temporary of
-the formula stays in the cache, and hands them to a small pool of threads. NumPy
-releases the GIL inside its loops, so the blocks run on as many cores as there are
-threads. Each block computes exactly what the whole-array formula computes for its
-elements (a row's reduction over the last axis is never split), so results do not
-depend on the number of threads.
-
-One number of threads serves both the BLAS (through ``threadpoolctl`` when it is
-installed) and the block pool, like PyTorch's ``torch.set_num_threads``:
+One number of threads serves both the BLAS (through ``threadpoolctl``) and the block
+pool of :mod:`pylearn_vae.accel.blocks`, like PyTorch's ``torch.set_num_threads``:
 
 - default: ``PYLEARN_VAE_THREADS`` if set, else the BLAS's own thread count (which
   honours ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS``), else the CPUs this process
@@ -22,57 +10,32 @@ installed) and the block pool, like PyTorch's ``torch.set_num_threads``:
   block.
 
 :func:`user_fixed` says whether the user chose the number (environment variables or
-:func:`set_num_threads`); training adapts the number to the machine's load only when
-they did not (:class:`ThreadTuner`).
-
-Why adapt: with 2 BLAS threads on 2 cores and another busy process, each matrix
-product waits for a thread the scheduler has given away (OpenBLAS's threads spin while
-they wait); on the 2-core AVX2 machine of issue 13 an epoch of the main job took 14.7 s
-that way against 1.7 s with 1 thread, while on an idle machine 2 threads are faster.
-:class:`ThreadTuner` times a step's worth of matrix products both ways now and then
-and keeps the faster.
+:func:`set_num_threads`). Training and the NLL estimate ask :func:`tuner` for an object
+whose ``start_epoch()`` and ``finish()`` they call; it does nothing unless a tuner
+class was registered with :func:`register_tuner` (:mod:`pylearn_vae.accel` registers
+:class:`pylearn_vae.accel.tuner.ThreadTuner`, which adapts the number to the machine's
+load when the user did not fix it).
 """
 
 import contextlib
-import logging
 import os
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
-
-import numpy
 
 __all__ = [
-    "BLOCK_ELEMENTS",
+    "THREAD_VARIABLES",
     "available_cpus",
-    "blocks",
     "default_num_threads",
-    "for_blocks",
     "get_num_threads",
     "limited",
-    "matmul_probe",
+    "register_tuner",
     "set_num_threads",
+    "tuner",
     "user_fixed",
-    "ThreadTuner",
 ]
-
-#: Elements per block (256 KiB of float32): a formula's three or four temporaries of
-#: this size stay in a core's L2 cache.
-BLOCK_ELEMENTS = 1 << 16
-
-#: Blocks per thread below which a formula runs on this thread alone: handing a block
-#: to another thread costs tens of microseconds (a wake-up), as much as a small block's
-#: work, and the BLAS's own threads spin on the other cores for a while after each
-#: product, so helpers on small arrays mostly wait.
-PARALLEL_MIN_BLOCKS = 4
 
 #: Environment variables that fix the number of threads (the first set one wins).
 THREAD_VARIABLES = ("PYLEARN_VAE_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
-log = logging.getLogger(__name__)
-
-_state = {"threads": None, "default": None, "fixed": False, "pool": None, "pool_size": 0}
-_lock = threading.Lock()
+_state = {"threads": None, "default": None, "fixed": False, "tuner": None}
 
 
 def available_cpus():
@@ -179,172 +142,32 @@ def limited(count):
         _state["fixed"] = was_fixed
 
 
-def _pool(size):
-    with _lock:
-        if _state["pool_size"] < size:
-            if _state["pool"] is not None:
-                _state["pool"].shutdown(wait=False)
-            _state["pool"] = ThreadPoolExecutor(size, thread_name_prefix="pylearn_vae")
-            _state["pool_size"] = size
-        return _state["pool"]
+class FixedThreads:
+    """The tuner used when none is registered: the number of threads stays as it is."""
+
+    def start_epoch(self):
+        """Called at the start of each epoch; does nothing."""
+
+    def finish(self):
+        """Called when training ends; does nothing."""
 
 
-def blocks(shape, block_elements=BLOCK_ELEMENTS):
-    """Index tuples cutting the leading axes of ``shape`` into blocks of about
-    ``block_elements`` elements; the last axis is never cut.
-
-    The outermost axis longer than 1 is cut (for ``(1, 200, 784)``, the 200 rows; for
-    ``(1000, 10, 784)``, the 1,000 samples, 10 rows each).
-    """
-    if len(shape) < 2:
-        return [(Ellipsis,)]
-    leading = [i for i, size in enumerate(shape[:-1]) if size > 1]
-    if not leading:
-        return [(Ellipsis,)]
-    axis = leading[0]
-    per_index = 1
-    for size in shape[axis + 1 :]:
-        per_index *= size
-    step = max(1, block_elements // max(per_index, 1))
-    return [
-        (slice(None),) * axis + (slice(start, min(start + step, shape[axis])),)
-        for start in range(0, shape[axis], step)
-    ]
+def register_tuner(tuner_class):
+    """Make :func:`tuner` build ``tuner_class(batch_size=..., enabled=...)``; None: no tuner."""
+    _state["tuner"] = tuner_class
 
 
-def for_blocks(fn, shape, block_elements=BLOCK_ELEMENTS):
-    """Call ``fn(index)`` for every block of :func:`blocks`, on :func:`get_num_threads`
-    threads (this one included).
-
-    ``fn`` must only write to the part of its outputs that ``index`` selects.
-    Exceptions raised in any block are raised here.
-    """
-    indices = blocks(shape, block_elements)
-    threads = min(get_num_threads(), len(indices) // PARALLEL_MIN_BLOCKS)
-    if threads <= 1:
-        for index in indices:
-            fn(index)
-        return
-    work = iter(indices)
-    take = threading.Lock()
-
-    def drain():
-        while True:
-            with take:
-                index = next(work, None)
-            if index is None:
-                return
-            fn(index)
-
-    helpers = [_pool(threads - 1).submit(drain) for _ in range(threads - 1)]
-    try:
-        drain()
-    finally:
-        for helper in helpers:
-            helper.result()
-
-
-class ThreadTuner:
-    """Chooses, during training, between all the threads and one, whichever is faster now.
-
-    At the start of a *probe* epoch it times matrix products the size of a training
-    step's (:func:`matmul_probe`) with all the threads and with one, alternating, and
-    keeps the faster for the epochs up to the next probe (the other setting must be
-    faster by ``margin``). The interval between probes doubles (up to
-    ``max_interval`` epochs) while the choice holds and falls back to 1 when it
-    changes. The probe computes nothing training uses: on an idle machine, where all
-    the threads win every probe, training runs exactly as with the thread count fixed.
-    Does nothing when the user fixed the number of threads (:func:`user_fixed`), when
-    only one CPU is available, or when ``enabled`` is False (a GPU).
+def tuner(batch_size, enabled=True):
+    """An object whose ``start_epoch()`` a loop calls before each epoch and ``finish()``
+    at its end, to adapt the number of threads (see :func:`register_tuner`).
 
     Parameters
     ----------
     batch_size : int
-        Rows of the probe's products.
-    margin : float
-        Relative gain the other setting needs to win.
-    max_interval : int
-        Most epochs between probes.
+        Rows of a step's matrix products.
     enabled : bool
-    probe : callable, optional
-        ``probe(count) -> seconds`` with ``count`` threads set; default
-        :func:`matmul_probe` of ``batch_size`` rows.
+        False where threads do not matter (a GPU).
     """
-
-    def __init__(self, batch_size=200, margin=0.1, max_interval=8, enabled=True, probe=None):
-        self.margin = margin
-        self.max_interval = max_interval
-        everything = default_num_threads()  # not the count an earlier tuner left
-        self.active = enabled and not user_fixed() and everything > 1
-        self.settings = (everything, 1)
-        self.current = everything
-        self.interval = 1
-        self.until_probe = 0
-        self.chosen = []  # what each probe kept, with the times: for logs and tests
-        self._probe = probe or (lambda count: matmul_probe(batch_size))
-
-    def start_epoch(self):
-        """Call at the start of each epoch: probes when due, then sets the threads."""
-        if not self.active:
-            return
-        if self.until_probe > 0:
-            self.until_probe -= 1
-        else:
-            self._decide(self._measure())
-        if get_num_threads() != self.current:
-            set_num_threads(self.current, fixed=False)
-
-    def finish(self):
-        """Call when training ends: back to the number of threads training started with."""
-        if self.active and get_num_threads() != self.settings[0]:
-            set_num_threads(self.settings[0], fixed=False)
-
-    def _measure(self, rounds=3):
-        times = {count: [] for count in self.settings}
-        for r in range(rounds):
-            for count in self.settings[:: 1 if r % 2 == 0 else -1]:
-                set_num_threads(count, fixed=False)
-                times[count].append(self._probe(count))
-        return {count: sorted(t)[len(t) // 2] for count, t in times.items()}
-
-    def _decide(self, times):
-        other = self.settings[1] if self.current == self.settings[0] else self.settings[0]
-        if times[other] < (1 - self.margin) * times[self.current]:
-            self.current = other
-            self.interval = 1
-        else:
-            self.interval = min(2 * self.interval, self.max_interval)
-        self.until_probe = self.interval - 1
-        changed = not self.chosen or self.chosen[-1][0] != self.current
-        self.chosen.append((self.current, times))
-        # Said when the choice is made or changes; each probe that keeps it, for --debug.
-        log.log(
-            logging.INFO if changed else logging.DEBUG,
-            "threads: %d (a step's products took %s)",
-            self.current,
-            ", ".join(f"{1e3 * t:.1f} ms with {c}" for c, t in times.items()),
-        )
-
-
-def matmul_probe(rows, width=512, repeats=4):
-    """Seconds of ``repeats`` float32 products ``(rows, width) @ (width, width)``.
-
-    About as much work as a small training step's matrix products; what the BLAS
-    threads do when the cores are busy shows in it. The arrays are made once.
-    """
-    key = (rows, width)
-    arrays = _PROBE_ARRAYS.get(key)
-    if arrays is None:
-        generator = numpy.random.default_rng(0)
-        arrays = _PROBE_ARRAYS[key] = (
-            generator.standard_normal((rows, width), dtype=numpy.float32),
-            generator.standard_normal((width, width), dtype=numpy.float32),
-        )
-    a, b = arrays
-    start = time.perf_counter()
-    for _ in range(repeats):
-        numpy.dot(a, b)
-    return time.perf_counter() - start
-
-
-_PROBE_ARRAYS = {}
+    if _state["tuner"] is None:
+        return FixedThreads()
+    return _state["tuner"](batch_size=batch_size, enabled=enabled)

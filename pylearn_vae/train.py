@@ -309,7 +309,7 @@ class Train:
             finally:
                 if self.algorithm is not None:
                     self.algorithm.stop_check = None
-                    tuner = getattr(self.algorithm, "_thread_tuner", None)
+                    tuner = getattr(self.algorithm, "thread_tuner", None)
                     if tuner is not None:
                         tuner.finish()
 

@@ -1,6 +1,11 @@
 """Fixtures shared by the test modules; builders shared with benchmarks live in
 :mod:`pylearn_vae.testing`.
 
+``fake_gpu`` puts the NumPy stand-in for CuPy (``tests/fake_cupy.py``) behind ``import
+cupy``: the ``'gpu'`` device then runs on the host, its fused kernels compiled for the
+host (``tests/host_kernels.py``); without a C++ compiler the GPU registrations that
+need a kernel are lifted for the test, so the device runs the reference formulas.
+
 This folder is put on ``sys.path`` so YAML in the tests can name
 ``!obj:test_train_helpers.LinearRegression``, a module every test allows (below).
 """
@@ -40,6 +45,34 @@ def _restore_threads():
     if saved["threads"] is not None and threads._state["threads"] != saved["threads"]:
         threads._apply(saved["threads"])
     threads._state.update(saved)
+
+
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    """The stand-in behind ``import cupy`` in float64; the device is back on the CPU after."""
+    from fake_cupy import make_fake_cupy
+    from host_kernels import compiler
+
+    from pylearn_vae import op_registry
+
+    monkeypatch.setitem(sys.modules, "cupy", make_fake_cupy())
+    monkeypatch.setitem(backend._state, "cupy", None)  # imported afresh: the stand-in
+    if "pylearn_vae.accel" in sys.modules:  # not under PYLEARN_VAE_REFERENCE=1
+        from pylearn_vae.accel import kernels
+
+        monkeypatch.setattr(kernels, "_built", {})  # the kernels this test builds
+        if compiler() is None:  # no kernel can be built: the formulas of pylearn_vae.ops
+            monkeypatch.setattr(
+                op_registry,
+                "_FASTER",
+                {
+                    key: fn
+                    for key, fn in op_registry.registered().items()
+                    if key[1] != "gpu" or fn.__module__ != "pylearn_vae.accel.gpu"
+                },
+            )
+    with backend.using(floatX="float64"):
+        yield
 
 
 @pytest.fixture

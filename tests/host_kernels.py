@@ -1,8 +1,8 @@
 """CuPy's ElementwiseKernel and ReductionKernel, compiled for the host with a C++ compiler.
 
 The stand-in for CuPy (``tests/fake_cupy.py``) uses these, so the fused kernels of
-``pylearn_vae/kernels.py`` run on a machine without a GPU: the same kernel text, with
-CuPy's calling conventions (inputs broadcast together, type placeholders such as ``T``
+``pylearn_vae/accel/kernels.py`` run on a machine without a GPU: the same kernel text,
+with CuPy's calling conventions (inputs broadcast together, type placeholders such as ``T``
 taken from the array arguments, inputs read as values and outputs written through
 references, the reduction's ``a``/``b`` and ``identity``), in a plain loop. That checks
 each formula's text and its arithmetic; it cannot check nvcc or CuPy's launch code,

@@ -7,11 +7,7 @@ import warnings
 import numpy as np
 import pytest
 from fake_cupy import FakeGPUArray
-from test_gpu_emulated import (  # noqa: F401 - fake_gpu is the fixture
-    FixedNoise,
-    assert_same_on_the_device,
-    fake_gpu,
-)
+from test_gpu_emulated import FixedNoise, assert_same_on_the_device
 
 from pylearn_vae import backend
 from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion

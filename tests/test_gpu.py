@@ -1,11 +1,13 @@
-"""The primitives, an MLP gradient and the VAE on CuPy, compared with the NumPy results.
+"""The ops, an MLP gradient and the VAE on CuPy, compared with the NumPy results.
 
 Every test is marked ``gpu`` and skipped where CuPy or a CUDA device is missing, and
-runs twice: with the fused kernels of ``pylearn_vae/kernels.py`` and without.
-Each runs the same computation on small float64 NumPy and CuPy arrays and compares
-values and autograd gradients (moved back with ``cupy.asnumpy``); the NumPy results
-themselves are checked against formulas and finite differences in
-``tests/test_primitives.py``, ``tests/test_mlp.py`` and ``tests/test_vae_maths.py``.
+runs twice: with the GPU registrations of ``pylearn_vae.accel`` (fused kernels of
+``pylearn_vae/accel/kernels.py``), and with the reference formulas of
+``pylearn_vae.ops`` alone on CuPy arrays. Each runs the same computation on small
+float64 NumPy and CuPy arrays and compares values and autograd gradients (moved back
+with ``cupy.asnumpy``); the NumPy results themselves are checked against formulas and
+finite differences in ``tests/test_ops.py``, ``tests/test_accel.py``,
+``tests/test_mlp.py`` and ``tests/test_vae_maths.py``.
 The VAE's two criteria are compared on the same fixed noise; its Monte Carlo KL is
 checked against the analytic KL on the GPU's own noise.
 """
@@ -14,8 +16,7 @@ import numpy as np
 import pytest
 from autograd import grad
 
-from pylearn_vae import backend, kernels
-from pylearn_vae import primitives as P
+from pylearn_vae import backend, op_registry, ops
 from pylearn_vae.costs.cost import Cost, DefaultDataSpecsMixin
 from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
 from pylearn_vae.models.mlp import MLP, CompositeLayer, RectifiedLinear, Sigmoid, Softplus, Tanh
@@ -25,9 +26,10 @@ from pylearn_vae.testing.vae import make_vae
 pytestmark = pytest.mark.gpu
 
 
-@pytest.fixture(params=[True, False], ids=["fused", "unfused"])
-def cupy(request):
-    """CuPy on the GPU, float64; each test runs with the fused kernels and without."""
+@pytest.fixture(params=["accelerated", "reference"])
+def cupy(request, monkeypatch):
+    """CuPy on the GPU, float64; each test runs with the GPU registrations of
+    pylearn_vae.accel and with the reference formulas alone."""
     cupy = pytest.importorskip("cupy")
     try:
         count = cupy.cuda.runtime.getDeviceCount()
@@ -35,46 +37,52 @@ def cupy(request):
         count = 0
     if count < 1:
         pytest.skip("no CUDA device")
-    fused = kernels.fused()
-    kernels.set_fused(request.param)
+    registered = ops.registered()
+    if request.param == "accelerated":
+        assert any(device == "gpu" for _, device in registered), "pylearn_vae.accel not installed"
+    else:
+        monkeypatch.setattr(
+            op_registry, "_FASTER", {k: v for k, v in registered.items() if k[1] != "gpu"}
+        )
     with backend.using(device="gpu", floatX="float64"):
         yield cupy
-    kernels.set_fused(fused)
 
 
 def _compare(cupy, f, *args):
-    """``f`` and the gradient of ``sum(f * w)`` for each argument: CuPy vs NumPy."""
+    """``f`` and the gradient of ``sum(f * w)`` for each argument: CuPy on the GPU vs
+    NumPy on the CPU (an op runs what is registered for the current device)."""
     host = [np.asarray(a, dtype="float64") for a in args]
     dev = [cupy.asarray(a) for a in host]
-    out_host = f(*host)
+    w = np.random.RandomState(0).randn(*np.shape(f(*dev)))
+    with backend.using(device="cpu"):
+        out_host = f(*host)
+        g_host = [grad(lambda *a: ops.sum(f(*a) * w), i)(*host) for i in range(len(args))]
     out_dev = f(*dev)
     assert isinstance(out_dev, cupy.ndarray)
     np.testing.assert_allclose(cupy.asnumpy(out_dev), out_host, rtol=1e-10, atol=1e-12)
-    w = np.random.RandomState(0).randn(*np.shape(out_host))
     w_dev = cupy.asarray(w)
     for i in range(len(args)):
-        g_host = grad(lambda *a: P.sum(f(*a) * w), i)(*host)
-        g_dev = grad(lambda *a: P.sum(f(*a) * w_dev), i)(*dev)
+        g_dev = grad(lambda *a: ops.sum(f(*a) * w_dev), i)(*dev)
         assert isinstance(g_dev, cupy.ndarray)
-        np.testing.assert_allclose(cupy.asnumpy(g_dev), g_host, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(cupy.asnumpy(g_dev), g_host[i], rtol=1e-10, atol=1e-12)
 
 
 def test_affine(rng, cupy):
-    _compare(cupy, P.affine, rng.randn(3, 4), rng.randn(4, 5), rng.randn(5))
+    _compare(cupy, ops.affine, rng.randn(3, 4), rng.randn(4, 5), rng.randn(5))
 
 
 @pytest.mark.parametrize("slope", [0.0, 0.2])
 def test_relu(rng, cupy, slope):
-    _compare(cupy, lambda x: P.relu(x, slope), rng.randn(4, 3) + 0.05)
+    _compare(cupy, lambda x: ops.relu(x, slope), rng.randn(4, 3) + 0.05)
 
 
-@pytest.mark.parametrize("prim", [P.tanh, P.sigmoid, P.softplus, P.exp])
+@pytest.mark.parametrize("prim", [ops.tanh, ops.sigmoid, ops.softplus])
 def test_elementwise(rng, cupy, prim):
     _compare(cupy, prim, rng.randn(3, 4))
 
 
 @pytest.mark.parametrize("axis, keepdims", [(None, False), (0, False), (1, True), (-1, False)])
-@pytest.mark.parametrize("prim", [P.sum, P.mean])
+@pytest.mark.parametrize("prim", [ops.sum, ops.mean])
 def test_reductions(rng, cupy, prim, axis, keepdims):
     _compare(cupy, lambda x: prim(x, axis=axis, keepdims=keepdims), rng.randn(2, 3, 4))
 
@@ -82,31 +90,31 @@ def test_reductions(rng, cupy, prim, axis, keepdims):
 @pytest.mark.parametrize("axis", [0, 1, -1])
 def test_logsumexp_and_log_mean_exp(rng, cupy, axis):
     x = rng.randn(3, 4, 2)
-    _compare(cupy, lambda v: P.logsumexp(v, axis=axis), x)
-    _compare(cupy, lambda v: P.log_mean_exp(v, axis=axis), x)
+    _compare(cupy, lambda v: ops.logsumexp(v, axis=axis), x)
+    _compare(cupy, lambda v: ops.log_mean_exp(v, axis=axis), x)
 
 
 def test_bernoulli_log_likelihood(rng, cupy):
     x = (rng.uniform(size=(2, 3, 4)) < 0.5).astype(float)
-    _compare(cupy, P.bernoulli_log_likelihood, x, rng.randn(2, 3, 4))
-    _compare(cupy, P.bernoulli_log_likelihood, x, rng.randn(3, 4))
+    _compare(cupy, ops.bernoulli_log_likelihood, x, rng.randn(2, 3, 4))
+    _compare(cupy, ops.bernoulli_log_likelihood, x, rng.randn(3, 4))
 
 
 def test_gaussian_log_density(rng, cupy):
     x, mu, ls = rng.randn(2, 3, 4), rng.randn(3, 4), 0.3 * rng.randn(3, 4)
-    _compare(cupy, P.gaussian_log_density, x, mu, ls)
-    _compare(cupy, P.gaussian_log_density, x, mu[0], ls[0])
+    _compare(cupy, ops.gaussian_log_density, x, mu, ls)
+    _compare(cupy, ops.gaussian_log_density, x, mu[0], ls[0])
 
 
 def test_reparametrize(rng, cupy):
     mu, ls, eps = rng.randn(3, 4), rng.randn(3, 4), rng.randn(2, 3, 4)
-    _compare(cupy, P.reparametrize, mu, ls, eps)
-    _compare(cupy, P.reparametrize, mu, ls, eps[0])
+    _compare(cupy, ops.reparametrize, mu, ls, eps)
+    _compare(cupy, ops.reparametrize, mu, ls, eps[0])
 
 
 def test_diagonal_gaussian_kl(rng, cupy):
     args = rng.randn(3, 4), 0.3 * rng.randn(3, 4), rng.randn(4), 0.3 * rng.randn(4)
-    _compare(cupy, P.diagonal_gaussian_kl, *args)
+    _compare(cupy, ops.diagonal_gaussian_kl, *args)
 
 
 class _SquaredError(DefaultDataSpecsMixin, Cost):
@@ -118,7 +126,7 @@ class _SquaredError(DefaultDataSpecsMixin, Cost):
     def expr(self, model, data, **kwargs):
         outs = model.fprop(data)
         return sum(
-            P.mean(P.sum((o - t) * (o - t), axis=1))
+            ops.mean(ops.sum((o - t) * (o - t), axis=1))
             for o, t in zip(outs, self.targets, strict=True)
         )
 

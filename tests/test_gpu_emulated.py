@@ -1,8 +1,10 @@
 """The 'gpu' device end to end on a NumPy-backed stand-in for CuPy (tests/fake_cupy.py).
 
-Every computation runs through the backend's GPU branch and must give the CPU's
+Every computation runs through the backend's GPU branch -- the GPU registrations of
+pylearn_vae.accel, their fused kernels compiled for the host -- and must give the CPU's
 numbers on the same noise; arrays must stay "on the device" (FakeGPUArray) from the
-parameters to the gradients; a model saved on the device loads on the CPU.
+parameters to the gradients; a model saved on the device loads on the CPU. The
+``fake_gpu`` fixture is in ``tests/conftest.py``.
 """
 
 import os
@@ -13,10 +15,11 @@ import sys
 
 import numpy as np
 import pytest
-from fake_cupy import FakeGPUArray, make_fake_cupy
+from fake_cupy import FakeGPUArray
 from host_kernels import compiler
 
-from pylearn_vae import backend, kernels
+from pylearn_vae import backend
+from pylearn_vae.accel import kernels
 from pylearn_vae.config import yaml_parse
 from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
 from pylearn_vae.testing.learning_rule import momentum_on_each_device
@@ -25,19 +28,6 @@ from pylearn_vae.utils import serial
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "yaml_examples"
-
-
-@pytest.fixture
-def fake_gpu(monkeypatch):
-    """The stand-in behind ``import cupy``; its fused kernels need a host C++ compiler."""
-    fused = kernels.fused()
-    monkeypatch.setitem(sys.modules, "cupy", make_fake_cupy())
-    monkeypatch.setitem(backend._state, "cupy", None)  # imported afresh: the stand-in
-    kernels.set_fused(compiler() is not None)
-    with backend.using(floatX="float64"):  # the device comes back to the CPU after
-        yield
-    kernels.set_fused(fused)
-    kernels._state["built"].clear()
 
 
 class FixedNoise:
@@ -157,11 +147,10 @@ def _run_with_the_stand_in(*command):
     """``command`` in a subprocess whose ``import cupy`` gives the stand-in."""
     shim = str(REPO / "tests" / "cupy_shim")
     path = os.pathsep.join(filter(None, [shim, str(REPO), os.environ.get("PYTHONPATH")]))
-    fused = "1" if compiler() is not None else "0"
     done = subprocess.run(
         [sys.executable, *command],
         cwd=REPO,
-        env=dict(os.environ, PYTHONPATH=path, PYLEARN_VAE_FUSED=fused),
+        env=dict(os.environ, PYTHONPATH=path),
         capture_output=True,
         text=True,
         timeout=300,
@@ -172,14 +161,15 @@ def _run_with_the_stand_in(*command):
 
 @pytest.mark.slow
 def test_the_gpu_tests_pass_on_the_stand_in_with_the_fused_kernels():
-    """tests/test_gpu.py's fused half: the CUDA kernels, compiled for the host, match NumPy.
+    """tests/test_gpu.py's accelerated half: the GPU registrations, their CUDA kernels
+    compiled for the host, match NumPy.
 
-    The unfused half is left out: on the stand-in it would compare NumPy with NumPy.
+    The reference half is left out: on the stand-in it would compare NumPy with NumPy.
     """
     if compiler() is None:
         pytest.skip("no C++ compiler: the stand-in cannot build the fused kernels")
     out = _run_with_the_stand_in(
-        "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "gpu", "-k", "not unfused",
+        "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "gpu", "-k", "accelerated",
         "tests/test_gpu.py",
     )  # fmt: skip
     summary = out.strip().splitlines()[-1]
@@ -223,13 +213,13 @@ def test_momentum_steps_match_the_cpu(fake_gpu, nesterov):
 
 
 def test_the_device_path_uses_the_fused_kernels(fake_gpu):
-    if not kernels.fused():
-        pytest.skip("no C++ compiler: the stand-in runs without fused kernels")
+    if compiler() is None:
+        pytest.skip("no C++ compiler: the stand-in runs the reference formulas")
     backend.set_device("gpu")
     _criteria_and_gradients("gpu", np.ones((3, 6)))
     train = yaml_parse.load((EXAMPLES / "test_vae_cost_vae_criterion.yaml").read_text())
     train.main_loop()
-    used = {name for name, _ in kernels._state["built"]}
+    used = {name for name, _ in kernels._built}
     assert used >= {
         "bernoulli_log_likelihood",
         "bernoulli_log_likelihood_logits_grad",

@@ -6,14 +6,14 @@ import pytest
 from autograd import grad
 from autograd.test_util import check_grads
 
-from pylearn_vae import primitives as P
+from pylearn_vae import ops
 from pylearn_vae.gradients import value_and_grads
 
 
 def _f(values):
     W, b, c, unused = values
-    h = P.relu(P.affine(X, W, b) + 0.1)
-    return P.sum(h * h) + P.mean(anp.tanh(c) * W[0, 0])
+    h = ops.relu(ops.affine(X, W, b) + 0.1)
+    return ops.sum(h * h) + ops.mean(anp.tanh(c) * W[0, 0])
 
 
 _constants = np.random.RandomState(0)  # the fixed inputs below, drawn once at import

@@ -11,8 +11,7 @@ import numpy
 import pytest
 from scipy import integrate, stats
 
-from pylearn_vae import backend
-from pylearn_vae import primitives as P
+from pylearn_vae import backend, ops
 from pylearn_vae.costs.vae import VAECriterion
 from pylearn_vae.models.mlp import MLP, RectifiedLinear
 from pylearn_vae.models.vae import kl
@@ -42,7 +41,7 @@ class StandardNormalPrior(Prior):
 
     def log_p_z(self, z):
         zeros = backend.asarray(numpy.zeros(self.nhid))
-        return P.gaussian_log_density(z, zeros, zeros)
+        return ops.gaussian_log_density(z, zeros, zeros)
 
 
 class StandardNormalKL(KLIntegrator):
@@ -54,10 +53,10 @@ class StandardNormalKL(KLIntegrator):
     def per_component_kl_divergence(self, phi, theta, prior, posterior):
         self._validate_prior_posterior(prior, posterior)
         mu, log_sigma = phi
-        return 0.5 * (P.exp(2 * log_sigma) + mu * mu - 1) - log_sigma
+        return 0.5 * (anp.exp(2 * log_sigma) + mu * mu - 1) - log_sigma
 
     def kl_divergence(self, phi, theta, prior, posterior):
-        return P.sum(self.per_component_kl_divergence(phi, theta, prior, posterior), axis=1)
+        return ops.sum(self.per_component_kl_divergence(phi, theta, prior, posterior), axis=1)
 
 
 class LaplacePrior(Prior):

@@ -1,4 +1,4 @@
-"""pylearn_vae.utils.memory: glibc's malloc thresholds, set by the scripts for their
+"""pylearn_vae.accel.memory: glibc's malloc thresholds, set by the scripts for their
 process; the page faults of the NLL evaluation's big arrays, counted."""
 
 import os
@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from pylearn_vae.utils import memory
+from pylearn_vae.accel import memory
 
 GLIBC = sys.platform.startswith("linux") and memory._mallopt() is not None
 
@@ -18,7 +18,7 @@ _FAULTS = textwrap.dedent(
     """
     import resource, sys
     import numpy
-    from pylearn_vae.utils.memory import retain_freed_memory
+    from pylearn_vae.accel.memory import retain_freed_memory
     applied = retain_freed_memory() if sys.argv[1] == "retain" else False
     def faults():
         return resource.getrusage(resource.RUSAGE_SELF).ru_minflt

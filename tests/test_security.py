@@ -81,7 +81,7 @@ DATASET_YAML = (
 
 USER_MODULE_SOURCE = '''\
 """A user's own prior and the KL integrator for it (registered by subclassing)."""
-from pylearn_vae import primitives as P
+from pylearn_vae import ops
 from pylearn_vae.models.vae.conditional import DiagonalGaussian
 from pylearn_vae.models.vae.kl import KLIntegrator
 from pylearn_vae.models.vae.prior import DiagonalGaussianPrior
@@ -105,10 +105,10 @@ class WideKL(KLIntegrator):
 
     def per_component_kl_divergence(self, phi, theta, prior, posterior):
         (mu_q, log_sigma_q), (mu_p, log_sigma_p) = phi, theta
-        return P.diagonal_gaussian_kl(mu_q, log_sigma_q, mu_p, log_sigma_p)
+        return ops.diagonal_gaussian_kl(mu_q, log_sigma_q, mu_p, log_sigma_p)
 
     def kl_divergence(self, phi, theta, prior, posterior):
-        return P.sum(self.per_component_kl_divergence(phi, theta, prior, posterior), axis=1)
+        return ops.sum(self.per_component_kl_divergence(phi, theta, prior, posterior), axis=1)
 '''
 
 

@@ -6,7 +6,7 @@ from numbers import Integral, Real
 
 import autograd.numpy as anp
 
-from pylearn_vae import primitives as P
+from pylearn_vae import ops
 from pylearn_vae.costs.cost import Cost, DefaultDataSpecsMixin
 from pylearn_vae.utils.validation import check_nonnegative_int
 
@@ -38,13 +38,15 @@ class _SampledCriterion(DefaultDataSpecsMixin, Cost):
             )
         self.num_samples = int(num_samples)
 
-    def _estimate(self, model, data):
-        """The estimate of log p(x), shape ``(batch,)``."""
+    def _estimate(self, model, data, encoding=None):
+        """The estimate of log p(x), shape ``(batch,)``, from ``encoding`` if given."""
         raise NotImplementedError(f"{type(self).__name__} does not implement _estimate")
 
-    def expr(self, model, data, **kwargs):
+    def expr(self, model, data, encoding=None, **kwargs):
+        """Minus the batch mean of the estimate; ``encoding``: a pass of ``data`` to use
+        (the monitor's, see ``VAE.get_monitoring_shared``)."""
         self.get_data_specs(model)[0].validate(data)
-        return -P.mean(self._estimate(model, data))
+        return -ops.mean(self._estimate(model, data, encoding))
 
     def is_stochastic(self):
         return True
@@ -112,37 +114,43 @@ class VAECriterion(_SampledCriterion):
                 "kl_integrator"
             )
         per_unit = model.per_component_kl_divergence_term(phi, model.get_prior_theta())
-        return P.sum(anp.maximum(P.mean(per_unit, axis=0), self.free_bits))
+        return ops.sum(anp.maximum(ops.mean(per_unit, axis=0), self.free_bits))
 
-    def expr(self, model, data, **kwargs):
+    def expr(self, model, data, encoding=None, **kwargs):
         if self.kl_warmup_epochs == 0 and self.free_bits == 0:
-            return super().expr(model, data, **kwargs)
+            return super().expr(model, data, encoding)
         self.get_data_specs(model)[0].validate(data)
-        epsilon, phi, _, theta = model.encode_and_decode(data, self.num_samples)
-        expectation = P.mean(P.mean(model.expectation_term(data, theta), axis=0))
+        if encoding is None:
+            encoding = model.encode_and_decode(data, self.num_samples)
+        encoding = encoding.first(self.num_samples)
         if self.free_bits > 0:
-            kl = self._free_bits_kl(model, phi)
+            kl = self._free_bits_kl(model, encoding.phi)
+            expectation = ops.mean(model.expectation_term(data, encoding.theta), axis=0)
         else:
-            kl = P.mean(
-                model.kl_divergence_term(phi, model.get_prior_theta(), epsilon=epsilon)
+            kl, expectation = model.log_likelihood_lower_bound(
+                data, self.num_samples, return_individual_terms=True, encoding=encoding
             )
-        return -(expectation - self.kl_weight(model) * kl)
+            kl = ops.mean(kl)
+        return -(ops.mean(expectation) - self.kl_weight(model) * kl)
 
-    def _estimate(self, model, data):
-        return model.log_likelihood_lower_bound(data, self.num_samples)
+    def _estimate(self, model, data, encoding=None):
+        return model.log_likelihood_lower_bound(data, self.num_samples, encoding=encoding)
 
-    def get_monitoring_channels(self, model, data, **kwargs):
+    def get_monitoring_channels(self, model, data, encoding=None, **kwargs):
         """``kl_divergence_term`` and ``expectation_term`` (minus E_q log p(x|z)).
 
-        They come from one lower-bound call. The monitor evaluates a batch's channels in
-        the model's ``sharing_passes`` block, where that call is the one the
-        ``objective`` channel made, so the objective is exactly their sum (in Pylearn2
-        each drew its own noise: ``docs/quirks.md#quirk-33``). With warm-up or free bits on,
-        ``kl_weight`` and ``free_bits_kl_term`` (the floored KL) are added.
+        They come from one lower-bound call on ``encoding`` when given: the monitor
+        gives the encoding its ``objective`` channel used too, so the objective is
+        exactly their sum (in Pylearn2 each drew its own noise:
+        ``docs/quirks.md#quirk-33``). With warm-up or free bits on, ``kl_weight`` and
+        ``free_bits_kl_term`` (the floored KL) are added.
         """
         self.get_data_specs(model)[0].validate(data)
+        if encoding is None:
+            encoding = model.encode_and_decode(data, self.num_samples)
+        encoding = encoding.first(self.num_samples)
         kl, expectation = model.log_likelihood_lower_bound(
-            data, self.num_samples, return_individual_terms=True
+            data, self.num_samples, return_individual_terms=True, encoding=encoding
         )
         channels = OrderedDict(
             [("kl_divergence_term", kl.mean()), ("expectation_term", -expectation.mean())]
@@ -150,7 +158,7 @@ class VAECriterion(_SampledCriterion):
         if self.kl_warmup_epochs or self.free_bits:
             channels["kl_weight"] = self.kl_weight(model)
         if self.free_bits:
-            channels["free_bits_kl_term"] = self._free_bits_kl(model, model.encode_phi(data))
+            channels["free_bits_kl_term"] = self._free_bits_kl(model, encoding.phi)
         return channels
 
 
@@ -163,5 +171,5 @@ class ImportanceSamplingCriterion(_SampledCriterion):
         Importance samples per example.
     """
 
-    def _estimate(self, model, data):
-        return model.log_likelihood_approximation(data, self.num_samples)
+    def _estimate(self, model, data, encoding=None):
+        return model.log_likelihood_approximation(data, self.num_samples, encoding=encoding)

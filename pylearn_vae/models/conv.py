@@ -10,7 +10,7 @@ rectifier and max pooling.
 import autograd.numpy as anp
 import numpy
 
-from pylearn_vae import primitives as P
+from pylearn_vae import ops
 from pylearn_vae.backend import get_array_module
 from pylearn_vae.models.layer import Layer, layer_label
 from pylearn_vae.models.model import Param
@@ -255,4 +255,4 @@ class ConvRectifiedLinear(Layer):
         z = conv2d_valid(x, self.W.value, self.kernel_stride)
         b = self.b.value
         z = z + (b.reshape((1, -1, 1, 1)) if self.tied_b else b.reshape((1,) + b.shape))
-        return max_pool_2d(P.relu(z, self.left_slope), self.pool_shape, self.pool_stride)
+        return max_pool_2d(ops.relu(z, self.left_slope), self.pool_shape, self.pool_stride)

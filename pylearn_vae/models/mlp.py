@@ -27,8 +27,7 @@ from collections import OrderedDict
 
 import numpy
 
-from pylearn_vae import backend
-from pylearn_vae import primitives as P
+from pylearn_vae import backend, ops
 from pylearn_vae.model_extensions.norm_constraint import ConstrainFilterL2Norm
 from pylearn_vae.models.conv import ConvRectifiedLinear
 from pylearn_vae.models.layer import Layer, layer_label
@@ -469,7 +468,7 @@ class Linear(Layer):
         if self.requires_reformat:
             state_below = self.input_space.format_as(state_below, self.desired_space)
         if self.use_bias:
-            return P.affine(state_below, self.W.value, self.b.value)
+            return ops.affine(state_below, self.W.value, self.b.value)
         return state_below @ self.W.value
 
     def fprop(self, state_below):
@@ -486,15 +485,15 @@ class RectifiedLinear(Linear):
     def fprop(self, state_below):
         if self.left_slope == 0.0 and self.use_bias and not self.requires_reformat:
             # The same values and gradients in one primitive (a hot path).
-            return P.dense_relu(state_below, self.W.value, self.b.value)
-        return P.relu(self.transformer(state_below), self.left_slope)
+            return ops.dense_relu(state_below, self.W.value, self.b.value)
+        return ops.relu(self.transformer(state_below), self.left_slope)
 
 
 class Tanh(Linear):
     """``tanh`` of the affine output."""
 
     def fprop(self, state_below):
-        return P.tanh(self.transformer(state_below))
+        return ops.tanh(self.transformer(state_below))
 
 
 class Sigmoid(Linear):
@@ -520,14 +519,14 @@ class Sigmoid(Linear):
         self.monitor_style = monitor_style
 
     def fprop(self, state_below):
-        return P.sigmoid(self.transformer(state_below))
+        return ops.sigmoid(self.transformer(state_below))
 
 
 class Softplus(Linear):
     """``log(1 + exp(z))`` of the affine output."""
 
     def fprop(self, state_below):
-        return P.softplus(self.transformer(state_below))
+        return ops.softplus(self.transformer(state_below))
 
 
 class CompositeLayer(Layer):

@@ -172,22 +172,27 @@ class Model:
             p.set_value(v)
 
     # -- monitoring -------------------------------------------------------------
-    def get_monitoring_channels(self, data):
+    def get_monitoring_channels(self, data, **kwargs):
         self.get_monitoring_data_specs()[0].validate(data)
         return OrderedDict()
 
     def get_monitoring_data_specs(self):
         return (NullSpace(), "")
 
-    def sharing_passes(self, batches=None):
-        """A ``with`` block in which the monitor evaluates a few batches' channels.
+    def get_monitoring_shared(self, batches, costs):
+        """What the monitor computes once per batch and hands to every channel of it.
 
-        A model whose channels and costs compute the same intermediate values (a VAE's
-        encode/decode pass) may compute them once per batch in the block, or once for
-        all of ``batches`` (the batches the block will ask about); this one shares
-        nothing.
+        The monitor calls this for a few consecutive ``batches`` at once, then passes
+        each batch's dict as keyword arguments to the costs' ``expr`` and
+        ``get_monitoring_channels`` and to :meth:`get_monitoring_channels`. A model whose
+        channels and costs start from the same values (a VAE's encode/decode pass)
+        computes them here once; this one shares nothing.
+
+        Returns
+        -------
+        list of dict, one per batch
         """
-        return contextlib.nullcontext()
+        return [{} for _ in batches]
 
     # -- spaces -----------------------------------------------------------------
     def get_input_space(self):

@@ -222,6 +222,16 @@ positive_float = _number_type(float, 0, True, "a positive number")
 nonnegative_float = _number_type(float, 0, False, "a non-negative number")
 
 
+def keep_freed_memory():
+    """Let this process's big arrays reuse freed memory (:mod:`pylearn_vae.accel.memory`);
+    nothing with ``PYLEARN_VAE_REFERENCE=1``, where the acceleration is off."""
+    if sys.modules.get("pylearn_vae.accel") is None:
+        return False
+    from pylearn_vae.accel.memory import retain_freed_memory
+
+    return retain_freed_memory()
+
+
 def debugging(debug=False):
     """Whether to show tracebacks: ``--debug``, or ``PYLEARN_VAE_DEBUG`` (or the older
     ``PYLEARN_VAE_TRACEBACK``) set to anything but ``''``/``0``."""

@@ -22,7 +22,6 @@ import numpy
 
 from pylearn_vae import backend, threads
 from pylearn_vae.scripts import _cli
-from pylearn_vae.utils.memory import retain_freed_memory
 from pylearn_vae.utils.progress import progress
 
 __all__ = ["NLLResult", "chunk_sizes", "importance_sampled_nll", "main"]
@@ -172,7 +171,7 @@ def importance_sampled_nll(
     starts = range(0, n, batch_size)
     # All threads or one, re-checked now and then as training does (on a busy machine
     # OpenBLAS's threads wait on each other); the numbers change only by rounding.
-    tuner = threads.ThreadTuner(batch_size=200, enabled=backend.get_device() == "cpu")
+    tuner = threads.tuner(batch_size=200, enabled=backend.get_device() == "cpu")
     try:
         bar = progress(starts, desc=f"NLL k={k}", enabled=None if show_progress else False)
         for start in bar:
@@ -248,7 +247,7 @@ def build_parser():
 def main(argv=None):
     """Command line; prints the report to stdout, returns 0."""
     args = build_parser().parse_args(argv)
-    retain_freed_memory()  # this process's big arrays reuse freed memory (utils/memory.py)
+    _cli.keep_freed_memory()  # this process's big arrays reuse freed memory
     with _cli.clear_errors("vae_nll.py", args.debug):
         model = _cli.load_vae(args.model)
         dataset = _cli.load_dataset(model, args.dataset, args.which_set)

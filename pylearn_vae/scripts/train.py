@@ -40,7 +40,6 @@ import sys
 import time
 
 from pylearn_vae.config.yaml_parse import load_train_file
-from pylearn_vae.utils.memory import retain_freed_memory
 
 __all__ = ["load_train_file", "main", "make_argument_parser", "train"]
 
@@ -361,13 +360,14 @@ def _one_line(exc):
 
 def main(argv=None):
     """Command-line entry point; returns the exit status."""
+    from pylearn_vae.scripts import _cli
     from pylearn_vae.scripts._cli import RUNTIME_ERROR, USAGE_ERROR, debugging
     from pylearn_vae.scripts._run_options import output_mode, use_backend
     from pylearn_vae.train import TrainingInterrupted
 
     argv = sys.argv[1:] if argv is None else list(argv)
     args = make_argument_parser().parse_args(argv)
-    retain_freed_memory()  # this process's big arrays reuse freed memory (utils/memory.py)
+    _cli.keep_freed_memory()  # this process's big arrays reuse freed memory
     # Loading builds every object, so every argument is checked before training starts.
     status = USAGE_ERROR
     try:

@@ -30,12 +30,11 @@ from collections import OrderedDict
 
 import numpy
 
-from pylearn_vae import backend
+from pylearn_vae import backend, threads
 from pylearn_vae.costs.cost import Cost
 from pylearn_vae.models.model import Param
 from pylearn_vae.monitor import Monitor
 from pylearn_vae.space import NullSpace
-from pylearn_vae.threads import ThreadTuner
 from pylearn_vae.training_algorithms.learning_rule import scaled_learning_rates
 from pylearn_vae.training_algorithms.training_algorithm import (
     Interrupted,
@@ -224,7 +223,7 @@ class SGD(TrainingAlgorithm):
         self.params = params
         self._grads_checked = False
         # On the CPU, all threads or one, whichever trains faster on this machine now.
-        self._thread_tuner = ThreadTuner(
+        self.thread_tuner = threads.tuner(
             batch_size=self.batch_size or 100, enabled=backend.get_device() == "cpu"
         )
         self._setup_monitor()
@@ -324,7 +323,7 @@ class SGD(TrainingAlgorithm):
             total=None if total is None else total - done,
             desc=_epoch_label(monitor.get_epochs_seen() + 1, self.termination_criterion),
         )
-        self._thread_tuner.start_epoch()
+        self.thread_tuner.start_epoch()
         for batch_index, flat in enumerate(batches, done + 1):
             for callback in self.on_load_batch:
                 callback(*flat)

@@ -11,30 +11,71 @@ are ``(num_samples, batch, nhid)``. Decoding flattens ``z`` to ``(num_samples *
 batch, nhid)`` and reshapes the conditional's parameters back to ``(num_samples,
 batch, nvis)``.
 
-Everything here is plain array code on the primitives of :mod:`pylearn_vae.primitives`,
-so autograd differentiates it and it runs on NumPy and CuPy alike.
+Everything here is plain array code on the formulas of :mod:`pylearn_vae.ops`, so
+autograd differentiates it and it runs on NumPy and CuPy alike.
 """
 
-import contextlib
 import warnings
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 
-from autograd.tracer import Box
-
-from pylearn_vae import backend
-from pylearn_vae import primitives as P
+from pylearn_vae import backend, ops
 from pylearn_vae.models.model import Model
 from pylearn_vae.models.vae.conditional import Conditional
 from pylearn_vae.models.vae.kl import find_integrator_for
 from pylearn_vae.models.vae.prior import Prior
-from pylearn_vae.models.vae.sharing import SharedPasses
 from pylearn_vae.space import VectorSpace
 from pylearn_vae.utils.rng import make_np_rng
 from pylearn_vae.utils.validation import check_positive_int, reject_ignored_option
 
-__all__ = ["VAE", "default_seed"]
+__all__ = ["VAE", "Encoding", "default_seed"]
 
 default_seed = 2043
+
+#: Largest ``num_samples * rows * max(nvis, nhid)`` of one monitoring pass (16 MiB of
+#: float32): up to that size the monitor's batches are encoded together, as one batch.
+MONITORING_PASS_ELEMENTS = 1 << 22
+
+
+class Encoding(namedtuple("Encoding", "epsilon phi z theta")):
+    """One encode/decode pass of a batch ``X`` (:meth:`VAE.encode_and_decode`).
+
+    Attributes
+    ----------
+    epsilon : array, shape (num_samples, batch, nhid)
+        The noise.
+    phi : tuple of (batch, nhid) arrays
+        The posterior's parameters.
+    z : array, shape (num_samples, batch, nhid)
+        The latent samples.
+    theta : tuple of (num_samples, batch, nvis) arrays
+        The conditional's parameters at each ``z``.
+    """
+
+    __slots__ = ()
+
+    def first(self, num_samples):
+        """The pass restricted to its first ``num_samples`` samples."""
+        if num_samples > self.epsilon.shape[0]:
+            raise ValueError(
+                f"the encoding holds {self.epsilon.shape[0]} samples, {num_samples} were asked"
+            )
+        if num_samples == self.epsilon.shape[0]:
+            return self
+        return Encoding(
+            self.epsilon[:num_samples],
+            self.phi,
+            self.z[:num_samples],
+            tuple(t[:num_samples] for t in self.theta),
+        )
+
+    def rows(self, start, stop):
+        """The pass of the rows ``start:stop`` of the batch."""
+        return Encoding(
+            self.epsilon[:, start:stop],
+            tuple(p[start:stop] for p in self.phi),
+            self.z[:, start:stop],
+            tuple(t[:, start:stop] for t in self.theta),
+        )
 
 
 class VAE(Model):
@@ -85,7 +126,10 @@ class VAE(Model):
             if not isinstance(value, cls):
                 raise TypeError(f"VAE {arg} must be a {cls.__name__}, got {value!r}")
         reject_ignored_option(
-            "VAE", "batch_size", batch_size, None,
+            "VAE",
+            "batch_size",
+            batch_size,
+            None,
             "is read by nothing (the VAE has no force_batch_size); give batch_size to the "
             "training algorithm (SGD)",
         )
@@ -132,18 +176,21 @@ class VAE(Model):
     def get_monitoring_data_specs(self):
         return (self.get_input_space(), self.get_input_source())
 
-    def get_monitoring_channels(self, data):
-        """``reconstruction_mse`` and the components' channels on a batch ``data``."""
+    def get_monitoring_channels(self, data, encoding=None):
+        """``reconstruction_mse`` and the components' channels on a batch ``data``.
+
+        Computed from the first sample of ``encoding`` (an :class:`Encoding` of
+        ``data``, as :meth:`get_monitoring_shared` gives the monitor), or of a new
+        one-sample pass.
+        """
         self.get_monitoring_data_specs()[0].validate(data)
         X = data
-        # One sample of z per example (the pass the cost computed, inside the monitor's
-        # sharing_passes block).
-        _, phi, _, theta = self._encode_and_decode(X, 1)
-        theta = tuple(t[0] for t in theta)
+        encoding = self.encode_and_decode(X, 1) if encoding is None else encoding.first(1)
+        theta = tuple(t[0] for t in encoding.theta)
         diff = X - self.means_from_theta(theta)
         rval = OrderedDict([("reconstruction_mse", (diff * diff).mean())])
         for channels in (
-            self.posterior.monitoring_channels_from_conditional_params(phi),
+            self.posterior.monitoring_channels_from_conditional_params(encoding.phi),
             self.conditional.monitoring_channels_from_conditional_params(theta),
             self.prior.monitoring_channels_from_prior_params(),
         ):
@@ -152,6 +199,48 @@ class VAE(Model):
                     raise KeyError(f"key collision in monitoring channels: {key}")
                 rval[key] = value
         return rval
+
+    def get_monitoring_shared(self, batches, costs):
+        """One :class:`Encoding` per monitored batch, for everything the monitor computes.
+
+        The monitor hands each batch's encoding to the costs' ``expr`` and
+        ``get_monitoring_channels`` and to :meth:`get_monitoring_channels` as
+        ``encoding=``, so a batch is encoded and decoded once and ``objective`` is
+        exactly ``kl_divergence_term + expectation_term`` (in Pylearn2 each drew its own
+        noise: ``docs/quirks.md#quirk-33``). It holds as many samples as the costs ask
+        for (their ``num_samples``). The noise comes from the monitoring stream
+        (:meth:`_monitoring_noise`), never from the streams training draws from.
+        Batches small enough (:data:`MONITORING_PASS_ELEMENTS`) are encoded together,
+        as one batch (larger matrix products), and each gets its rows.
+
+        Parameters
+        ----------
+        batches : list of arrays, each (rows_i, nvis)
+        costs : list of Cost
+
+        Returns
+        -------
+        list of dict
+            ``{"encoding": Encoding}`` for each batch.
+        """
+        num_samples = max([int(getattr(c, "num_samples", 1)) for c in costs] + [1])
+        rows = sum(X.shape[0] for X in batches)
+        together = num_samples * rows * max(self.nvis, self.nhid) <= MONITORING_PASS_ELEMENTS
+        encodings = []
+        for group in [batches] if together else [[X] for X in batches]:
+            X = (
+                group[0]
+                if len(group) == 1
+                else backend.get_array_module(*group).concatenate(group)
+            )
+            encoding = self.encode_and_decode(
+                X, num_samples, self._monitoring_epsilon(X, num_samples)
+            )
+            start = 0
+            for batch in group:
+                encodings.append(encoding.rows(start, start + batch.shape[0]))
+                start += batch.shape[0]
+        return [{"encoding": e} for e in encodings]
 
     def get_lr_scalers(self):
         scalers = OrderedDict()
@@ -201,6 +290,15 @@ class VAE(Model):
             self.monitoring_noise = backend.RandomStreams((self.posterior.noise.seed + 3) % 2**30)
         return self.monitoring_noise
 
+    def _monitoring_epsilon(self, X, num_samples):
+        """The posterior's noise for a monitoring pass of ``X``, from the monitoring stream."""
+        training_noise = self.posterior.noise
+        self.posterior.noise = self._monitoring_noise()
+        try:
+            return self.sample_from_epsilon((num_samples, X.shape[0], self.nhid))
+        finally:
+            self.posterior.noise = training_noise
+
     # -- sampling ---------------------------------------------------------------
     def sample(self, num_samples, return_sample_means=True, **kwargs):
         """Draw ``num_samples`` examples from the model.
@@ -243,83 +341,41 @@ class VAE(Model):
         )
 
     # -- the two criteria ----------------------------------------------------------
-    @contextlib.contextmanager
-    def sharing_passes(self, batches=None):
-        """A ``with`` block in which calls on the same batch share one pass.
+    def encode_and_decode(self, X, num_samples, epsilon=None):
+        """Encode ``X``, draw ``num_samples`` latent samples per example, decode them.
 
-        Inside it, :meth:`encode_and_decode` draws noise and encodes and decodes a given
-        ``X`` once: a later call on the same array (the same object) with as many or
-        fewer samples gets that pass (its first ``num_samples`` samples), and
-        :meth:`log_likelihood_lower_bound` and :meth:`log_likelihood_approximation`
-        return what they computed for it. The monitor evaluates each batch's channels
-        in such a block, so the ``objective``, ``kl_divergence_term``,
-        ``expectation_term`` and the model's channels come from one encode/decode pass
-        (Pylearn2 drew new noise for each: see ``docs/quirks.md#quirk-33``). Values are
-        not traced by autograd here; do not take gradients inside the block. Noise in
-        the block comes from the monitoring stream (:meth:`_monitoring_noise`), never
-        from the streams training draws from.
+        What both criteria start from (and a criterion of one's own may).
 
         Parameters
         ----------
-        batches : list of arrays, optional
-            Batches the block will ask about; their passes may be computed together,
-            as one larger batch (see :mod:`pylearn_vae.models.vae.sharing`).
+        X : array, shape (batch, nvis)
+        num_samples : int
+        epsilon : array, shape (num_samples, batch, nhid), optional
+            The noise; drawn from the posterior's stream when not given.
+
+        Returns
+        -------
+        Encoding
+            ``(epsilon, phi, z, theta)``.
         """
-        if getattr(self, "_shared", None) is not None:  # nested: the outer block holds
-            yield
-            return
-        parts = (self.posterior, self.conditional, self.prior)
-        training_noise = [part.noise for part in parts]
-        self._shared = SharedPasses(batches or (), width=max(self.nvis, self.nhid))
-        for part in parts:
-            part.noise = self._monitoring_noise()
-        try:
-            yield
-        finally:
-            self._shared = None
-            for part, noise in zip(parts, training_noise, strict=True):
-                part.noise = noise
-
-    def _sharing(self, X):
-        """The current sharing block's memo, or None (outside one, or for a traced X)."""
-        shared = getattr(self, "_shared", None)
-        if shared is None or isinstance(X, Box):  # a traced X is never shared
-            return None
-        return shared
-
-    def _encode_and_decode(self, X, num_samples):
-        """Noise, posterior parameters, latent samples and decoded parameters of ``X``."""
         check_positive_int("VAE", "num_samples", num_samples)
-        shared = self._sharing(X)
-        if shared is None:
-            return self._encode_and_decode_once(X, num_samples)
-        return shared.pass_for(X, num_samples, self._encode_and_decode_once)
-
-    def _encode_and_decode_once(self, X, num_samples):
         batch = X.shape[0]
-        epsilon = self.sample_from_epsilon((num_samples, batch, self.nhid))
+        if epsilon is None:
+            epsilon = self.sample_from_epsilon((num_samples, batch, self.nhid))
         phi = self.encode_phi(X)
         z = self.sample_from_q_z_given_x(epsilon=epsilon, phi=phi)
         flat_theta = self.decode_theta(z.reshape((num_samples * batch, self.nhid)))
         theta = tuple(t.reshape((num_samples, batch, t.shape[-1])) for t in flat_theta)
-        return epsilon, phi, z, theta
+        return Encoding(epsilon, phi, z, theta)
 
-    def encode_and_decode(self, X, num_samples):
-        """What both criteria start from, for a criterion of one's own.
-
-        Returns
-        -------
-        epsilon : array, shape (num_samples, batch, nhid)
-        phi : tuple of (batch, nhid) arrays
-            The posterior's parameters.
-        z : array, shape (num_samples, batch, nhid)
-        theta : tuple of (num_samples, batch, nvis) arrays
-            The conditional's parameters at each z.
-        """
-        return self._encode_and_decode(X, num_samples)
+    def _encoding(self, X, num_samples, encoding):
+        """``encoding``'s first ``num_samples`` samples, or a new pass of ``X``."""
+        if encoding is None:
+            return self.encode_and_decode(X, num_samples)
+        return encoding.first(num_samples)
 
     def log_likelihood_lower_bound(
-        self, X, num_samples, approximate_kl=False, return_individual_terms=False
+        self, X, num_samples, approximate_kl=False, return_individual_terms=False, encoding=None
     ):
         """The variational lower bound on log p(x), per example.
 
@@ -327,57 +383,45 @@ class VAE(Model):
         ``num_samples`` reparametrized samples; the KL is analytic unless
         ``approximate_kl`` (then Monte Carlo on the same noise).
 
+        Parameters
+        ----------
+        encoding : Encoding, optional
+            A pass of ``X`` to compute from (its first ``num_samples`` samples) instead
+            of a new one.
+
         Returns
         -------
         array, shape (batch,)
             Or ``(kl, expectation)``, each (batch,), with ``return_individual_terms``.
         """
-        shared = self._sharing(X)
-        if shared is None:
-            kl, expectation = self._lower_bound_terms(X, num_samples, approximate_kl)
-        else:
-            kl, expectation = shared.value(
-                X,
-                ("lower_bound", num_samples, bool(approximate_kl)),
-                num_samples,
-                lambda X, n: self._lower_bound_terms(X, n, approximate_kl),
-                layout=(False, False),
-            )
+        epsilon, phi, z, theta = self._encoding(X, num_samples, encoding)
+        expectation = ops.mean(self.expectation_term(X, theta), axis=0)
+        kl = self.kl_divergence_term(
+            phi=phi, theta=self.get_prior_theta(), approximate=approximate_kl, epsilon=epsilon
+        )
         if return_individual_terms:
             return kl, expectation
         return expectation - kl
 
-    def log_likelihood_approximation(self, X, num_samples):
+    def log_likelihood_approximation(self, X, num_samples, encoding=None):
         """Importance-sampling estimate of log p(x) with q(z|x) as proposal, per example.
 
         ``log (1/S) sum_s p(x|z_s) p(z_s) / q(z_s|x)``, computed as a log-mean-exp.
+
+        Parameters
+        ----------
+        encoding : Encoding, optional
+            As in :meth:`log_likelihood_lower_bound`.
 
         Returns
         -------
         array, shape (batch,)
         """
-        shared = self._sharing(X)
-        if shared is None:
-            return self._importance_sampled(X, num_samples)
-        return shared.value(
-            X, ("approximation", num_samples), num_samples, self._importance_sampled
-        )
-
-    def _lower_bound_terms(self, X, num_samples, approximate_kl):
-        """``(kl, expectation)`` of the lower bound, each ``(batch,)``."""
-        epsilon, phi, z, theta = self._encode_and_decode(X, num_samples)
-        kl = self.kl_divergence_term(
-            phi=phi, theta=self.get_prior_theta(), approximate=approximate_kl, epsilon=epsilon
-        )
-        return kl, P.mean(self.expectation_term(X, theta), axis=0)
-
-    def _importance_sampled(self, X, num_samples):
-        """The importance-sampling estimate of log p(x), ``(batch,)``."""
-        _, phi, z, theta = self._encode_and_decode(X, num_samples)
+        _, phi, z, theta = self._encoding(X, num_samples, encoding)
         log_weights = (
             self.log_p_z(z) + self.log_p_x_given_z(X, theta) - self.log_q_z_given_x(z, phi)
         )
-        return P.log_mean_exp(log_weights, axis=0)
+        return ops.log_mean_exp(log_weights, axis=0)
 
     # -- delegation to the components ----------------------------------------------
     def encode_phi(self, X):
@@ -423,7 +467,7 @@ class VAE(Model):
             raise ValueError("the Monte Carlo KL needs epsilon (the noise z is drawn with)")
         z = self.sample_from_q_z_given_x(epsilon=epsilon, phi=phi)
         log_ratio = self.log_q_z_given_x(z, phi) - self.log_p_z(z)
-        return P.mean(log_ratio, axis=0) if epsilon.ndim == 3 else log_ratio
+        return ops.mean(log_ratio, axis=0) if epsilon.ndim == 3 else log_ratio
 
     def per_component_kl_divergence_term(self, phi, theta):
         """The KL of each latent unit, shape ``(batch, nhid)``."""

@@ -16,8 +16,7 @@ import math
 
 import autograd.numpy as anp
 
-from pylearn_vae import backend
-from pylearn_vae import primitives as P
+from pylearn_vae import backend, ops
 from pylearn_vae.models.mlp import MLP, CompositeLayer, Linear
 from pylearn_vae.models.vae.component import VAEComponent
 from pylearn_vae.space import CompositeSpace, VectorSpace
@@ -27,6 +26,7 @@ __all__ = [
     "Conditional",
     "ContinuousBernoulli",
     "DiagonalGaussian",
+    "LocationScale",
     "continuous_bernoulli_log_normalizer",
     "continuous_bernoulli_mean",
 ]
@@ -168,18 +168,26 @@ class BernoulliVector(Conditional):
 
     def _sample_from_uniform(self, u, S):
         """Samples of logits ``S`` from uniform noise ``u`` of the same shape."""
-        return (u < P.sigmoid(S)).astype(backend.floatX())
+        return (u < ops.sigmoid(S)).astype(backend.floatX())
 
     def conditional_expectation(self, conditional_params):
-        return P.sigmoid(conditional_params[0])
+        return ops.sigmoid(conditional_params[0])
 
     def log_conditional(self, samples, conditional_params):
         """Log-likelihood of ``samples`` (``(batch, d)`` or ``(S, batch, d)``), summed over d."""
-        return P.bernoulli_log_likelihood(samples, conditional_params[0])
+        return ops.bernoulli_log_likelihood(samples, conditional_params[0])
 
 
-class DiagonalGaussian(Conditional):
-    """A Gaussian with diagonal covariance; the parameters are ``(mu, log_sigma)``."""
+class LocationScale(Conditional):
+    """Independent units of a location-scale family; parameters ``(mu, log_sigma)``.
+
+    ``z = mu + exp(log_sigma) * epsilon`` with noise ``epsilon`` of the family's
+    standard member: what :class:`DiagonalGaussian` and
+    :class:`~pylearn_vae.models.vae.laplace.Laplace` share. A subclass gives the noise
+    (:meth:`sample_from_epsilon`) and the log-density (:meth:`log_conditional`); it is
+    abstract, so :func:`~pylearn_vae.models.vae.kl.find_integrator_for` never matches a
+    Laplace posterior to the Gaussian KL.
+    """
 
     def _get_default_output_layer(self):
         return CompositeLayer(
@@ -194,8 +202,8 @@ class DiagonalGaussian(Conditional):
         return CompositeSpace([VectorSpace(dim=self.ndim), VectorSpace(dim=self.ndim)])
 
     def monitoring_channels_from_conditional_params(self, conditional_params):
-        """``<name>_sigma_{min,max,mean,std}`` of ``exp(log_sigma)`` over all entries."""
-        sigma = P.exp(conditional_params[1])
+        """``<name>_sigma_{min,max,mean,std}`` of the scale ``exp(log_sigma)``, all entries."""
+        sigma = anp.exp(conditional_params[1])
         return {
             f"{self.name}_sigma_min": sigma.min(),
             f"{self.name}_sigma_max": sigma.max(),
@@ -221,19 +229,23 @@ class DiagonalGaussian(Conditional):
                     f"hold {mu.shape[0]} rows; pass epsilon for several samples per row"
                 )
             epsilon = self.sample_from_epsilon(mu.shape)
-        return P.reparametrize(mu, log_sigma, epsilon)
+        return ops.reparametrize(mu, log_sigma, epsilon)
+
+    def conditional_expectation(self, conditional_params):
+        return conditional_params[0]
+
+
+class DiagonalGaussian(LocationScale):
+    """A Gaussian with diagonal covariance; the parameters are ``(mu, log_sigma)``."""
 
     def sample_from_epsilon(self, shape):
         """Standard normal noise of ``shape``, floatX."""
         return self.noise.normal(tuple(shape))
 
-    def conditional_expectation(self, conditional_params):
-        return conditional_params[0]
-
     def log_conditional(self, samples, conditional_params):
         """Log-density of ``samples`` (``(batch, d)`` or ``(S, batch, d)``), summed over d."""
         mu, log_sigma = conditional_params
-        return P.gaussian_log_density(samples, mu, log_sigma)
+        return ops.gaussian_log_density(samples, mu, log_sigma)
 
 
 # -- the continuous Bernoulli ------------------------------------------------------------
@@ -278,7 +290,7 @@ def continuous_bernoulli_log_normalizer(logits):
     array, the shape of ``logits``
     """
     small, safe, near = _split_at_zero(logits)
-    closed = anp.log(anp.abs(safe)) - anp.log(anp.abs(P.tanh(0.5 * safe)))
+    closed = anp.log(anp.abs(safe)) - anp.log(anp.abs(ops.tanh(0.5 * safe)))
     y2 = (0.5 * near) ** 2
     series = math.log(2.0) + y2 * (1.0 / 3.0 + y2 * (-7.0 / 90.0 + y2 * (62.0 / 2835.0)))
     return _select(small, series, closed)
@@ -292,7 +304,7 @@ def continuous_bernoulli_mean(logits):
     ``1/2 + s/12 - s^3/720 + s^5/30240``.
     """
     small, safe, near = _split_at_zero(logits)
-    closed = P.sigmoid(safe) / P.tanh(0.5 * safe) - 1.0 / safe
+    closed = ops.sigmoid(safe) / ops.tanh(0.5 * safe) - 1.0 / safe
     s2 = near * near
     series = 0.5 + near * (1.0 / 12.0 + s2 * (-1.0 / 720.0 + s2 / 30240.0))
     return _select(small, series, closed)
@@ -337,6 +349,6 @@ class ContinuousBernoulli(BernoulliVector):
     def log_conditional(self, samples, conditional_params):
         """Log-density of ``samples`` in [0, 1] (``(batch, d)`` or ``(S, batch, d)``), summed."""
         (S,) = conditional_params
-        return P.bernoulli_log_likelihood(samples, S) + P.sum(
+        return ops.bernoulli_log_likelihood(samples, S) + ops.sum(
             continuous_bernoulli_log_normalizer(S), axis=-1
         )

@@ -9,7 +9,7 @@ integrators for the same pair is an error. (The original scanned this module wit
 ``inspect`` and could find nothing else.)
 """
 
-from pylearn_vae import primitives as P
+from pylearn_vae import ops
 from pylearn_vae.models.vae.conditional import Conditional, DiagonalGaussian
 from pylearn_vae.models.vae.prior import DiagonalGaussianPrior, Prior
 
@@ -123,10 +123,10 @@ class DiagonalGaussianPriorPosteriorKL(KLIntegrator):
     def per_component_kl_divergence(self, phi, theta, prior, posterior):
         self._validate_prior_posterior(prior, posterior)
         (mu_q, log_sigma_q), (mu_p, log_sigma_p) = phi, theta
-        return P.diagonal_gaussian_kl(mu_q, log_sigma_q, mu_p, log_sigma_p)
+        return ops.diagonal_gaussian_kl(mu_q, log_sigma_q, mu_p, log_sigma_p)
 
     def kl_divergence(self, phi, theta, prior, posterior):
-        return P.sum(self.per_component_kl_divergence(phi, theta, prior, posterior), axis=1)
+        return ops.sum(self.per_component_kl_divergence(phi, theta, prior, posterior), axis=1)
 
 
 def find_integrator_for(prior, posterior):

@@ -15,10 +15,9 @@ import math
 import autograd.numpy as anp
 import numpy
 
-from pylearn_vae import backend
-from pylearn_vae import primitives as P
+from pylearn_vae import backend, ops
 from pylearn_vae.models.model import Param
-from pylearn_vae.models.vae.conditional import Conditional, DiagonalGaussian
+from pylearn_vae.models.vae.conditional import LocationScale
 from pylearn_vae.models.vae.kl import KLIntegrator
 from pylearn_vae.models.vae.prior import Prior
 
@@ -45,7 +44,7 @@ def laplace_log_density(z, loc, log_scale):
     -------
     array, shape (...)
     """
-    return P.sum(-LOG_2 - log_scale - anp.abs(z - loc) * P.exp(-log_scale), axis=-1)
+    return ops.sum(-LOG_2 - log_scale - anp.abs(z - loc) * anp.exp(-log_scale), axis=-1)
 
 
 def laplace_kl(loc_q, log_scale_q, loc_p, log_scale_p):
@@ -57,8 +56,8 @@ def laplace_kl(loc_q, log_scale_q, loc_p, log_scale_p):
     return (
         log_scale_p
         - log_scale_q
-        + distance * P.exp(-log_scale_p)
-        + P.exp(log_scale_q - log_scale_p - distance * P.exp(-log_scale_q))
+        + distance * anp.exp(-log_scale_p)
+        + anp.exp(log_scale_q - log_scale_p - distance * anp.exp(-log_scale_q))
         - 1.0
     )
 
@@ -89,29 +88,20 @@ class LaplacePrior(Prior):
     def sample_from_p_z(self, num_samples, **kwargs):
         """Draw ``(num_samples, nhid)`` latent vectors (extra keywords are ignored)."""
         epsilon = laplace_noise(self.noise, (int(num_samples), self.nhid))
-        return self.prior_loc.value + P.exp(self.log_prior_scale.value) * epsilon
+        return self.prior_loc.value + anp.exp(self.log_prior_scale.value) * epsilon
 
     def log_p_z(self, z):
         return laplace_log_density(z, self.prior_loc.value, self.log_prior_scale.value)
 
 
-class Laplace(Conditional):
+class Laplace(LocationScale):
     """A posterior of independent Laplace units; parameters ``(loc, log_scale)``.
 
-    It borrows the Gaussian's output layers (``mu`` and ``log_sigma``, here the
-    location and the log *scale*), its channels (``<name>_sigma_*`` hold the scale
-    ``b``) and its location-scale sampling ``z = loc + exp(log_scale) * epsilon``, with
-    standard Laplace noise ``epsilon``. It does not subclass :class:`DiagonalGaussian`:
-    :func:`find_integrator_for` would then hand it the Gaussian KL.
+    A location-scale family like the Gaussian, with whom it shares the output layers
+    (``mu`` and ``log_sigma``, here the location and the log *scale*), the channels
+    (``<name>_sigma_*`` hold the scale ``b``) and the sampling
+    ``z = loc + exp(log_scale) * epsilon``, with standard Laplace noise ``epsilon``.
     """
-
-    _get_default_output_layer = DiagonalGaussian._get_default_output_layer
-    _get_required_mlp_output_space = DiagonalGaussian._get_required_mlp_output_space
-    monitoring_channels_from_conditional_params = (
-        DiagonalGaussian.monitoring_channels_from_conditional_params
-    )
-    sample_from_conditional = DiagonalGaussian.sample_from_conditional
-    conditional_expectation = DiagonalGaussian.conditional_expectation
 
     def sample_from_epsilon(self, shape):
         """Standard Laplace noise of ``shape``, floatX."""
@@ -135,4 +125,4 @@ class LaplaceKL(KLIntegrator):
         return laplace_kl(loc_q, log_scale_q, loc_p, log_scale_p)
 
     def kl_divergence(self, phi, theta, prior, posterior):
-        return P.sum(self.per_component_kl_divergence(phi, theta, prior, posterior), axis=1)
+        return ops.sum(self.per_component_kl_divergence(phi, theta, prior, posterior), axis=1)

@@ -2,7 +2,7 @@
 
 import numpy
 
-from pylearn_vae import primitives as P
+from pylearn_vae import ops
 from pylearn_vae.models.model import Param
 from pylearn_vae.models.vae.component import VAEComponent
 
@@ -51,7 +51,7 @@ class DiagonalGaussianPrior(Prior):
     def sample_from_p_z(self, num_samples, **kwargs):
         """Draw ``(num_samples, nhid)`` latent vectors (extra keywords are ignored)."""
         epsilon = self.noise.normal((int(num_samples), self.nhid))
-        return P.reparametrize(self.prior_mu.value, self.log_prior_sigma.value, epsilon)
+        return ops.reparametrize(self.prior_mu.value, self.log_prior_sigma.value, epsilon)
 
     def log_p_z(self, z):
-        return P.gaussian_log_density(z, self.prior_mu.value, self.log_prior_sigma.value)
+        return ops.gaussian_log_density(z, self.prior_mu.value, self.log_prior_sigma.value)

@@ -6,31 +6,21 @@ an expression like the Bernoulli log-likelihood from logits (nine operations ove
 :data:`KERNELS` writes one such formula once more as the body of a CuPy
 ``ElementwiseKernel`` or ``ReductionKernel``: one launch, one pass.
 
-The array-operation formulas in :mod:`pylearn_vae.primitives` and the learning rules
-stay the reference: they run on the CPU, and on the GPU whenever fusion is off. A
-caller asks :func:`get` for a kernel and uses it when it gets one::
-
-    kernel = kernels.get("bernoulli_log_likelihood", xp)
-    if kernel is not None:
-        return kernel(x, logits, axis=-1)
-    ...  # the array-operation formula
-
-:func:`get` gives ``None`` on NumPy, and on CuPy when fusion is switched off
-(``PYLEARN_VAE_FUSED=0`` in the environment, or :func:`set_fused`). Kernels are built on
-first use, through the array module the caller holds (this module imports no CuPy: the
-backend stays the one seam).
+The formulas of :mod:`pylearn_vae.ops` and the learning rules are the reference; the
+GPU ops of :mod:`pylearn_vae.accel.gpu` call these kernels through :func:`get`, which
+builds each on first use through the array module the caller holds (this module
+imports no CuPy: the backend stays the one seam).
 
 Every body is plain C++ on ``T`` values (``exp``, ``log1p``, ``fabs``, arithmetic and
 ``?:``), so the tests compile the same text on the host with a C++ compiler and check
-it against the reference formulas (``tests/host_kernels.py``, ``tests/test_kernels.py``);
-``tests/test_gpu.py`` checks it on a GPU.
+it against the reference formulas of :mod:`pylearn_vae.ops` (``tests/host_kernels.py``,
+``tests/test_kernels.py``); ``tests/test_gpu.py`` checks it on a GPU.
 """
 
 import math
-import os
 from collections import namedtuple
 
-__all__ = ["KERNELS", "Elementwise", "Reduction", "fused", "get", "set_fused"]
+__all__ = ["KERNELS", "Elementwise", "Reduction", "get"]
 
 Elementwise = namedtuple("Elementwise", "in_params out_params operation")
 Reduction = namedtuple(
@@ -96,51 +86,26 @@ KERNELS = {
     ),
 }
 
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-
-
-def _from_environment():
-    value = os.environ.get("PYLEARN_VAE_FUSED", "1").strip().lower()
-    if value not in _TRUE + _FALSE:
-        raise ValueError(
-            f"PYLEARN_VAE_FUSED={value!r}: use 1 (fused GPU kernels, the default) or 0 "
-            "(array operations only)"
-        )
-    return value in _TRUE
-
-
-_state = {"fused": _from_environment(), "built": {}}
-
-
-def set_fused(flag):
-    """Use the fused GPU kernels (``True``, the default) or array operations only."""
-    _state["fused"] = bool(flag)
-
-
-def fused():
-    """Whether :func:`get` gives kernels on CuPy."""
-    return _state["fused"]
+_built = {}  # (name, id(array module)) -> kernel
 
 
 def get(name, xp):
-    """The CuPy kernel ``name`` when ``xp`` is CuPy and fusion is on, else ``None``.
+    """The CuPy kernel ``name`` built through ``xp`` (CuPy), once.
 
     Parameters
     ----------
     name : str
         A key of :data:`KERNELS`.
     xp : module
-        The array module of the caller's arrays (``numpy`` or ``cupy``).
+        The array module of the caller's arrays (``cupy``).
     """
     spec = KERNELS[name]
-    if not _state["fused"] or xp.__name__ == "numpy":
-        return None
     key = (name, id(xp))
-    kernel = _state["built"].get(key)
+    kernel = _built.get(key)
     if kernel is None:
         if isinstance(spec, Reduction):
             kernel = xp.ReductionKernel(*spec, name=f"pylearn_vae_{name}")
         else:
             kernel = xp.ElementwiseKernel(*spec, name=f"pylearn_vae_{name}")
-        _state["built"][key] = kernel
+        _built[key] = kernel
     return kernel

@@ -7,14 +7,15 @@ is free there. The next array of that size then starts on untouched pages, and t
 kernel zeroes each 4 KiB page on first touch (a *page fault*). The importance-sampled
 NLL evaluation allocates arrays of up to ``k_chunk * batch * nvis`` floats (31 MB for
 the main job's 10 digits x 1,000 samples x 784 pixels) and frees them at every call:
-about 2,700 page faults a call, 15% of its time on the development machine.
+thousands of page faults a call (``benchmarks/README.md`` has the measured share).
 
 :func:`retain_freed_memory` raises both thresholds (``mallopt``), so such arrays come
 from the heap and their memory stays there for the next call. The process keeps the
 memory it has freed (up to ``trim_threshold`` bytes) instead of returning it: its
 resident size stays at its peak rather than falling back after each call, the peak
 itself does not grow. The command-line scripts (``bin/train.py``, ``bin/vae_nll.py``)
-call it for their own process; a library import never does.
+call it for their own process (through :func:`pylearn_vae.scripts._cli.keep_freed_memory`,
+unless ``PYLEARN_VAE_REFERENCE=1``); a library import never does.
 
 It does nothing (and says so by returning False) off glibc Linux, when the user set
 ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_`` or ``GLIBC_TUNABLES`` (their
