@@ -70,6 +70,20 @@ def test_verbose_is_pylearn2s_log_and_quiet_prints_nothing(config, capsys):
     assert captured.out == ""
 
 
+def test_other_libraries_info_stays_out_of_the_output(config, capsys):
+    # matplotlib logs "generated new fontManager" at INFO the first time it runs on a
+    # machine; after train.py has set up its logging, that must not reach a script's output.
+    import logging
+
+    assert main([str(config), "--epochs", "1"]) == 0
+    capsys.readouterr()
+    logging.getLogger("matplotlib.font_manager").info("generated new fontManager")
+    logging.getLogger("matplotlib.font_manager").warning("a warning still shows")
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "WARNING (matplotlib.font_manager): a warning still shows\n"
+
+
 # -- the channel log -----------------------------------------------------------------------
 
 

@@ -282,7 +282,8 @@ class OutputFilter(logging.Filter):
     ``'lines'`` (the default): everything but Pylearn2's per-step detail (the monitor's
     channel dump, the learning-rate table, timings and ``Saving to`` lines);
     ``'verbose'``: Pylearn2's full log, without the one-line reports; ``'quiet'``:
-    warnings and errors only.
+    warnings and errors only. Other libraries' messages below WARNING (matplotlib's
+    "generated new fontManager" on its first use, say) show only in ``'verbose'``.
     """
 
     def __init__(self, mode):
@@ -290,8 +291,10 @@ class OutputFilter(logging.Filter):
         self.mode = mode
 
     def filter(self, record):
-        if record.levelno >= logging.WARNING or not record.name.startswith("pylearn_vae"):
+        if record.levelno >= logging.WARNING:
             return True
+        if not (record.name == "pylearn_vae" or record.name.startswith("pylearn_vae.")):
+            return self.mode == "verbose"
         if self.mode == "quiet":
             return False
         report = record.name == "pylearn_vae.train_extensions.progress_report"
