@@ -91,6 +91,7 @@ setup(
             "pylearn-vae-interpolate=pylearn_vae.scripts.interpolate:main",
             "pylearn-vae-demo=pylearn_vae.scripts.demo:main",
             "pylearn-vae-sweep=pylearn_vae.scripts.sweep:main",
+            "pylearn-vae-download-binarized-mnist=pylearn_vae.scripts.download_binarized_mnist:main",
         ]
     },
 )

@@ -39,7 +39,8 @@ def params(path):
 # -- output --------------------------------------------------------------------------------
 
 
-def test_default_output_is_one_line_per_step_and_a_summary(config, capsys):
+def test_default_output_is_one_line_per_step_and_a_summary(config, capsys, monkeypatch):
+    monkeypatch.setattr("sys.argv", [os.path.join(REPO, "bin", "train.py")])
     assert main([str(config)]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
@@ -56,8 +57,9 @@ def test_default_output_is_one_line_per_step_and_a_summary(config, capsys):
     assert f"Best valid_objective: {best:.2f} at epoch" in summary
     for path in ("tiny.pkl", "tiny_best.pkl", "tiny.monitor.csv"):
         assert f"\n  {path} " in summary
-    assert "Next:\n  python bin/vae_nll.py tiny_best.pkl" in summary
-    assert "python bin/plot_monitor.py tiny.monitor.csv -o curves.png" in summary
+    bin_dir = os.path.join(REPO, "bin")
+    assert f"Next:\n  python {bin_dir}/vae_nll.py tiny_best.pkl" in summary
+    assert f"python {bin_dir}/plot_monitor.py tiny.monitor.csv -o curves.png" in summary
 
 
 def test_verbose_is_pylearn2s_log_and_quiet_prints_nothing(config, capsys):

@@ -27,6 +27,7 @@ import zipfile
 import numpy
 
 from pylearn_vae.datasets.dataset import NotInstalledError
+from pylearn_vae.scripts import _commands
 from pylearn_vae.utils import serial
 from pylearn_vae.utils.images import MissingLibraryError
 from pylearn_vae.utils.safe_load import UnsafeFileError
@@ -131,11 +132,14 @@ EXAMPLES = {
 
 
 def examples_epilog(prog):
-    """The ``examples:`` block of ``prog``'s --help, or None."""
-    commands = EXAMPLES.get(prog)
+    """The ``examples:`` block of ``prog``'s --help (its file in ``bin/`` or its console
+    script), written the way the user runs the scripts, or None."""
+    script = next((s for s, (entry, _) in _commands.SCRIPTS.items() if prog == entry), prog)
+    commands = EXAMPLES.get(script)
     if not commands:
         return None
-    return "examples:\n" + "\n".join(f"  python bin/{prog} {command}" for command in commands)
+    run = _commands.command(script)
+    return "examples:\n" + "\n".join(f"  {run} {command}" for command in commands)
 
 
 class HelpFormatter(argparse.HelpFormatter):

@@ -14,6 +14,7 @@ import inspect
 import logging
 import os
 
+from pylearn_vae.scripts._commands import command
 from pylearn_vae.termination_criteria import And, EpochCounter
 from pylearn_vae.train_extensions import TrainExtension
 from pylearn_vae.train_extensions.channel_log import ChannelLog, log_path_for
@@ -379,14 +380,14 @@ def summary_lines(runs, seconds):
     if last["model"] is not None and last["vae"]:
         model = last["model"]
         commands += [
-            f"python bin/vae_nll.py {model} -k 1000",
-            f"python bin/vae_samples.py {model} -o samples.png",
-            f"python bin/vae_reconstruct.py {model} -o recon.png",
+            f"{command('vae_nll.py')} {model} -k 1000",
+            f"{command('vae_samples.py')} {model} -o samples.png",
+            f"{command('vae_reconstruct.py')} {model} -o recon.png",
         ]
     elif last["model"] is not None:
-        commands.append(f"python bin/print_monitor.py {last['model']}")
+        commands.append(f"{command('print_monitor.py')} {last['model']}")
     if last["log"] is not None:
-        commands.append(f"python bin/plot_monitor.py {last['log']} -o curves.png")
+        commands.append(f"{command('plot_monitor.py')} {last['log']} -o curves.png")
     if commands:
         lines.append("Next:")
         lines.extend("  " + command for command in commands)

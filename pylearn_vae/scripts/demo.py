@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy
 
-from pylearn_vae.scripts import _cli, _latent
+from pylearn_vae.scripts import _cli, _commands, _latent
 
 __all__ = ["UnsupportedModelError", "export_model", "main", "page_html", "serve", "write_page"]
 
@@ -252,7 +252,9 @@ def serve(folder, port=8000, announce=print):
 
 
 def build_parser():
-    parser = _cli.ArgumentParser(prog="vae_demo.py", description=__doc__.splitlines()[0])
+    parser = _cli.ArgumentParser(
+        prog=_commands.prog("vae_demo.py"), description=__doc__.splitlines()[0]
+    )
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument("-o", "--out", default="demo", help="folder of the page (default demo/)")
     parser.add_argument(
@@ -275,7 +277,7 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("vae_demo.py", args.debug):
+    with _cli.clear_errors(_commands.prog("vae_demo.py"), args.debug):
         if args.port > 65535:
             raise _cli.CliError(f"--port {args.port}: a port is at most 65535")
         model = _cli.load_vae(args.model)
@@ -299,6 +301,10 @@ def main(argv=None):
     print(f"wrote {path} ({size / 1e6:.1f} MB; open it in a browser, no server needed)")
     if args.serve:
         sys.stdout.flush()
-        with _cli.clear_errors("vae_demo.py", args.debug):
+        with _cli.clear_errors(_commands.prog("vae_demo.py"), args.debug):
             serve(args.out, args.port, announce=lambda line: print(line, flush=True))
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -156,10 +156,11 @@ class _progress_bar:
 
 def main(argv=None):
     """Command line: ``download_binarized_mnist.py [--data-path DIR] [--base-url URL]``."""
+    from pylearn_vae.scripts import _commands
     from pylearn_vae.scripts._cli import ArgumentParser, clear_errors
 
     parser = ArgumentParser(
-        prog="download_binarized_mnist.py", description=__doc__.splitlines()[0]
+        prog=_commands.prog("download_binarized_mnist.py"), description=__doc__.splitlines()[0]
     )
     parser.add_argument(
         "--data-path", help="root data folder (default: $PYLEARN2_DATA_PATH)", default=None
@@ -173,3 +174,7 @@ def main(argv=None):
     except SystemExit as exc:
         return exc.code  # the one-line message is on stderr
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

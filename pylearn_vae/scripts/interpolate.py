@@ -14,7 +14,7 @@ Command line::
 
 import numpy
 
-from pylearn_vae.scripts import _cli, _latent
+from pylearn_vae.scripts import _cli, _commands, _latent
 from pylearn_vae.scripts.samples import add_grid_arguments, check_grid_output, write_grid
 
 __all__ = ["interpolation_rows", "main", "random_pairs"]
@@ -70,7 +70,9 @@ def random_pairs(num_examples, num_pairs, seed):
 
 
 def build_parser():
-    parser = _cli.ArgumentParser(prog="vae_interpolate.py", description=__doc__.splitlines()[0])
+    parser = _cli.ArgumentParser(
+        prog=_commands.prog("vae_interpolate.py"), description=__doc__.splitlines()[0]
+    )
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument(
         "--pairs", type=_latent.int_pair, nargs="+", metavar="I,J", help="pairs of example indices"
@@ -90,7 +92,7 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("vae_interpolate.py", args.debug):
+    with _cli.clear_errors(_commands.prog("vae_interpolate.py"), args.debug):
         check_grid_output(args.out)
         model = _cli.load_vae(args.model)
         dataset = _cli.load_dataset(model, args.dataset, args.which_set)
@@ -102,3 +104,9 @@ def main(argv=None):
     described = " ".join(f"{i},{j}" for i, j in pairs)
     print(f"wrote {args.out} (pairs {described}; {grid.shape[1]}x{grid.shape[0]} pixels)")
     return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -16,7 +16,7 @@ import dataclasses
 import numpy
 
 from pylearn_vae import backend
-from pylearn_vae.scripts import _cli
+from pylearn_vae.scripts import _cli, _commands
 from pylearn_vae.utils import images
 
 __all__ = ["LatentReport", "latent_report", "main"]
@@ -103,7 +103,9 @@ def save_bar_chart(report, path):
 
 
 def build_parser():
-    parser = _cli.ArgumentParser(prog="vae_latent_report.py", description=__doc__.splitlines()[0])
+    parser = _cli.ArgumentParser(
+        prog=_commands.prog("vae_latent_report.py"), description=__doc__.splitlines()[0]
+    )
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument(
         "-o", "--out", help="also draw the per-unit KL as a bar chart, e.g. -o latent.png"
@@ -124,7 +126,7 @@ def build_parser():
 @_cli.quiet_on_broken_pipe
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("vae_latent_report.py", args.debug):
+    with _cli.clear_errors(_commands.prog("vae_latent_report.py"), args.debug):
         if args.out:
             _cli.check_plot_output(args.out, "the latent bar chart")
         model = _cli.load_vae(args.model)
@@ -140,3 +142,9 @@ def main(argv=None):
     if args.out:
         print(f"wrote {args.out}")
     return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

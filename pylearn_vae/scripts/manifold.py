@@ -18,7 +18,7 @@ import dataclasses
 
 import numpy
 
-from pylearn_vae.scripts import _cli, _latent
+from pylearn_vae.scripts import _cli, _commands, _latent
 from pylearn_vae.scripts.samples import add_grid_arguments, check_grid_output
 from pylearn_vae.utils import images
 
@@ -109,7 +109,9 @@ def manifold(model, n=20, units=None, X=None):
 
 
 def build_parser():
-    parser = _cli.ArgumentParser(prog="vae_manifold.py", description=__doc__.splitlines()[0])
+    parser = _cli.ArgumentParser(
+        prog=_commands.prog("vae_manifold.py"), description=__doc__.splitlines()[0]
+    )
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument("-n", type=_cli.positive_int, default=20, help="grid points per axis")
     parser.add_argument("--units", type=_latent.int_pair, help="the two units to vary, A,B")
@@ -122,7 +124,7 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("vae_manifold.py", args.debug):
+    with _cli.clear_errors(_commands.prog("vae_manifold.py"), args.debug):
         if args.cols is not None and args.cols != args.n:
             raise _cli.CliError(f"--cols {args.cols}: the manifold is n x n, set -n instead")
         check_grid_output(args.out)
@@ -142,3 +144,9 @@ def main(argv=None):
         images.save_png(picture, args.out)
     print(f"{result.title}\nwrote {args.out} ({picture.shape[1]}x{picture.shape[0]} pixels)")
     return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

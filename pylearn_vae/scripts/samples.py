@@ -14,7 +14,7 @@ exists: an earlier grid is never overwritten unless named.
 import numpy
 
 from pylearn_vae import backend
-from pylearn_vae.scripts import _cli
+from pylearn_vae.scripts import _cli, _commands
 from pylearn_vae.utils import images
 
 __all__ = ["draw_samples", "main", "write_grid"]
@@ -113,7 +113,9 @@ def add_grid_arguments(parser, default_output):
 
 
 def build_parser():
-    parser = _cli.ArgumentParser(prog="vae_samples.py", description=__doc__.splitlines()[0])
+    parser = _cli.ArgumentParser(
+        prog=_commands.prog("vae_samples.py"), description=__doc__.splitlines()[0]
+    )
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument(
         "-n", type=_cli.positive_int, default=100, help="number of samples (default 100)"
@@ -130,7 +132,7 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     args.out = args.out or _cli.unused_path("samples.png")
-    with _cli.clear_errors("vae_samples.py", args.debug):
+    with _cli.clear_errors(_commands.prog("vae_samples.py"), args.debug):
         check_grid_output(args.out)
         model = _cli.load_vae(args.model)
         # x, the means and their float64 copies, z and the decoder's activations.
@@ -139,3 +141,9 @@ def main(argv=None):
         grid = write_grid(model, rows, args.out, args)
     print(f"wrote {args.out} ({args.n} samples, {grid.shape[1]}x{grid.shape[0]} pixels)")
     return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

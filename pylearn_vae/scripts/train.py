@@ -40,6 +40,7 @@ import sys
 import time
 
 from pylearn_vae.config.yaml_parse import load_train_file
+from pylearn_vae.scripts import _commands
 from pylearn_vae.utils.memory import retain_freed_memory
 
 __all__ = ["load_train_file", "main", "make_argument_parser", "train"]
@@ -47,8 +48,6 @@ __all__ = ["load_train_file", "main", "make_argument_parser", "train"]
 EXIT_REFUSED = 2
 
 _OWN_LOGGERS = "pylearn_vae"
-
-
 
 
 class _Formatter(logging.Formatter):
@@ -276,7 +275,7 @@ def make_argument_parser():
     from pylearn_vae.scripts._cli import OneLineErrors, add_load_options, positive_int
 
     parser = OneLineErrors(
-        prog="train.py",
+        prog=_commands.prog("train.py"),
         description="Launch an experiment from a YAML configuration file.",
         epilog="Stopping: Ctrl-C or SIGTERM finishes the current batch, writes the run's "
         "checkpoint (<save_path stem>.ckpt.pkl) and prints the command that resumes it "
@@ -366,6 +365,7 @@ def main(argv=None):
     from pylearn_vae.train import TrainingInterrupted
 
     argv = sys.argv[1:] if argv is None else list(argv)
+    prog = _commands.prog("train.py")
     args = make_argument_parser().parse_args(argv)
     retain_freed_memory()  # this process's big arrays reuse freed memory (utils/memory.py)
     # Loading builds every object, so every argument is checked before training starts.
@@ -373,29 +373,27 @@ def main(argv=None):
     try:
         with use_backend(args):
             train_obj = _load(args.config, args.allow_modules, args.trust, args.seed)
-            _configure_logging(
-                args.timestamp, args.verbose_logging, args.debug, output_mode(args)
-            )
+            _configure_logging(args.timestamp, args.verbose_logging, args.debug, output_mode(args))
             status = RUNTIME_ERROR
             _run(train_obj, args.time_budget, args.config, args.resume, args.overwrite, args)
     except RunFinished as exc:
-        print(f"train.py: {exc}")
+        print(f"{prog}: {exc}")
         return 0
     except RunRefused as exc:
-        print(f"train.py: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     except TrainingInterrupted as exc:
         hint = "" if exc.checkpoint_path is None else f"; {_resume_hint(argv)}"
-        print(f"train.py: {exc}{hint}", file=sys.stderr)
+        print(f"{prog}: {exc}{hint}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
-        print(f"train.py: interrupted; {_resume_hint(argv)}", file=sys.stderr)
+        print(f"{prog}: interrupted; {_resume_hint(argv)}", file=sys.stderr)
         return 130
     except Exception as exc:
         if debugging(args.debug):
             raise
         print(
-            f"train.py: error: {type(exc).__name__}: {_describe(exc, args.config)} "
+            f"{prog}: error: {type(exc).__name__}: {_describe(exc, args.config)} "
             "(run with --debug for the full traceback)",
             file=sys.stderr,
         )
@@ -404,10 +402,10 @@ def main(argv=None):
 
 
 def _resume_hint(argv):
-    """``'resume with: python bin/train.py exp.yaml --resume'`` (the command run, plus
-    ``--resume``)."""
+    """``'resume with: python bin/train.py exp.yaml --resume'`` (the command run, the way
+    the user ran it, plus ``--resume``)."""
     args = [a for a in argv if a not in ("--resume", "--overwrite")]
-    command = shlex.join(["python", sys.argv[0] or "train.py", *args, "--resume"])
+    command = " ".join([_commands.command("train.py"), shlex.join([*args, "--resume"])])
     return f"resume with: {command}"
 
 
