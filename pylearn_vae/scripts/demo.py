@@ -285,6 +285,7 @@ def main(argv=None):
             check_supported(model)
             dataset = _cli.load_dataset(model, args.dataset, args.which_set)
             X = _cli.design_matrix(dataset, model)
+            _latent.warn_if_no_active_unit(model, X, _commands.prog("vae_demo.py"))
             data = export_model(
                 model,
                 X,

@@ -150,6 +150,7 @@ def main(argv=None):
         dataset = _cli.load_dataset(model, args.dataset, args.which_set)
         X = _cli.design_matrix(dataset, model, args.limit)
         labels = _latent.dataset_labels(dataset, len(X))
+        _latent.warn_if_no_active_unit(model, X, _commands.prog("vae_latent_scatter.py"))
         _, panels = scatter_panels(model, X)
         suptitle = f"{len(X)} {args.which_set} examples" + (
             ", coloured by label" if labels is not None else " (the dataset has no labels)"

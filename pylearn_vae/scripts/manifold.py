@@ -129,11 +129,10 @@ def main(argv=None):
             raise _cli.CliError(f"--cols {args.cols}: the manifold is n x n, set -n instead")
         check_grid_output(args.out)
         model = _cli.load_vae(args.model)
-        X = None
-        if args.units is None and model.nhid > 2:
-            dataset = _cli.load_dataset(model, args.dataset, args.which_set)
-            X = _cli.design_matrix(dataset, model, args.limit)
-        result = manifold(model, args.n, args.units, X)
+        dataset = _cli.load_dataset(model, args.dataset, args.which_set)
+        X = _cli.design_matrix(dataset, model, args.limit)
+        _latent.warn_if_no_active_unit(model, X, _commands.prog("vae_manifold.py"))
+        result = manifold(model, args.n, args.units, X if args.units is None else None)
         shape = args.shape or images.image_shape(
             model.nvis, _cli.dataset_view_shape(model, args.dataset)
         )

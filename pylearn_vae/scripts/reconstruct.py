@@ -61,11 +61,8 @@ def main(argv=None):
         dataset = _cli.load_dataset(model, args.dataset, args.which_set)
         X = _cli.design_matrix(dataset, model, args.n)
         rows = interleave_reconstructions(model, X, noisy=args.noisy, seed=args.seed)
-        grid = write_grid(model, rows, args.out, args, column_labels=("input", "recon"))
-    print(
-        f"wrote {args.out} ({len(X)} inputs and reconstructions, "
-        f"{grid.shape[1]}x{grid.shape[0]} pixels)"
-    )
+        width, height = write_grid(model, rows, args.out, args, column_labels=("input", "recon"))
+    print(f"wrote {args.out} ({len(X)} inputs and reconstructions, {width}x{height} pixels)")
     return 0
 
 

@@ -11,6 +11,8 @@ Without ``-o`` the grid goes to ``samples.png``, or to ``samples_2.png``, ... wh
 exists: an earlier grid is never overwritten unless named.
 """
 
+import os
+
 import numpy
 
 from pylearn_vae import backend
@@ -32,10 +34,12 @@ def draw_samples(model, num_samples, binary=False, seed=None):
 GRID_EXTENSIONS = (".png",)
 
 
-def write_grid(model, rows, path, args, transform=None, column_labels=None):
-    """Shape ``rows`` (n, nvis) as images and write them as a grid PNG at ``path``.
+def write_grid(model, rows, path, args, transform=None, column_labels=None, title=None):
+    """Shape ``rows`` (n, nvis) as images and write them as a grid PNG at ``path``;
+    returns the file's ``(width, height)`` in pixels.
 
-    ``column_labels`` (e.g. ``('input', 'recon')``) are written above the columns.
+    ``column_labels`` (e.g. ``('input', 'recon')``) are written above the columns,
+    ``title`` above everything.
     """
     shape = args.shape or images.image_shape(model.nvis, _cli.dataset_view_shape(model))
     if int(numpy.prod(shape)) != rows.shape[1]:
@@ -48,10 +52,14 @@ def write_grid(model, rows, path, args, transform=None, column_labels=None):
     if transform is not None:
         pictures = transform(pictures)
     grid = images.tile_images(pictures, cols=args.cols, border=args.border)
-    images.save_png(
-        grid, path, zoom=args.zoom, column_labels=column_labels, cell=(shape[1], args.border)
+    return images.save_png(
+        grid,
+        path,
+        zoom=args.zoom,
+        column_labels=column_labels,
+        cell=(shape[1], args.border),
+        title=title,
     )
-    return grid
 
 
 def check_grid_memory(num_images, shape, args):
@@ -138,8 +146,10 @@ def main(argv=None):
         # x, the means and their float64 copies, z and the decoder's activations.
         _cli.check_memory(args.n * 8 * 4 * (model.nvis + model.nhid), f"drawing {args.n} samples")
         rows = draw_samples(model, args.n, binary=args.binary, seed=args.seed)
-        grid = write_grid(model, rows, args.out, args)
-    print(f"wrote {args.out} ({args.n} samples, {grid.shape[1]}x{grid.shape[0]} pixels)")
+        what = "samples x ~ p(x|z)" if args.binary else "means E[x|z]"
+        title = f"{args.n} {what}, z from the prior: {os.path.basename(args.model)}"
+        width, height = write_grid(model, rows, args.out, args, title=title)
+    print(f"wrote {args.out} ({args.n} samples, {width}x{height} pixels)")
     return 0
 
 

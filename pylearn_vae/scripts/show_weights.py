@@ -9,6 +9,8 @@ Command line::
     python bin/show_weights.py MODEL.pkl -o weights.png [--rescale individual|global|none]
 """
 
+import os
+
 import numpy
 
 from pylearn_vae.scripts import _cli, _commands
@@ -41,10 +43,19 @@ def main(argv=None):
         W = numpy.asarray(model.get_weights(), dtype="float64")
         if W.ndim != 2 or W.shape[0] != model.nvis:
             raise _cli.CliError(f"the encoder's first layer weights {W.shape} are not (nvis, h)")
-        grid = write_grid(
-            model, W.T, args.out, args, transform=lambda f: images.rescale(f, args.rescale)
+        title = (
+            f"the encoder's first-layer filters ({W.shape[1]}, one per hidden unit; "
+            f"grey levels rescaled: {args.rescale}): {os.path.basename(args.path)}"
         )
-    print(f"wrote {args.out} ({W.shape[1]} filters, {grid.shape[1]}x{grid.shape[0]} pixels)")
+        width, height = write_grid(
+            model,
+            W.T,
+            args.out,
+            args,
+            transform=lambda f: images.rescale(f, args.rescale),
+            title=title,
+        )
+    print(f"wrote {args.out} ({W.shape[1]} filters, {width}x{height} pixels)")
     return 0
 
 
