@@ -242,6 +242,19 @@ def test_latent_report_counts_active_units(model_path, model, tmp_path, capsys):
     assert latent_report.main([model_path, "--limit", "100", "-o", str(out)]) == 0
     text = capsys.readouterr().out
     assert f"active units: {report.num_active} of 5" in text and out.exists()
+    assert text.splitlines()[0].startswith("active units: ")  # the answer comes first
+
+
+def test_latent_report_lists_a_few_units_unless_asked_for_all():
+    variance = numpy.linspace(0.0, 0.5, 200)
+    report = latent_report.LatentReport(variance * 2, variance, 0.01)
+    lines = report.table(20).splitlines()
+    assert lines[0] == report.summary() and lines[0].startswith("active units: 196 of 200")
+    assert [int(line.split()[0]) for line in lines[2:22]] == list(range(199, 179, -1))
+    assert lines[22] == "(20 units of largest Var[mu] shown; --all lists all 200)"
+    assert len(lines) == 23
+    every = report.table().splitlines()
+    assert len(every) == 202 and [int(line.split()[0]) for line in every[2:]] == list(range(200))
 
 
 # -- monitor and summary ------------------------------------------------------------
