@@ -54,7 +54,9 @@ setup(
             "matplotlib>=3.6",
             "tqdm>=4.60",
             "selenium>=4.10",
-            # tests/test_packaging.py builds a wheel without build isolation (no download).
+            # tests/test_packaging.py builds a wheel with this environment's setuptools and
+            # wheel, without build isolation (no download), never the base Python's.
+            "setuptools>=61",
             "wheel",
             # tests/test_notebook.py runs docs/tutorial.ipynb; --tensorboard's test.
             "nbclient>=0.7",
@@ -68,8 +70,19 @@ setup(
         # chromium + chromium-driver with selenium.
         "demo": ["selenium>=4.10"],
         "gpu": ["cupy>=12"],
-        # train.py --tensorboard DIR (pylearn_vae.train_extensions.tensorboard)
-        "tensorboard": ["tensorboardX>=2.6"],
+        # train.py --tensorboard DIR (pylearn_vae.train_extensions.tensorboard) writes with
+        # tensorboardX; `tensorboard --logdir DIR` shows it.
+        "tensorboard": ["tensorboardX>=2.6", "tensorboard>=2.10"],
+        # Execute docs/tutorial.ipynb: jupyter nbconvert --to notebook --execute, or
+        # python -m pylearn_vae.testing.notebook (stores the outputs and their sources' hashes).
+        "docs": [
+            "nbconvert>=7",
+            "nbclient>=0.7",
+            "nbformat>=5",
+            "ipykernel>=6",
+            "pillow>=9",
+            "matplotlib>=3.6",
+        ],
         "bench": ["torch", "jax", "threadpoolctl"],
         # bin/sweep.py runs its trials on Dask (a LocalCluster, or a running scheduler).
         "sweep": ["dask[distributed]>=2023.1"],

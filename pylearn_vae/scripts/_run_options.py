@@ -219,15 +219,18 @@ def apply_run_options(train, args, phase=None):
     if train.save_path is not None and not args.no_channel_log:
         if not any(isinstance(ext, ChannelLog) for ext in _extensions(train)):
             added.append(ChannelLog(log_path_for(train.save_path)))
+    board = None
     if args.tensorboard is not None:
         from pylearn_vae.train_extensions.tensorboard import TensorBoardLog
 
         folder = args.tensorboard if phase is None else os.path.join(args.tensorboard, phase)
-        added.append(TensorBoardLog(folder))
+        board = TensorBoardLog(folder)
+        added.append(board)
     if args.images_every is not None:
         from pylearn_vae.train_extensions.training_images import TrainingImages
 
-        added.append(TrainingImages(_images_dir(train), freq=args.images_every))
+        images = TrainingImages(_images_dir(train), freq=args.images_every, tensorboard=board)
+        added.append(images)
     report = ProgressReport()
     added.append(report)
     train.extensions.append(RunExtensions(added))
