@@ -162,21 +162,25 @@ class Table:
             return False
         done = [r for r in self.rows if r["status"] == "done" and r[self.sort_column] is not None]
         names = [n for n in self.varied if n != SEED_NAME] or self.varied or ["trial"]
-        figure, axes = pyplot.subplots(1, len(names), figsize=(3.2 * len(names), 3), squeeze=False)
+        figure, axes = pyplot.subplots(
+            1, len(names), figsize=(max(6.4, 4.8 * len(names)), 4.8), squeeze=False
+        )
         for axis, name in zip(axes[0], names, strict=True):
             labels = [r["labels"].get(name, r["trial"]) for r in done]
             numbers = [_number(label) for label in labels]
             ys = [r[self.sort_column] for r in done]
             if labels and all(n is not None for n in numbers):
                 axis.plot(numbers, ys, "o", alpha=0.7)
-                if min(numbers) > 0 and max(numbers) / min(numbers) > 20:
-                    axis.set_xscale("log")
+                rates = "learning_rate" in name or name in ("lr", "learning_rate")
+                if min(numbers) > 0 and (rates or max(numbers) / min(numbers) > 20):
+                    axis.set_xscale("log")  # learning rates are compared by their ratios
             else:
                 order = sorted(set(labels))
                 axis.plot([order.index(label) for label in labels], ys, "o", alpha=0.7)
                 axis.set_xticks(range(len(order)), order, rotation=30, fontsize=7)
             axis.set_xlabel(name)
         axes[0][0].set_ylabel(self.sort_title)
+        figure.suptitle(f"{self.sort_title} of {len(done)} finished trials (one point per trial)")
         figure.tight_layout()
         figure.savefig(path, dpi=100)
         pyplot.close(figure)
@@ -204,9 +208,11 @@ def _full(value, digits=None):
 def _spread(values):
     if not values:
         return ["", "", ""]
-    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    mean = f"{statistics.fmean(values):.2f}"
+    if len(values) > 1:  # one seed has no spread to show: the value alone
+        mean += f" ± {statistics.stdev(values):.2f}"
     return [
-        f"{statistics.fmean(values):.2f} ± {sd:.2f}",
+        mean,
         f"{min(values):.2f}",
         f"{max(values):.2f}",
     ]
