@@ -8,6 +8,7 @@ from pylearn_vae.scripts import _cli
 
 SCRIPTS = {
     "demo": "vae_demo.py",
+    "download_mnist": "download_mnist.py",
     "interpolate": "vae_interpolate.py",
     "latent_report": "vae_latent_report.py",
     "latent_scatter": "vae_latent_scatter.py",
