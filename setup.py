@@ -64,7 +64,12 @@ setup(
             "ipykernel>=6",
             "tensorboardX>=2.6",
             "dask[distributed]>=2023.1",
+            # tests/test_download_mnist.py downloads through pooch from file:// mirrors.
+            "pooch>=1.6",
         ],
+        # bin/download_mnist.py downloads (checked, with a progress bar) through pooch;
+        # --from DIR installs a copy without it.
+        "data": ["pooch>=1.6", "tqdm>=4.60"],
         "viz": ["pillow>=9", "matplotlib>=3.6", "tqdm>=4.60"],
         # The demo page's browser test (tests/test_demo_page.py) drives Debian's
         # chromium + chromium-driver with selenium.
@@ -104,6 +109,7 @@ setup(
             "pylearn-vae-interpolate=pylearn_vae.scripts.interpolate:main",
             "pylearn-vae-demo=pylearn_vae.scripts.demo:main",
             "pylearn-vae-sweep=pylearn_vae.scripts.sweep:main",
+            "pylearn-vae-download-mnist=pylearn_vae.scripts.download_mnist:main",
             "pylearn-vae-download-binarized-mnist=pylearn_vae.scripts.download_binarized_mnist:main",
         ]
     },

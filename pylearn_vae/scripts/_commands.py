@@ -38,6 +38,7 @@ SCRIPTS = {
         "pylearn-vae-download-binarized-mnist",
         "download_binarized_mnist",
     ),
+    "download_mnist.py": ("pylearn-vae-download-mnist", "download_mnist"),
 }
 
 _ENTRY_POINTS = {entry for entry, _ in SCRIPTS.values()}
