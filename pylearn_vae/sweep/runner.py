@@ -22,6 +22,7 @@ import uuid
 from pylearn_vae.sweep.results import MANIFEST
 from pylearn_vae.sweep.spec import SweepError
 from pylearn_vae.sweep.trial import CONFIG, THREAD_VARIABLES, read_result, run_trial, write_result
+from pylearn_vae.utils import serial
 
 __all__ = ["MissingDask", "connect", "prepare", "run"]
 
@@ -72,7 +73,7 @@ def prepare(sweep, sweep_dir, rendered):
         else:
             mode = "restart" if status == "failed" else "resume"
         os.makedirs(folder, exist_ok=True)
-        with open(config, "w", encoding="utf-8") as f:
+        with serial.open_output(config, encoding="utf-8") as f:
             f.write(text)
         record = dict(record or {}, trial=trial.name, values=trial.values, labels=trial.labels)
         record.update(status="queued", error=None)
@@ -89,7 +90,7 @@ def prepare(sweep, sweep_dir, rendered):
             trial.name: {n: trial.labels[n] for n in sweep.varied} for trial, _ in rendered
         },
     }
-    with open(os.path.join(sweep_dir, MANIFEST), "w", encoding="utf-8") as f:
+    with serial.open_output(os.path.join(sweep_dir, MANIFEST), encoding="utf-8") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")
     return todo

@@ -9,7 +9,6 @@ border`` pixels high and ``grid_cols * (cols + border) + border`` wide.
 """
 
 import math
-import os
 
 import numpy
 
@@ -147,7 +146,10 @@ def save_png(picture, path, zoom=1, column_labels=None, cell=None):
     image = Image.fromarray(numpy.ascontiguousarray(picture))
     if column_labels:
         image = _label_columns(image, column_labels, cell[0] * zoom, cell[1] * zoom)
-    image.save(os.fspath(path), format="PNG")
+    from pylearn_vae.utils import serial
+
+    with serial.open_output(path, "wb") as f:
+        image.save(f, format="PNG")
 
 
 def _label_columns(image, labels, width, border):

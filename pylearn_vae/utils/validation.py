@@ -245,13 +245,20 @@ def check_iteration_mode(owner, name, mode):
 
 
 def check_writable_file(owner, name, path):
-    """``path`` when a file can be written there: not a folder, and its nearest existing
-    parent folder writable (missing folders are created when saving)."""
+    """``path`` when a file can be written there: nothing or a regular file is there (not
+    a folder, a symbolic link, a device or a FIFO), and its nearest existing parent
+    folder is writable (missing folders are created when saving)."""
     if not isinstance(path, (str, os.PathLike)):
         raise ValueError(f"{owner}: {name} must be a file path, got {short_repr(path)}")
     full = os.path.abspath(os.path.expanduser(os.fspath(path)))
     if os.path.isdir(full):
         raise ValueError(f"{owner}: {name} {path!r} is a folder: give a file name in it")
+    from pylearn_vae.utils.serial import check_output_path  # serial imports no validation
+
+    try:
+        check_output_path(full)
+    except ValueError as exc:
+        raise ValueError(f"{owner}: {name}: {exc}") from None
     folder = os.path.dirname(full)
     while not os.path.exists(folder):
         folder = os.path.dirname(folder)
