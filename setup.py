@@ -62,6 +62,10 @@ setup(
             "ipykernel>=6",
             "tensorboardX>=2.6",
             "dask[distributed]>=2023.1",
+            # The sweep's local cluster: TLS with temporary credentials.
+            "cryptography>=3.4",
+            # tests/test_fuzz.py; benchmarks/fuzz.py also uses atheris where it installs.
+            "hypothesis>=6",
         ],
         "viz": ["pillow>=9", "matplotlib>=3.6", "tqdm>=4.60"],
         # The demo page's browser test (tests/test_demo_page.py) drives Debian's
@@ -72,7 +76,10 @@ setup(
         "tensorboard": ["tensorboardX>=2.6"],
         "bench": ["torch", "jax", "threadpoolctl"],
         # bin/sweep.py runs its trials on Dask (a LocalCluster, or a running scheduler).
-        "sweep": ["dask[distributed]>=2023.1"],
+        # Its LocalCluster speaks TLS with temporary credentials (cryptography).
+        "sweep": ["dask[distributed]>=2023.1", "cryptography>=3.4"],
+        # benchmarks/fuzz.py (atheris only where it installs).
+        "fuzz": ["hypothesis>=6", "atheris; python_version < '3.12'"],
     },
     cmdclass={"build_py": BuildWithData},
     entry_points={
