@@ -22,6 +22,7 @@ import logging
 import os
 import pickle
 import stat
+import struct
 import sys
 import tempfile
 import time
@@ -418,7 +419,10 @@ def _read(filepath, policy):
             return safe_load.safe_unpickle(f, filepath, policy)
         except safe_load.UnsafeFileError:
             raise
-        except (pickle.UnpicklingError, EOFError, ValueError, IndexError, OverflowError) as e:
+        except (
+            pickle.UnpicklingError, EOFError, ValueError, IndexError, KeyError, OverflowError,
+            struct.error,
+        ) as e:
             raise ValueError(
                 f"{filepath!r} is not a valid pickle file ({type(e).__name__}: {e}); it may "
                 "be truncated or in another format"
