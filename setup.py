@@ -66,6 +66,10 @@ setup(
             "dask[distributed]>=2023.1",
             # tests/test_download_mnist.py downloads through pooch from file:// mirrors.
             "pooch>=1.6",
+            # The sweep's local cluster: TLS with temporary credentials.
+            "cryptography>=3.4",
+            # tests/test_fuzz.py; benchmarks/fuzz.py also uses atheris where it installs.
+            "hypothesis>=6",
         ],
         # bin/download_mnist.py downloads (checked, with a progress bar) through pooch;
         # --from DIR installs a copy without it.
@@ -90,7 +94,10 @@ setup(
         ],
         "bench": ["torch", "jax", "threadpoolctl"],
         # bin/sweep.py runs its trials on Dask (a LocalCluster, or a running scheduler).
-        "sweep": ["dask[distributed]>=2023.1"],
+        # Its LocalCluster speaks TLS with temporary credentials (cryptography).
+        "sweep": ["dask[distributed]>=2023.1", "cryptography>=3.4"],
+        # benchmarks/fuzz.py (atheris only where it installs).
+        "fuzz": ["hypothesis>=6", "atheris; python_version < '3.12'"],
     },
     cmdclass={"build_py": BuildWithData},
     entry_points={

@@ -340,7 +340,10 @@ def test_local_cluster_sweep_records_failure_and_skips_finished_trials_on_rerun(
     args = [str(path), "--out", str(out), "--workers", "2", "--dashboard", ":0", "--no-progress"]
     first = run_sweep(*args)
     assert first.returncode == 1, first.stderr  # one trial failed
-    assert "LocalCluster of 2 single-threaded workers; dashboard http" in first.stdout
+    assert (
+        "LocalCluster of 2 single-threaded workers; TLS with temporary credentials; "
+        "dashboard http://127.0.0.1:" in first.stdout
+    )
     assert "trial-003 failed: train.py: error: " in first.stdout
     check_sweep_folder(out)
     assert "seeds done" in (out / "results.md").read_text()

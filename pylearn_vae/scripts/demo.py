@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy
 
 from pylearn_vae.scripts import _cli, _commands, _latent
+from pylearn_vae.utils import serial
 
 __all__ = ["UnsupportedModelError", "export_model", "main", "page_html", "serve", "write_page"]
 
@@ -234,7 +235,8 @@ def write_page(data, folder):
     except OSError as exc:
         raise _cli.CliError(f"cannot create the folder {folder}: {exc.strerror}") from exc
     path = folder / "index.html"
-    path.write_text(page_html(data), encoding="utf-8")
+    with serial.open_output(path, encoding="utf-8") as f:
+        f.write(page_html(data))
     return path
 
 

@@ -17,7 +17,7 @@ import numpy
 
 from pylearn_vae import backend
 from pylearn_vae.scripts import _cli, _commands
-from pylearn_vae.utils import images
+from pylearn_vae.utils import images, serial
 
 __all__ = ["LatentReport", "latent_report", "main"]
 
@@ -111,6 +111,7 @@ def save_bar_chart(report, path):
     legend = [Patch(color="tab:blue", label="active"), Patch(color="tab:gray", label="inactive")]
     ax.legend(handles=legend, loc="upper right")
     fig.tight_layout()
+    serial.check_output_path(path)
     fig.savefig(path)
     plt.close(fig)
 

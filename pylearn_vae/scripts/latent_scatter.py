@@ -17,7 +17,7 @@ import dataclasses
 import numpy
 
 from pylearn_vae.scripts import _cli, _commands, _latent
-from pylearn_vae.utils import images
+from pylearn_vae.utils import images, serial
 
 __all__ = ["Panel", "draw_scatter", "main", "pca_projection", "scatter_panels"]
 
@@ -156,6 +156,7 @@ def main(argv=None):
             ", coloured by label" if labels is not None else " (the dataset has no labels)"
         )
         fig = draw_scatter(panels, labels, suptitle)
+        serial.check_output_path(args.out)
         fig.savefig(args.out, dpi=args.dpi)
         width, height = (int(round(v)) for v in fig.get_size_inches() * args.dpi)
     print(f"wrote {args.out} ({len(X)} points, {width}x{height} pixels)")

@@ -17,6 +17,7 @@ import fnmatch
 
 from pylearn_vae.scripts import _cli, _commands
 from pylearn_vae.scripts.print_monitor import get_monitor
+from pylearn_vae.utils import serial
 
 __all__ = ["main", "read_channels", "select_channels"]
 
@@ -138,6 +139,7 @@ def main(argv=None):
         ax.set_ylim(*(args.yrange or later_range([y for _, _, y in curves])))
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small")
         fig.tight_layout()
+        serial.check_output_path(args.out)
         fig.savefig(args.out)
         plt.close(fig)
     print(f"wrote {args.out} ({len(curves)} curves)")

@@ -191,6 +191,7 @@ def _run(train_obj, time_budget, config=None, resume=False, overwrite=False, run
         for n, phase in enumerate(phases)
     ]
     runs = []
+    _check_output_kinds(phases)
     if overwrite:
         for phase in phases:
             _remove_checkpoint(phase)
@@ -208,6 +209,24 @@ def _run(train_obj, time_budget, config=None, resume=False, overwrite=False, run
         gc.collect()
     if _run_options.output_mode(run_args) != "quiet":
         print("\n".join(_run_options.summary_lines(runs, time.perf_counter() - start)))
+
+
+def _check_output_kinds(phases):
+    """Refuse, before anything is written or removed, an output path where a symbolic
+    link, a device, a FIFO or a folder is (``--overwrite`` included)."""
+    from pylearn_vae.utils.serial import NotARegularFileError, check_output_path
+
+    for phase in phases:
+        paths = phase.output_paths() if hasattr(phase, "output_paths") else []
+        paths += [getattr(phase, "checkpoint_path", None)]
+        extensions = list(getattr(phase, "extensions", ()))
+        extensions += [e for ext in extensions for e in getattr(ext, "extensions", ())]
+        paths += [getattr(ext, "path", None) for ext in extensions]
+        for path in [p for p in paths if isinstance(p, str)]:
+            try:
+                check_output_path(path)
+            except NotARegularFileError as exc:
+                raise RunRefused(str(exc)) from None
 
 
 def _checkpoint_state(phase):

@@ -18,6 +18,7 @@ import statistics
 
 from pylearn_vae.sweep.spec import SEED_NAME, SweepError
 from pylearn_vae.sweep.trial import read_result
+from pylearn_vae.utils import serial
 
 __all__ = ["MANIFEST", "Table", "load_table", "write_report"]
 
@@ -144,7 +145,7 @@ class Table:
         return "\n".join(lines) + "\n"
 
     def write_csv(self, path):
-        with open(path, "w", newline="", encoding="utf-8") as f:
+        with serial.open_output(path, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(self.header())
             for row in self.rows:
@@ -182,6 +183,7 @@ class Table:
         axes[0][0].set_ylabel(self.sort_title)
         figure.suptitle(f"{self.sort_title} of {len(done)} finished trials (one point per trial)")
         figure.tight_layout()
+        serial.check_output_path(path)
         figure.savefig(path, dpi=100)
         pyplot.close(figure)
         return True
@@ -244,7 +246,7 @@ def write_report(sweep_dir):
     """Write ``results.csv``, ``results.md`` (and ``results.png``); return the table."""
     table = load_table(sweep_dir)
     table.write_csv(os.path.join(sweep_dir, "results.csv"))
-    with open(os.path.join(sweep_dir, "results.md"), "w", encoding="utf-8") as f:
+    with serial.open_output(os.path.join(sweep_dir, "results.md"), encoding="utf-8") as f:
         f.write(table.markdown())
     table.plotted = table.plot(os.path.join(sweep_dir, "results.png"))
     return table

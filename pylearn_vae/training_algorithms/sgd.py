@@ -65,6 +65,7 @@ from pylearn_vae.utils.rng import (
     set_generator_states,
 )
 from pylearn_vae.utils.validation import (
+    check_fits_in_memory,
     check_iteration_mode,
     check_number_in,
     check_optional_positive_int,
@@ -189,6 +190,7 @@ class SGD(TrainingAlgorithm):
             raise ValueError(f"These params are NaN: {[str(p) for p in nan_params]}")
         self.model = model
         self._synchronize_batch_size(model)
+        self._check_batch_memory(host)
         model._test_batch_size = self.batch_size
         self.monitor = Monitor.get_monitor(model)
         self._check_uneven(model, dataset)
@@ -234,6 +236,25 @@ class SGD(TrainingAlgorithm):
             batch_size=self.batch_size or 100, enabled=backend.get_device() == "cpu"
         )
         self._setup_monitor()
+
+    def _check_batch_memory(self, host_params):
+        """Refuse a batch whose activations (and their gradients) cannot fit in memory,
+        before anything is computed or written: a lower bound, one value per unit of
+        each layer (the columns of the weight matrices) for each example of the batch."""
+        matrices = [v for v in host_params if v.ndim == 2]
+        if not matrices:
+            return
+        width = matrices[0].shape[0] + sum(v.shape[1] for v in matrices)
+        itemsize = max(v.dtype.itemsize for v in matrices)
+        for name, rows in (
+            ("batch_size", self.batch_size),
+            ("monitoring_batch_size", self.monitoring_batch_size),
+        ):
+            if rows is not None:
+                check_fits_in_memory(
+                    "SGD", f"{name} ({rows})", 2 * rows * width * itemsize,
+                    f"one batch of {rows} examples through {width} units",
+                )
 
     def _synchronize_batch_size(self, model):
         force = getattr(model, "force_batch_size", None)

@@ -9,7 +9,6 @@ border`` pixels high and ``grid_cols * (cols + border) + border`` wide.
 """
 
 import math
-import os
 
 import numpy
 
@@ -157,7 +156,10 @@ def save_png(picture, path, zoom=1, column_labels=None, cell=None, title=None):
         titled.paste(band, (0, 0))
         titled.paste(image, (0, band.height))
         image = titled
-    image.save(os.fspath(path), format="PNG")
+    from pylearn_vae.utils import serial
+
+    with serial.open_output(path, "wb") as f:
+        image.save(f, format="PNG")
     return image.size
 
 

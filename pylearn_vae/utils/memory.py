@@ -19,6 +19,11 @@ call it for their own process; a library import never does.
 It does nothing (and says so by returning False) off glibc Linux, when the user set
 ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_`` or ``GLIBC_TUNABLES`` (their
 choice stands), or with ``PYLEARN_VAE_RETAIN_MEMORY=0``.
+
+:func:`available_memory` says how many bytes this process may still allocate before the
+system (or its container) runs out: what the size checks of models and batches compare
+against, so that a huge ``nhid`` or ``batch_size`` is refused by name before it is
+allocated rather than ending in a ``MemoryError`` or the kernel's out-of-memory killer.
 """
 
 import ctypes
@@ -26,7 +31,7 @@ import ctypes.util
 import os
 import sys
 
-__all__ = ["OPT_OUT_VARIABLE", "USER_VARIABLES", "retain_freed_memory"]
+__all__ = ["OPT_OUT_VARIABLE", "USER_VARIABLES", "available_memory", "retain_freed_memory"]
 
 #: ``PYLEARN_VAE_RETAIN_MEMORY=0`` leaves glibc's defaults alone.
 OPT_OUT_VARIABLE = "PYLEARN_VAE_RETAIN_MEMORY"
@@ -84,3 +89,45 @@ def _mallopt():
     function.argtypes = (ctypes.c_int, ctypes.c_int)
     function.restype = ctypes.c_int
     return function
+
+
+def available_memory():
+    """Bytes this process may still allocate, or None where it cannot be told.
+
+    The smallest of the system's available memory (``MemAvailable`` in
+    ``/proc/meminfo``, else free physical pages) and the room left under a cgroup
+    (container) memory limit.
+
+    Returns
+    -------
+    int or None
+    """
+    candidates = []
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    candidates.append(int(line.split()[1]) * 1024)
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if not candidates:
+        try:
+            candidates.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (AttributeError, OSError, ValueError):
+            pass
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
+         "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+    ):
+        try:
+            with open(limit_file, encoding="ascii") as f:
+                limit = f.read().strip()
+            with open(usage_file, encoding="ascii") as f:
+                usage = int(f.read().strip())
+        except (OSError, ValueError):
+            continue
+        if limit.isdigit() and int(limit) < 1 << 60:
+            candidates.append(max(int(limit) - usage, 0))
+    return min(candidates) if candidates else None
