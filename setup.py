@@ -54,7 +54,9 @@ setup(
             "matplotlib>=3.6",
             "tqdm>=4.60",
             "selenium>=4.10",
-            # tests/test_packaging.py builds a wheel without build isolation (no download).
+            # tests/test_packaging.py builds a wheel with this environment's setuptools and
+            # wheel, without build isolation (no download), never the base Python's.
+            "setuptools>=61",
             "wheel",
             # tests/test_notebook.py runs docs/tutorial.ipynb; --tensorboard's test.
             "nbclient>=0.7",
@@ -62,17 +64,40 @@ setup(
             "ipykernel>=6",
             "tensorboardX>=2.6",
             "dask[distributed]>=2023.1",
+            # tests/test_download_mnist.py downloads through pooch from file:// mirrors.
+            "pooch>=1.6",
+            # The sweep's local cluster: TLS with temporary credentials.
+            "cryptography>=3.4",
+            # tests/test_fuzz.py; benchmarks/fuzz.py also uses atheris where it installs.
+            "hypothesis>=6",
         ],
+        # bin/download_mnist.py downloads (checked, with a progress bar) through pooch;
+        # --from DIR installs a copy without it.
+        "data": ["pooch>=1.6", "tqdm>=4.60"],
         "viz": ["pillow>=9", "matplotlib>=3.6", "tqdm>=4.60"],
         # The demo page's browser test (tests/test_demo_page.py) drives Debian's
         # chromium + chromium-driver with selenium.
         "demo": ["selenium>=4.10"],
         "gpu": ["cupy>=12"],
-        # train.py --tensorboard DIR (pylearn_vae.train_extensions.tensorboard)
-        "tensorboard": ["tensorboardX>=2.6"],
+        # train.py --tensorboard DIR (pylearn_vae.train_extensions.tensorboard) writes with
+        # tensorboardX; `tensorboard --logdir DIR` shows it.
+        "tensorboard": ["tensorboardX>=2.6", "tensorboard>=2.10"],
+        # Execute docs/tutorial.ipynb: jupyter nbconvert --to notebook --execute, or
+        # python -m pylearn_vae.testing.notebook (stores the outputs and their sources' hashes).
+        "docs": [
+            "nbconvert>=7",
+            "nbclient>=0.7",
+            "nbformat>=5",
+            "ipykernel>=6",
+            "pillow>=9",
+            "matplotlib>=3.6",
+        ],
         "bench": ["torch", "jax", "threadpoolctl"],
         # bin/sweep.py runs its trials on Dask (a LocalCluster, or a running scheduler).
-        "sweep": ["dask[distributed]>=2023.1"],
+        # Its LocalCluster speaks TLS with temporary credentials (cryptography).
+        "sweep": ["dask[distributed]>=2023.1", "cryptography>=3.4"],
+        # benchmarks/fuzz.py (atheris only where it installs).
+        "fuzz": ["hypothesis>=6", "atheris; python_version < '3.12'"],
     },
     cmdclass={"build_py": BuildWithData},
     entry_points={
@@ -91,6 +116,8 @@ setup(
             "pylearn-vae-interpolate=pylearn_vae.scripts.interpolate:main",
             "pylearn-vae-demo=pylearn_vae.scripts.demo:main",
             "pylearn-vae-sweep=pylearn_vae.scripts.sweep:main",
+            "pylearn-vae-download-mnist=pylearn_vae.scripts.download_mnist:main",
+            "pylearn-vae-download-binarized-mnist=pylearn_vae.scripts.download_binarized_mnist:main",
         ]
     },
 )

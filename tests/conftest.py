@@ -10,8 +10,11 @@ This folder is put on ``sys.path`` so YAML in the tests can name
 ``!obj:test_train_helpers.LinearRegression``, a module every test allows (below).
 """
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -21,6 +24,13 @@ import pytest
 # ThreadTuner stays off, so runs compared bit for bit (resume, determinism) are the same
 # run. tests/test_threads.py lifts it where it tests the threads themselves.
 os.environ["PYLEARN_VAE_THREADS"] = "1"
+
+# matplotlib's caches (its font list) in a fresh folder for the session and the processes
+# it starts: no test may depend on a cache an earlier run left, and the first use (which
+# builds the font list and logs "generated new fontManager") happens in every run.
+_MPLCONFIGDIR = tempfile.mkdtemp(prefix="pylearn-vae-tests-mpl-")
+os.environ["MPLCONFIGDIR"] = _MPLCONFIGDIR
+atexit.register(shutil.rmtree, _MPLCONFIGDIR, ignore_errors=True)
 
 from pylearn_vae import backend, threads  # noqa: E402
 

@@ -144,3 +144,14 @@ def test_larger_model_gets_sliders_for_its_most_active_units(driver, path_5d, tm
     z = numpy.random.RandomState(1).randn(5)
     computed = page(driver, "window.vaeDemo.setLatent(arguments[0])", z.tolist())
     numpy.testing.assert_allclose(computed, decode64(model, z[None])[0], atol=1e-4)
+
+
+def test_the_latent_plane_has_a_legend_of_its_colours(driver, page_2d):
+    entries = page(
+        driver,
+        "[...document.querySelectorAll('#map-legend .legend-entry')]"
+        ".map(e => [e.textContent, e.firstChild.style.backgroundColor])",
+    )
+    # MNIST10k's test digits: the ten classes, each with its own colour
+    assert [text for text, _ in entries] == [str(d) for d in range(10)]
+    assert len({colour for _, colour in entries}) == 10

@@ -3,6 +3,7 @@
 import math
 import os
 import pickle
+import re
 import subprocess
 import sys
 
@@ -25,7 +26,7 @@ from pylearn_vae.scripts import (
 )
 from pylearn_vae.space import NullSpace
 from pylearn_vae.testing.models import tiny_vae, train_by_hand
-from pylearn_vae.utils import serial
+from pylearn_vae.utils import images, serial
 
 PIL = pytest.importorskip("PIL.Image")
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -72,6 +73,17 @@ def model(model_path):
 def png_size(path):
     with PIL.open(path) as image:
         return image.size  # (width, height)
+
+
+def printed_size(out):
+    """The ``(width, height)`` the last ``... WxH pixels)`` line of ``out`` gives."""
+    width, height = re.findall(r"(\d+)x(\d+) pixels\)", out)[-1]
+    return int(width), int(height)
+
+
+def band(width, title):
+    """The height of the title band a grid of ``width`` pixels gets for ``title``."""
+    return images.title_band(width, title).shape[0]
 
 
 # -- NLL ------------------------------------------------------------------------------
@@ -138,16 +150,25 @@ def test_nll_main_prints_the_report(model_path, capsys):
 
 def test_samples_png_size(model_path, tmp_path, capsys):
     out = tmp_path / "s.png"
+    title = "12 means E[x|z], z from the prior: tiny.pkl"
     assert samples.main([model_path, "-n", "12", "-o", str(out)]) == 0
-    # 12 images -> 3 rows of 4 columns, 28x28 each, 1-pixel borders, drawn 2x by default.
-    assert png_size(out) == (2 * (4 * 29 + 1), 2 * (3 * 29 + 1))
+    # 12 images -> 3 rows of 4 columns, 28x28 each, 1-pixel borders, drawn 2x by default,
+    # under a title; the size printed is the file's.
+    width = 2 * (4 * 29 + 1)
+    assert png_size(out) == (width, band(width, title) + 2 * (3 * 29 + 1))
+    assert printed_size(capsys.readouterr().out) == png_size(out)
     assert samples.main([model_path, "-n", "12", "-o", str(out), "--zoom", "1"]) == 0
-    assert png_size(out) == (4 * 29 + 1, 3 * 29 + 1)
+    assert png_size(out) == (4 * 29 + 1, band(4 * 29 + 1, title) + 3 * 29 + 1)
+    assert printed_size(capsys.readouterr().out) == png_size(out)
+    with PIL.open(out) as image:
+        top = numpy.asarray(image)[: band(4 * 29 + 1, title)]
+    assert (top < 100).any() and (top == 255).mean() > 0.5  # dark text on white
     binary = tmp_path / "b.png"
     samples.main([model_path, "-n", "4", "--binary", "--zoom", "2", "-o", str(binary)])
     with PIL.open(binary) as image:
-        assert image.size == (2 * (2 * 29 + 1), 2 * (2 * 29 + 1))
-        assert set(numpy.unique(numpy.asarray(image))) <= {0, 128, 255}
+        grid = numpy.asarray(image)[-2 * (2 * 29 + 1) :]
+        assert image.width == 2 * (2 * 29 + 1)
+        assert set(numpy.unique(grid)) <= {0, 128, 255}
 
 
 def test_samples_without_o_never_overwrite(model_path, tmp_path, monkeypatch, capsys):
@@ -157,7 +178,7 @@ def test_samples_without_o_never_overwrite(model_path, tmp_path, monkeypatch, ca
     assert samples.main([model_path, "-n", "9"]) == 0
     assert "wrote samples_2.png" in capsys.readouterr().out.splitlines()[-1]
     assert (tmp_path / "samples.png").read_bytes() == first
-    assert png_size(tmp_path / "samples_2.png") == (2 * (3 * 29 + 1), 2 * (3 * 29 + 1))
+    assert png_size(tmp_path / "samples_2.png")[0] == 2 * (3 * 29 + 1)
 
 
 def test_sample_means_are_probabilities(model):
@@ -166,12 +187,13 @@ def test_sample_means_are_probabilities(model):
     numpy.testing.assert_array_equal(means, samples.draw_samples(model, 10, seed=3))
 
 
-def test_reconstruct_png_pairs_inputs_and_reconstructions(model_path, model, tmp_path):
+def test_reconstruct_png_pairs_inputs_and_reconstructions(model_path, model, tmp_path, capsys):
     out = tmp_path / "r.png"
     argv = [model_path, "-n", "6", "-o", str(out), "--cols", "4", "--zoom", "1"]
     assert reconstruct.main(argv) == 0
     # 3 rows of 2 pairs under a strip naming the columns (9-pixel text + 6)
     assert png_size(out) == (4 * 29 + 1, 15 + 3 * 29 + 1)
+    assert printed_size(capsys.readouterr().out) == png_size(out)
     with PIL.open(out) as image:
         picture = numpy.asarray(image)
     strip = picture[:15]
@@ -181,6 +203,7 @@ def test_reconstruct_png_pairs_inputs_and_reconstructions(model_path, model, tmp
         assert (strip[:, 1 + column * 29 : 29 + column * 29] < 100).any()
     assert reconstruct.main(argv[:-2]) == 0  # drawn 2x by default
     assert png_size(out) == (2 * (4 * 29 + 1), 20 + 2 * (3 * 29 + 1))
+    assert printed_size(capsys.readouterr().out) == png_size(out)
     X = MNIST10k("test", stop=3).get_design_matrix()
     rows = reconstruct.interleave_reconstructions(model, X)
     numpy.testing.assert_array_equal(rows[0::2], X)
@@ -190,10 +213,16 @@ def test_reconstruct_png_pairs_inputs_and_reconstructions(model_path, model, tmp
     assert not numpy.allclose(noisy[1::2], rows[1::2])
 
 
-def test_show_weights_grid_of_encoder_filters(model_path, tmp_path):
+def test_show_weights_grid_of_encoder_filters(model_path, tmp_path, capsys):
     out = tmp_path / "w.png"
     assert show_weights.main([model_path, "-o", str(out), "--rescale", "global"]) == 0
-    assert png_size(out) == (5 * 29 + 1, 4 * 29 + 1)  # 20 filters: ceil(sqrt 20) = 5 wide
+    title = (
+        "the encoder's first-layer filters (20, one per hidden unit; grey levels rescaled: "
+        "global): tiny.pkl"
+    )
+    # 20 filters: ceil(sqrt 20) = 5 wide, under a title
+    assert png_size(out) == (5 * 29 + 1, band(5 * 29 + 1, title) + 4 * 29 + 1)
+    assert printed_size(capsys.readouterr().out) == png_size(out)
 
 
 def test_latent_report_counts_active_units(model_path, model, tmp_path, capsys):
@@ -213,6 +242,19 @@ def test_latent_report_counts_active_units(model_path, model, tmp_path, capsys):
     assert latent_report.main([model_path, "--limit", "100", "-o", str(out)]) == 0
     text = capsys.readouterr().out
     assert f"active units: {report.num_active} of 5" in text and out.exists()
+    assert text.splitlines()[0].startswith("active units: ")  # the answer comes first
+
+
+def test_latent_report_lists_a_few_units_unless_asked_for_all():
+    variance = numpy.linspace(0.0, 0.5, 200)
+    report = latent_report.LatentReport(variance * 2, variance, 0.01)
+    lines = report.table(20).splitlines()
+    assert lines[0] == report.summary() and lines[0].startswith("active units: 196 of 200")
+    assert [int(line.split()[0]) for line in lines[2:22]] == list(range(199, 179, -1))
+    assert lines[22] == "(20 units of largest Var[mu] shown; --all lists all 200)"
+    assert len(lines) == 23
+    every = report.table().splitlines()
+    assert len(every) == 202 and [int(line.split()[0]) for line in every[2:]] == list(range(200))
 
 
 # -- monitor and summary ------------------------------------------------------------

@@ -1,13 +1,17 @@
 """Every script's --help gives defaults and examples, without reStructuredText markup."""
 
 import importlib
+import os
 
 import pytest
 
 from pylearn_vae.scripts import _cli
 
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 SCRIPTS = {
     "demo": "vae_demo.py",
+    "download_mnist": "download_mnist.py",
     "interpolate": "vae_interpolate.py",
     "latent_report": "vae_latent_report.py",
     "latent_scatter": "vae_latent_scatter.py",
@@ -30,7 +34,9 @@ def _parser(module_name):
 
 
 @pytest.mark.parametrize("module_name", sorted(SCRIPTS))
-def test_help_has_defaults_and_examples(module_name):
+def test_help_has_defaults_and_examples(module_name, monkeypatch):
+    monkeypatch.chdir(REPO)
+    monkeypatch.setattr("sys.argv", [os.path.join("bin", SCRIPTS[module_name])])
     parser = _parser(module_name)
     text = parser.format_help()
     assert "``" not in text

@@ -194,13 +194,26 @@ def test_interpolation_rows_end_at_the_real_digits(path_2d, tmp_path, capsys):
         numpy.testing.assert_allclose(row[1:-1], decode64(model, z[k]), atol=1e-6)
 
     out = tmp_path / "interp.png"
-    argv = [path_2d, "-o", str(out), "--pairs", "3,7", "10,42", "--steps", "6"]
+    argv = [path_2d, "-o", str(out), "--pairs", "3,7", "10,42", "--steps", "6", "--zoom", "1"]
     assert interpolate.main(argv) == 0
-    assert "pairs 3,7 10,42" in capsys.readouterr().out
-    assert png_size(out) == (8 * 29 + 1, 2 * 29 + 1)
+    printed = capsys.readouterr().out
+    assert "pairs 3,7 10,42" in printed
+    # a title, a strip naming the columns (x_i, t=0 ... t=1, x_j), the 2 rows of 8 images
+    title = (
+        "E[x|z] along straight lines between the posterior means of test digits i and j "
+        "(rows: pairs 3,7 10,42)"
+    )
+    top = images.title_band(8 * 29 + 1, title).shape[0] + 15
+    assert png_size(out) == (8 * 29 + 1, top + 2 * 29 + 1)
+    assert f"{8 * 29 + 1}x{top + 2 * 29 + 1} pixels" in printed
     with PIL.open(out) as image:
         pixels = numpy.asarray(image)
-    numpy.testing.assert_array_equal(pixels[1:29, 1:29], numpy.round(X[3] * 255).reshape(28, 28))
+    grid = pixels[top:]
+    numpy.testing.assert_array_equal(grid[1:29, 1:29], numpy.round(X[3] * 255).reshape(28, 28))
+    assert (pixels[:top] < 100).any()  # the labels' dark text
+    assert interpolate.main(argv[:-2]) == 0  # by default 3x: 28 pixels are small on a screen
+    assert png_size(out)[0] == 3 * (8 * 29 + 1)
+    assert f"{3 * (8 * 29 + 1)}x{png_size(out)[1]} pixels" in capsys.readouterr().out
 
 
 def test_random_pairs_are_reproducible_and_bad_pairs_are_refused(path_2d, tmp_path, capsys):
@@ -326,3 +339,28 @@ def test_demo_serve_answers_on_localhost(path_2d, tmp_path):
         proc.wait(timeout=30)
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_a_model_with_no_active_unit_gets_one_warning_line(path_2d, tmp_path, capsys):
+    model = serial.load(path_2d)
+    for param in model.posterior.get_params():  # q(z|x) no longer depends on x
+        param.set_value(numpy.zeros_like(param.get_value()))
+    collapsed = str(tmp_path / "collapsed.pkl")
+    serial.save(collapsed, model)
+    runs = [
+        (manifold.main, [collapsed, "-o", str(tmp_path / "m.png"), "-n", "3"], "vae_manifold.py"),
+        (latent_scatter.main, [collapsed, "-o", str(tmp_path / "s.png")], "vae_latent_scatter.py"),
+        (
+            interpolate.main,
+            [collapsed, "-o", str(tmp_path / "i.png"), "-n", "1"],
+            "vae_interpolate.py",
+        ),
+        (demo.main, [collapsed, "-o", str(tmp_path / "demo")], "vae_demo.py"),
+    ]
+    for main, argv, prog in runs:
+        assert main(argv) == 0
+        err = capsys.readouterr().err
+        assert err.startswith(f"{prog}: warning: no latent unit of the model is active (0 of 2")
+        assert err.count("\n") == 1 and "vae_latent_report" in err
+    assert manifold.main([path_2d, "-o", str(tmp_path / "m.png"), "-n", "3"]) == 0
+    assert capsys.readouterr().err == ""  # a model that uses its latent space: no warning

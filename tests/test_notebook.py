@@ -44,3 +44,23 @@ def test_notebook_executes(tmp_path, monkeypatch):
     assert (tmp_path / "runs" / "notebook" / "tutorial_tiny.monitor.csv").is_file()
     pictures = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(pictures) == 3  # samples, reconstructions, curves
+
+
+def test_the_stored_outputs_came_from_the_current_cells():
+    # docs/tutorial.ipynb is committed with its outputs (a reader browsing the repository
+    # sees the pictures); `python -m pylearn_vae.testing.notebook docs/tutorial.ipynb`
+    # stores them with each code cell's source hash. Edit a cell: re-run that command.
+    from pylearn_vae.testing.notebook import source_hash, stale_cells
+
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    stale = stale_cells(notebook)
+    assert not stale, (
+        f"code cells {stale} of docs/tutorial.ipynb changed after their outputs were stored: "
+        "run python -m pylearn_vae.testing.notebook docs/tutorial.ipynb"
+    )
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(cell.outputs for cell in code[2:])  # every cell after the setup shows something
+    pictures = [o for c in code for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(pictures) == 3  # samples, reconstructions, curves
+    edited = code[-1].source + "\n"
+    assert source_hash(edited) != code[-1].metadata["pylearn_vae"]["source_sha256"]

@@ -25,17 +25,57 @@ def _copy_source(target):
     shutil.copytree(REPO, target, ignore=ignore)
 
 
+def _outer_site_packages():
+    """The folders this test run imports installed packages from (numpy, autograd, ...)."""
+    return [p for p in sys.path if p and os.path.basename(p) == "site-packages"]
+
+
 @pytest.mark.slow
 def test_non_editable_install_finds_the_embedded_data(tmp_path):
     source = tmp_path / "source"
     _copy_source(source)
-    env_dir = tmp_path / "env"
-    # System site packages give numpy and autograd without a download.
-    venv.create(env_dir, system_site_packages=True, with_pip=False)
-    python = str(env_dir / "bin" / "python")
     environ = {
         k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYLEARN_VAE_MNIST10K")
     }
+    # The wheel is built by this test run's own Python and its setuptools and wheel (the
+    # [test] extra installs them), never the base Python's: no build isolation (no
+    # download), no index.
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--wheel-dir",
+            str(dist),
+            str(source),
+        ],
+        check=True,
+        env=environ,
+        cwd=tmp_path,
+    )
+    (wheel,) = dist.glob("pylearn_vae-*.whl")
+    # A venv of its own, without the base Python's packages; it sees this run's packages
+    # (numpy, autograd, ...) through a .pth file, after its own site-packages, so the
+    # installed pylearn_vae is the one it imports (a .pth line adds a folder, not the
+    # editable-install hooks inside it).
+    env_dir = tmp_path / "env"
+    venv.create(env_dir, system_site_packages=False, with_pip=False)
+    python = str(env_dir / "bin" / "python")
+    site_packages = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        env=environ,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    with open(os.path.join(site_packages, "outer_packages.pth"), "w") as f:
+        f.write("".join(folder + "\n" for folder in _outer_site_packages()))
     subprocess.run(
         [
             sys.executable,
@@ -46,9 +86,8 @@ def test_non_editable_install_finds_the_embedded_data(tmp_path):
             "install",
             "--quiet",
             "--no-deps",
-            "--no-build-isolation",
             "--no-index",
-            str(source),
+            str(wheel),
         ],
         check=True,
         env=environ,

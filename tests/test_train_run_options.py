@@ -39,7 +39,8 @@ def params(path):
 # -- output --------------------------------------------------------------------------------
 
 
-def test_default_output_is_one_line_per_step_and_a_summary(config, capsys):
+def test_default_output_is_one_line_per_step_and_a_summary(config, capsys, monkeypatch):
+    monkeypatch.setattr("sys.argv", [os.path.join(REPO, "bin", "train.py")])
     assert main([str(config)]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
@@ -56,8 +57,9 @@ def test_default_output_is_one_line_per_step_and_a_summary(config, capsys):
     assert f"Best valid_objective: {best:.2f} at epoch" in summary
     for path in ("tiny.pkl", "tiny_best.pkl", "tiny.monitor.csv"):
         assert f"\n  {path} " in summary
-    assert "Next:\n  python bin/vae_nll.py tiny_best.pkl" in summary
-    assert "python bin/plot_monitor.py tiny.monitor.csv -o curves.png" in summary
+    bin_dir = os.path.join(REPO, "bin")
+    assert f"Next:\n  python {bin_dir}/vae_nll.py tiny_best.pkl" in summary
+    assert f"python {bin_dir}/plot_monitor.py tiny.monitor.csv -o curves.png" in summary
 
 
 def test_verbose_is_pylearn2s_log_and_quiet_prints_nothing(config, capsys):
@@ -68,6 +70,20 @@ def test_verbose_is_pylearn2s_log_and_quiet_prints_nothing(config, capsys):
     assert main([str(config), "--quiet", "--out-dir", "quiet"]) == 0
     captured = capsys.readouterr()
     assert captured.out == ""
+
+
+def test_other_libraries_info_stays_out_of_the_output(config, capsys):
+    # matplotlib logs "generated new fontManager" at INFO the first time it runs on a
+    # machine; after train.py has set up its logging, that must not reach a script's output.
+    import logging
+
+    assert main([str(config), "--epochs", "1"]) == 0
+    capsys.readouterr()
+    logging.getLogger("matplotlib.font_manager").info("generated new fontManager")
+    logging.getLogger("matplotlib.font_manager").warning("a warning still shows")
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "WARNING (matplotlib.font_manager): a warning still shows\n"
 
 
 # -- the channel log -----------------------------------------------------------------------
@@ -224,9 +240,18 @@ def test_training_images_need_a_vae(tmp_path):
 
 def _event_scalars(folder):
     """``{tag: [(step, value)]}`` of the TensorBoard event files in ``folder``."""
+    return _events(folder)[0]
+
+
+def _events(folder):
+    """``({tag: [(step, value)]}, {tag: [(step, grey uint8 picture)]})`` of the
+    TensorBoard event files in ``folder``, read back from the files."""
+    import io
+
+    from PIL import Image
     from tensorboardX.proto import event_pb2
 
-    scalars = {}
+    scalars, pictures = {}, {}
     for name in os.listdir(folder):
         data = (folder / name).read_bytes()
         at = 0
@@ -235,8 +260,13 @@ def _event_scalars(folder):
             event = event_pb2.Event.FromString(data[at + 12 : at + 12 + length])
             at += 12 + length + 4
             for value in event.summary.value:
-                scalars.setdefault(value.tag, []).append((event.step, value.simple_value))
-    return scalars
+                if value.HasField("image"):
+                    with Image.open(io.BytesIO(value.image.encoded_image_string)) as image:
+                        picture = numpy.asarray(image.convert("L"))
+                    pictures.setdefault(value.tag, []).append((event.step, picture))
+                else:
+                    scalars.setdefault(value.tag, []).append((event.step, value.simple_value))
+    return scalars, pictures
 
 
 def test_tensorboard_event_files(config, tmp_path):
@@ -247,6 +277,23 @@ def test_tensorboard_event_files(config, tmp_path):
     record = model.monitor.channels["valid_objective"].val_record
     assert [step for step, _ in scalars["valid_objective"]] == [0, 1, 2]
     numpy.testing.assert_allclose([v for _, v in scalars["valid_objective"]], record, rtol=1e-6)
+
+
+def test_tensorboard_gets_the_training_pictures(config, tmp_path):
+    pytest.importorskip("tensorboardX")
+    from PIL import Image
+
+    argv = [str(config), "-q", "--tensorboard", str(tmp_path / "tb"), "--images-every", "2"]
+    assert main(argv) == 0
+    scalars, pictures = _events(tmp_path / "tb")
+    assert "valid_objective" in scalars
+    assert sorted(pictures) == ["reconstructions", "samples"]
+    for tag, stem in (("samples", "samples"), ("reconstructions", "recon")):
+        assert [step for step, _ in pictures[tag]] == [0, 2]
+        for step, picture in pictures[tag]:
+            png = next(Path(".").glob(f"**/{stem}_{step:04d}.png"))
+            with Image.open(png) as image:
+                numpy.testing.assert_array_equal(picture, numpy.asarray(image.convert("L")))
 
 
 # -- slips ------------------------------------------------------------------------------------

@@ -43,6 +43,13 @@ Nodes that share an anchor (``&a`` ... ``*a``) give one shared instance. Every s
 passed through `preprocess` with `environ` (Pylearn2 applied `environ` to ``!pkl:`` paths
 only, docs/quirks.md#quirk-14).
 
+Limits on input: a file (or text) larger than `MAX_BYTES`, nested deeper than
+`MAX_DEPTH` levels, or holding more than `MAX_NODES` values once every alias is expanded
+(a "billion laughs" file: a few lines of nested ``&a [*b, *b, ...]`` that stand for 10^9
+values) is refused before anything in it is built, in one line that names the file and
+the limit (`YAMLLimitError`). Shared nodes stay shared when built; the limit is on what
+they would stand for if expanded, since a validation message or a list copy expands them.
+
 Errors name the file (when loaded with `load_path`) and line, e.g.
 ``vae.yaml, line 12: pylearn_vae.models.mlp.Linear does not support the following
 keywords: irnage. Did you mean irange?``. An exception raised by a constructor keeps its
@@ -66,7 +73,26 @@ from yaml.constructor import ConstructorError
 from pylearn_vae.utils import safe_load, serial
 from pylearn_vae.utils.string_utils import preprocess
 
-__all__ = ["Proxy", "initialize", "instantiate", "load", "load_path", "load_train_file"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "Proxy",
+    "YAMLLimitError",
+    "initialize",
+    "instantiate",
+    "load",
+    "load_path",
+    "load_train_file",
+]
+
+#: The largest YAML text accepted, in bytes (the examples are a few KB).
+MAX_BYTES = 4 << 20
+#: The deepest nesting of mappings and sequences accepted.
+MAX_DEPTH = 100
+#: The most values (scalars, mappings, sequences) a document may stand for with every
+#: alias expanded.
+MAX_NODES = 100_000
 
 SCIENTIFIC_NOTATION_REGEXP = r"^[\-\+]?(\d+\.?\d*|\d*\.?\d+)[eE][\-\+]?\d+$"
 _PREFIX_FROM, _PREFIX_TO = "pylearn2.", "pylearn_vae."
@@ -95,14 +121,33 @@ class Proxy(collections.namedtuple("Proxy", ["callable", "positionals", "keyword
         return self is not other
 
 
+class YAMLLimitError(ValueError):
+    """A YAML file is too large, too deep or expands to too many values."""
+
+
 class _Loader(yaml.SafeLoader):
-    """``SafeLoader`` plus our tags, duplicate-key checks, and the `environ`, allowed
-    modules and trust for ``!obj:``, ``!import`` and ``!pkl:``."""
+    """``SafeLoader`` plus our tags, duplicate-key checks, the nesting limit, and the
+    `environ`, allowed modules and trust for ``!obj:``, ``!import`` and ``!pkl:``."""
 
     environ = None
     allow_modules = None
     trusted = False
     policy = safe_load.LoadPolicy()
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        # The composer recurses once per level: refuse before Python's stack runs out.
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise YAMLLimitError(
+                    f"{_where(mark)}the YAML nests deeper than {MAX_DEPTH} levels (the "
+                    "limit on nesting): flatten the file"
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node, deep=False):
         if isinstance(node, yaml.MappingNode):
@@ -266,6 +311,53 @@ def _named_path(node):
     return None
 
 
+def _check_expanded_size(root, source):
+    """Refuse a document that stands for more than `MAX_NODES` values with every alias
+    expanded (counted without expanding: each node's count is computed once), or that
+    holds an alias inside its own anchor (it would stand for infinitely many)."""
+    where = f"{source}: " if source else ""
+    counts, open_nodes, stack = {}, set(), [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        children = []
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        if children_done:
+            open_nodes.discard(id(node))
+            counts[id(node)] = count = 1 + sum(counts[id(c)] for c in children)
+            if count > MAX_NODES:
+                raise YAMLLimitError(
+                    f"{where}the YAML stands for more than {MAX_NODES:,} values once its "
+                    "aliases (*name) are expanded (the limit on alias expansion): use fewer "
+                    "nested aliases"
+                )
+            continue
+        if id(node) in counts:
+            continue
+        if id(node) in open_nodes:
+            raise YAMLLimitError(
+                f"{_where(node.start_mark) or where}an alias stands for a node that contains "
+                "it (a recursive structure, with no end once expanded): remove the alias"
+            )
+        open_nodes.add(id(node))
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in counts)
+
+
+def _read_limited(stream, source):
+    """The text of `stream` (a str or a file), refused when over `MAX_BYTES`."""
+    text = stream if isinstance(stream, (str, bytes)) else stream.read(MAX_BYTES + 1)
+    if len(text) > MAX_BYTES:
+        where = f"{source}: " if source else ""
+        raise YAMLLimitError(
+            f"{where}the YAML is larger than {MAX_BYTES >> 20} MiB (the limit on a YAML "
+            "file's size): keep data in dataset files (.npy, .npz), not in the YAML"
+        )
+    return text
+
+
 def _check_names(root, policy):
     """Refuse the first name in the document `policy` does not allow, before anything is
     built (a path that does not resolve is left for construction to report in order)."""
@@ -419,7 +511,7 @@ def load(stream, environ=None, instantiate=True, allow_modules=None, trusted=Fal
 def load_path(path, environ=None, instantiate=True, allow_modules=None, trusted=False, **kw):
     """`load` the YAML file at `path`; errors name `path` and the line."""
     with open(path, encoding="utf-8") as f:
-        content = f.read()
+        content = _read_limited(f, str(path))
     return _load(content, str(path), environ, instantiate, allow_modules, trusted, **kw)
 
 
@@ -429,7 +521,7 @@ def _load(stream, source, environ, instantiate, allow_modules, trusted, Loader=N
     if not (isinstance(Loader, type) and issubclass(Loader, _Loader)):
         raise TypeError("Loader must be a subclass of pylearn_vae.config.yaml_parse._Loader")
     policy = safe_load.LoadPolicy(allow_modules, trusted)
-    loader = Loader(stream)
+    loader = Loader(_read_limited(stream, source))
     if source is not None:
         loader.name = source
     loader.environ = environ
@@ -438,6 +530,7 @@ def _load(stream, source, environ, instantiate, allow_modules, trusted, Loader=N
         root = loader.get_single_node()
         graph = None
         if root is not None:
+            _check_expanded_size(root, source)
             _check_names(root, policy)
             graph = loader.construct_document(root)
     finally:

@@ -21,8 +21,8 @@ EXPECTED_ROWS = {"train": 50000, "valid": 10000, "test": 10000}
 
 _HOW_TO_GET = (
     "Get it with `PYLEARN2_DATA_PATH=/some/folder python bin/download_binarized_mnist.py` "
-    "(needs the internet), or use the embedded dataset "
-    "pylearn_vae.datasets.mnist10k.MNIST10k instead"
+    "(installed: pylearn-vae-download-binarized-mnist; needs the internet), or use the "
+    "embedded dataset pylearn_vae.datasets.mnist10k.MNIST10k instead"
 )
 
 
@@ -102,13 +102,14 @@ class BinarizedMNIST(DenseDesignMatrix):
         except (ValueError, EOFError) as exc:
             raise ValueError(
                 f"{path} is not a valid .npy file ({exc}): delete it and re-run "
-                "bin/download_binarized_mnist.py"
+                "bin/download_binarized_mnist.py (installed: pylearn-vae-download-binarized-mnist)"
             ) from exc
         m = EXPECTED_ROWS[which_set]
         if X.ndim != 2 or X.shape != (m, 28**2):
             raise ValueError(
                 f"{path} holds an array of shape {X.shape}; the {which_set} set must be "
-                f"({m}, 784): re-run bin/download_binarized_mnist.py"
+                f"({m}, 784): re-run bin/download_binarized_mnist.py "
+                "(installed: pylearn-vae-download-binarized-mnist)"
             )
         X = X.astype("float64", copy=False)
         if shuffle:

@@ -244,7 +244,14 @@ class MNIST(FashionMNIST):
 
     As Pylearn2's ``pylearn2/datasets/mnist.py`` reads them, from
     ``${PYLEARN2_DATA_PATH}/mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte``
-    (gzipped ``.gz`` files too). The same format and splits as :class:`FashionMNIST`.
+    (gzipped ``.gz`` files too; ``bin/download_mnist.py`` installs them, checked). The
+    same format and splits as :class:`FashionMNIST`.
+
+    With the defaults (``binarize='fixed'``, ``seed=20141008``) a split is binarized once,
+    the same way every time: ``u < grey / 255`` with ``u`` drawn by
+    ``numpy.random.default_rng(20141008)`` over all the file's images. These are the
+    10,000 test digits ``--dataset mnist`` evaluates (docs/results.md); training sets use
+    ``binarize: 'dynamic'``, a new draw each epoch.
 
     Parameters
     ----------

@@ -35,6 +35,7 @@ from pylearn_vae.models.model import Param
 from pylearn_vae.space import CompositeSpace, Space, VectorSpace
 from pylearn_vae.utils.rng import make_np_rng
 from pylearn_vae.utils.validation import (
+    check_fits_in_memory,
     check_nonnegative_float,
     check_positive_float,
     check_positive_int,
@@ -56,6 +57,9 @@ __all__ = [
 ]
 
 _NO_INPUT_SPACE = "Input space has not been provided."
+
+# Drawing an irange layer's weights holds the matrix, two uniform draws and a mask.
+_DRAW_COPIES = 3
 
 class MLP(Layer):
     """A stack of layers.
@@ -385,6 +389,9 @@ class Linear(Layer):
         self.min_col_norm = min_col_norm
         self.use_bias = use_bias
         if use_bias:
+            check_fits_in_memory(
+                owner, f"dim ({dim})", 2 * dim * numpy.dtype(float).itemsize, "its bias"
+            )
             self.b = Param(numpy.zeros(self.dim) + init_bias, name=f"{layer_name}_b")
         if max_col_norm is not None or min_col_norm is not None:
             self.extensions.append(ConstrainFilterL2Norm(max_col_norm, min_col_norm, axis=0))
@@ -401,6 +408,13 @@ class Linear(Layer):
             self.input_dim = space.get_total_dimension()
             self.desired_space = VectorSpace(self.input_dim)
         self.output_space = VectorSpace(self.dim)
+        rows, columns = _weight_size_names(self)
+        check_fits_in_memory(
+            layer_label(self, self.layer_name),
+            f"{rows} ({self.input_dim}) or {columns} ({self.dim})",
+            _DRAW_COPIES * self.input_dim * self.dim * numpy.dtype(float).itemsize,
+            f"drawing its {self.input_dim} x {self.dim} weight matrix",
+        )
         W = self._draw_weights(self.mlp.rng, self.input_dim)
         if self.mask_weights is not None:
             if self.mask_weights.shape != (self.input_dim, self.dim):
@@ -473,6 +487,45 @@ class Linear(Layer):
 
     def fprop(self, state_below):
         return self.transformer(state_below)
+
+
+def _weight_size_names(layer):
+    """What the user wrote to give ``layer`` its weight matrix's (rows, columns), for
+    messages: ``('nhid', 'dim')`` for the first layer of a VAE's decoder, ``("the dim
+    of 'h_d_1'", 'nvis')`` for its output layer, ``('nvis', 'dim')`` in a plain MLP."""
+    nests = (MLP, CompositeLayer)
+    parent, node = layer.get_mlp(), layer
+    position = _position(parent, node)
+    first = position == 0
+    while isinstance(parent, nests) and isinstance(parent.get_mlp(), nests):
+        node, parent = parent, parent.get_mlp()
+        first = first and _position(parent, node) == 0
+    owner = parent.get_mlp() if isinstance(parent, MLP) else None  # a VAE conditional
+    vae = getattr(owner, "vae", None)
+    sizes = {}  # what the VAE calls its conditional's input and output sizes
+    if vae is not None and owner is getattr(vae, "conditional", None):
+        sizes = {"input": "nhid", "output": "nvis"}
+    elif vae is not None and owner is getattr(vae, "posterior", None):
+        sizes = {"input": "nvis", "output": "nhid"}
+    if first or position is None:
+        rows = sizes.get("input", "nvis") if first else "its input size"
+    else:
+        below = layer.get_mlp().layers[position - 1]
+        rows = f"the dim of {getattr(below, 'layer_name', None) or 'the layer below'!r}"
+    default = getattr(owner, "_default_output_layer", None)
+    derived = default is layer or (
+        isinstance(default, CompositeLayer) and any(sub is layer for sub in default.layers)
+    )
+    columns = sizes["output"] if derived and sizes else "dim"
+    return rows, columns
+
+
+def _position(parent, layer):
+    """The index in ``parent.layers`` of ``layer`` or of the CompositeLayer holding it."""
+    for i, x in enumerate(getattr(parent, "layers", ())):
+        if x is layer or (isinstance(x, CompositeLayer) and any(s is layer for s in x.layers)):
+            return i
+    return None
 
 
 class RectifiedLinear(Linear):

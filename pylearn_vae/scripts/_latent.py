@@ -22,6 +22,7 @@ __all__ = [
     "posterior_means",
     "prior_mean_std",
     "titled_picture",
+    "warn_if_no_active_unit",
 ]
 
 
@@ -79,6 +80,27 @@ def most_active_units(model, X, count=2):
     return order[: min(int(count), model.nhid)], kl
 
 
+def warn_if_no_active_unit(model, X, prog):
+    """Print one warning line on stderr when none of ``model``'s latent units is active
+    on the rows of ``X`` (as ``vae_latent_report.py`` counts them: the variance over the
+    data of the posterior mean above 0.01): the pictures then show one blur.
+
+    Returns the :class:`~pylearn_vae.scripts.latent_report.LatentReport`.
+    """
+    import sys
+
+    report = latent_report(model, X)
+    if report.num_active == 0:
+        print(
+            f"{prog}: warning: no latent unit of the model is active (0 of {model.nhid} "
+            f"with Var_x E[z|x] > {report.threshold:g} on {len(X)} examples; total KL "
+            f"{numpy.nansum(report.kl):.2f} nats): the decoder ignores z, so every picture "
+            "shows the same blur; train longer or see vae_latent_report",
+            file=sys.stderr,
+        )
+    return report
+
+
 def decode_means(model, z):
     """E[x|z] for the rows of ``z`` (float64 ``(n, nhid)``), a float64 ``(n, nvis)`` array."""
     theta = model.decode_theta(backend.asarray(numpy.asarray(z, dtype=backend.floatX())))
@@ -111,25 +133,7 @@ def titled_picture(picture, title, zoom=1, background=255):
     -------
     uint8 array, shape (band + zoom * rows, zoom * cols)
     """
-    Image = images.require("PIL.Image", "writing PNG images")
-    from PIL import ImageDraw, ImageFont
-
     if zoom > 1:
         picture = numpy.kron(picture, numpy.ones((zoom, zoom), dtype="uint8"))
-    width = picture.shape[1]
-    font = ImageFont.load_default()
-    measure = ImageDraw.Draw(Image.new("L", (1, 1)))
-    lines, line = [], ""
-    for word in title.split():
-        candidate = f"{line} {word}".strip()
-        if line and measure.textlength(candidate, font=font) > width - 8:
-            lines.append(line)
-            candidate = word
-        line = candidate
-    lines.append(line)
-    line_height = measure.textbbox((0, 0), "Ag", font=font)[3] + 3
-    band = Image.new("L", (width, line_height * len(lines) + 6), color=background)
-    draw = ImageDraw.Draw(band)
-    for i, text in enumerate(lines):
-        draw.text((4, 3 + i * line_height), text, fill=0, font=font)
-    return numpy.concatenate([numpy.asarray(band, dtype="uint8"), picture], axis=0)
+    band = images.title_band(picture.shape[1], title, background)
+    return numpy.concatenate([band, picture], axis=0)

@@ -14,6 +14,7 @@ import inspect
 import logging
 import os
 
+from pylearn_vae.scripts._commands import command
 from pylearn_vae.termination_criteria import And, EpochCounter
 from pylearn_vae.train_extensions import TrainExtension
 from pylearn_vae.train_extensions.channel_log import ChannelLog, log_path_for
@@ -218,15 +219,18 @@ def apply_run_options(train, args, phase=None):
     if train.save_path is not None and not args.no_channel_log:
         if not any(isinstance(ext, ChannelLog) for ext in _extensions(train)):
             added.append(ChannelLog(log_path_for(train.save_path)))
+    board = None
     if args.tensorboard is not None:
         from pylearn_vae.train_extensions.tensorboard import TensorBoardLog
 
         folder = args.tensorboard if phase is None else os.path.join(args.tensorboard, phase)
-        added.append(TensorBoardLog(folder))
+        board = TensorBoardLog(folder)
+        added.append(board)
     if args.images_every is not None:
         from pylearn_vae.train_extensions.training_images import TrainingImages
 
-        added.append(TrainingImages(_images_dir(train), freq=args.images_every))
+        images = TrainingImages(_images_dir(train), freq=args.images_every, tensorboard=board)
+        added.append(images)
     report = ProgressReport()
     added.append(report)
     train.extensions.append(RunExtensions(added))
@@ -282,7 +286,8 @@ class OutputFilter(logging.Filter):
     ``'lines'`` (the default): everything but Pylearn2's per-step detail (the monitor's
     channel dump, the learning-rate table, timings and ``Saving to`` lines);
     ``'verbose'``: Pylearn2's full log, without the one-line reports; ``'quiet'``:
-    warnings and errors only.
+    warnings and errors only. Other libraries' messages below WARNING (matplotlib's
+    "generated new fontManager" on its first use, say) show only in ``'verbose'``.
     """
 
     def __init__(self, mode):
@@ -290,8 +295,10 @@ class OutputFilter(logging.Filter):
         self.mode = mode
 
     def filter(self, record):
-        if record.levelno >= logging.WARNING or not record.name.startswith("pylearn_vae"):
+        if record.levelno >= logging.WARNING:
             return True
+        if not (record.name == "pylearn_vae" or record.name.startswith("pylearn_vae.")):
+            return self.mode == "verbose"
         if self.mode == "quiet":
             return False
         report = record.name == "pylearn_vae.train_extensions.progress_report"
@@ -376,14 +383,14 @@ def summary_lines(runs, seconds):
     if last["model"] is not None and last["vae"]:
         model = last["model"]
         commands += [
-            f"python bin/vae_nll.py {model} -k 1000",
-            f"python bin/vae_samples.py {model} -o samples.png",
-            f"python bin/vae_reconstruct.py {model} -o recon.png",
+            f"{command('vae_nll.py')} {model} -k 1000",
+            f"{command('vae_samples.py')} {model} -o samples.png",
+            f"{command('vae_reconstruct.py')} {model} -o recon.png",
         ]
     elif last["model"] is not None:
-        commands.append(f"python bin/print_monitor.py {last['model']}")
+        commands.append(f"{command('print_monitor.py')} {last['model']}")
     if last["log"] is not None:
-        commands.append(f"python bin/plot_monitor.py {last['log']} -o curves.png")
+        commands.append(f"{command('plot_monitor.py')} {last['log']} -o curves.png")
     if commands:
         lines.append("Next:")
         lines.extend("  " + command for command in commands)

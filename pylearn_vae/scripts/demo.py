@@ -37,7 +37,8 @@ from pathlib import Path
 
 import numpy
 
-from pylearn_vae.scripts import _cli, _latent
+from pylearn_vae.scripts import _cli, _commands, _latent
+from pylearn_vae.utils import serial
 
 __all__ = ["UnsupportedModelError", "export_model", "main", "page_html", "serve", "write_page"]
 
@@ -234,7 +235,8 @@ def write_page(data, folder):
     except OSError as exc:
         raise _cli.CliError(f"cannot create the folder {folder}: {exc.strerror}") from exc
     path = folder / "index.html"
-    path.write_text(page_html(data), encoding="utf-8")
+    with serial.open_output(path, encoding="utf-8") as f:
+        f.write(page_html(data))
     return path
 
 
@@ -252,7 +254,9 @@ def serve(folder, port=8000, announce=print):
 
 
 def build_parser():
-    parser = _cli.ArgumentParser(prog="vae_demo.py", description=__doc__.splitlines()[0])
+    parser = _cli.ArgumentParser(
+        prog=_commands.prog("vae_demo.py"), description=__doc__.splitlines()[0]
+    )
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument("-o", "--out", default="demo", help="folder of the page (default demo/)")
     parser.add_argument(
@@ -275,7 +279,7 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("vae_demo.py", args.debug):
+    with _cli.clear_errors(_commands.prog("vae_demo.py"), args.debug):
         if args.port > 65535:
             raise _cli.CliError(f"--port {args.port}: a port is at most 65535")
         model = _cli.load_vae(args.model)
@@ -283,6 +287,7 @@ def main(argv=None):
             check_supported(model)
             dataset = _cli.load_dataset(model, args.dataset, args.which_set)
             X = _cli.design_matrix(dataset, model)
+            _latent.warn_if_no_active_unit(model, X, _commands.prog("vae_demo.py"))
             data = export_model(
                 model,
                 X,
@@ -299,6 +304,10 @@ def main(argv=None):
     print(f"wrote {path} ({size / 1e6:.1f} MB; open it in a browser, no server needed)")
     if args.serve:
         sys.stdout.flush()
-        with _cli.clear_errors("vae_demo.py", args.debug):
+        with _cli.clear_errors(_commands.prog("vae_demo.py"), args.debug):
             serve(args.out, args.port, announce=lambda line: print(line, flush=True))
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

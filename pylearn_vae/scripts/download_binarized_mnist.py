@@ -2,36 +2,52 @@
 
 Makes ``<data path>/binarized_mnist/binarized_mnist_{train,valid,test}.npy``, where
 :class:`pylearn_vae.datasets.binarized_mnist.BinarizedMNIST` reads them. Each ``.amat``
-file (text, one digit of 784 values 0/1 per line) is downloaded into that folder,
-converted, written atomically (a temporary file then a rename), and deleted. Sets whose
-``.npy`` already exists are skipped.
+file (text, one digit of 784 values 0/1 per line) is downloaded into that folder with
+``pooch`` (``pip install 'pylearn-vae[data]'``; a progress bar on a terminal), checked
+against its published SHA-256 (:data:`CHECKSUMS`), converted, written atomically (a
+temporary file then a rename), and deleted. ``--from DIR`` takes the ``.amat`` files from
+a folder instead, checked the same way. Sets whose ``.npy`` already exists are skipped.
 
 The ``.npy`` holds uint8 0/1 (50 MB for train instead of 300 MB of float64);
 ``BinarizedMNIST`` turns it into the original's 0./1. float64.
 """
 
 import os
-import shutil
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 
 import numpy
 
-__all__ = ["BASE_URL", "DownloadError", "download_binarized_mnist", "main"]
+from pylearn_vae.scripts._fetch import ChecksumError, fetch, sha256_of
+
+__all__ = [
+    "BASE_URL",
+    "CHECKSUMS",
+    "ChecksumError",
+    "DownloadError",
+    "download_binarized_mnist",
+    "main",
+]
 
 BASE_URL = "http://www.cs.toronto.edu/~larocheh/public/datasets/binarized_mnist/"
 SETS = ("train", "valid", "test")
-_CHUNK = 1 << 16
+# SHA-256 of each .amat file, as TensorFlow Datasets publishes them
+# (tensorflow_datasets/url_checksums/binarized_mnist.txt).
+CHECKSUMS = {
+    "train": "ad693b29f94c14277b095f5238ddefbbdaaae0939789dd2f4f0205278cee3e4d",
+    "valid": "1de3d397c40fe8eeb33dafd4099a1f665ec01e96d9be234aaeeac8a34930e2e2",
+    "test": "e6687bfea3f820c174f33b7865140b2a2dd2930ef786f35d45795fc193b5ab2c",
+}
 
 
 class DownloadError(OSError):
     """A file could not be fetched; the message names the URL and the alternatives."""
 
 
-def download_binarized_mnist(data_path=None, base_url=BASE_URL, sets=SETS, progress=True):
-    """Fetch and convert the sets that are missing.
+def download_binarized_mnist(
+    data_path=None, base_url=BASE_URL, sets=SETS, progress=True, source=None, checksums=None
+):
+    """Fetch (or copy from ``source``), check and convert the sets that are missing.
 
     Parameters
     ----------
@@ -43,6 +59,11 @@ def download_binarized_mnist(data_path=None, base_url=BASE_URL, sets=SETS, progr
         Among ``'train'``, ``'valid'``, ``'test'``.
     progress : bool
         Show a progress bar on stderr (tqdm when installed) when it is a terminal.
+    source : str, optional
+        A folder holding ``binarized_mnist_<set>.amat``: copy them from there instead of
+        downloading.
+    checksums : dict {set: str}, optional
+        SHA-256 of each ``.amat``; default :data:`CHECKSUMS`.
 
     Returns
     -------
@@ -56,6 +77,9 @@ def download_binarized_mnist(data_path=None, base_url=BASE_URL, sets=SETS, progr
                 "no data folder: set PYLEARN2_DATA_PATH (e.g. export PYLEARN2_DATA_PATH=~/data) "
                 "or pass --data-path"
             )
+    checksums = CHECKSUMS if checksums is None else checksums
+    if source is not None and not os.path.isdir(os.path.expanduser(source)):
+        raise ValueError(f"--from {source}: no such folder")
     folder = os.path.join(os.path.expanduser(data_path), "binarized_mnist")
     os.makedirs(folder, exist_ok=True)
     paths = []
@@ -68,34 +92,45 @@ def download_binarized_mnist(data_path=None, base_url=BASE_URL, sets=SETS, progr
         if os.path.exists(npy_path):
             print(f"{npy_path} is already present", file=sys.stderr)
             continue
-        url = base_url.rstrip("/") + "/" + name + ".amat"
-        amat_path = _fetch(url, folder, progress)
-        try:
+        if source is not None:
+            amat_path = _checked_source(os.path.expanduser(source), name, checksums[which_set])
             _convert(amat_path, npy_path)
-        finally:
-            os.remove(amat_path)
-        print(f"saved {npy_path}", file=sys.stderr)
+        else:
+            url = base_url.rstrip("/") + "/" + name + ".amat"
+            amat_path = _fetch(url, folder, checksums[which_set], progress)
+            try:
+                _convert(amat_path, npy_path)
+            finally:
+                os.remove(amat_path)
+        print(f"saved {npy_path} (SHA-256 checked)", file=sys.stderr)
     return paths
 
 
-def _fetch(url, folder, progress):
-    """Download ``url`` to a temporary file in ``folder``; return its path."""
-    fd, path = tempfile.mkstemp(suffix=".amat.part", dir=folder)
+def _fetch(url, folder, sha256, progress):
+    """Download ``url`` into ``folder``, checked; return its path."""
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with _progress_bar(total, os.path.basename(url), progress) as update:
-                for chunk in iter(lambda: response.read(_CHUNK), b""):
-                    out.write(chunk)
-                    update(len(chunk))
-    except BaseException as exc:
-        os.remove(path)
-        if not isinstance(exc, OSError):  # URLError is an OSError
-            raise
+        return fetch(url, folder, sha256, os.path.basename(url), progress)
+    except OSError as exc:  # URLError and requests' errors are OSErrors
+        reason = " ".join(str(getattr(exc, "reason", None) or exc).split())
         raise DownloadError(
-            f"cannot download {url} ({getattr(exc, 'reason', exc)}). Check the internet "
-            "connection, or use the embedded dataset pylearn_vae.datasets.mnist10k.MNIST10k"
+            f"cannot download {url} ({reason[:300]}). Check the internet connection, use "
+            "--from DIR with a copy of the .amat files, or use the embedded dataset "
+            "pylearn_vae.datasets.mnist10k.MNIST10k"
         ) from exc
+
+
+def _checked_source(source, name, sha256):
+    """The path of ``source/name.amat``, after checking its SHA-256 (it is converted
+    where it is, not copied)."""
+    path = os.path.join(source, name + ".amat")
+    if not os.path.isfile(path):
+        raise ValueError(f"--from {source}: {name}.amat is not there")
+    digest = sha256_of(path)
+    if digest != sha256:
+        raise ChecksumError(
+            f"{path} is not Larochelle & Murray's {name}.amat: its SHA-256 is {digest}, "
+            f"expected {sha256}"
+        )
     return path
 
 
@@ -115,61 +150,40 @@ def _convert(amat_path, npy_path):
         raise
 
 
-class _progress_bar:
-    """Context manager giving an ``update(num_bytes)`` callable; silent off a terminal."""
-
-    def __init__(self, total, label, enabled):
-        self.total, self.label, self.done, self.bar = total, label, 0, None
-        self.enabled = enabled and sys.stderr.isatty()
-
-    def __enter__(self):
-        if self.enabled:
-            try:
-                from tqdm import tqdm
-            except ImportError:
-                pass
-            else:
-                self.bar = tqdm(total=self.total, desc=self.label, unit="B", unit_scale=True)
-        return self.update
-
-    def update(self, num_bytes):
-        self.done += num_bytes
-        if self.bar is not None:
-            self.bar.update(num_bytes)
-        elif self.enabled:
-            if self.total:
-                filled = int(40 * self.done / self.total)
-                line = f"{'#' * filled:<40} {100 * self.done / self.total:5.1f}%"
-            else:
-                line = f"{self.done / 1e6:.1f} MB"
-            width = shutil.get_terminal_size().columns
-            sys.stderr.write(f"\r{self.label} {line}"[:width])
-            sys.stderr.flush()
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.close()
-        elif self.enabled:
-            sys.stderr.write("\n")
-        return False
-
-
 def main(argv=None):
-    """Command line: ``download_binarized_mnist.py [--data-path DIR] [--base-url URL]``."""
+    """Command line: ``download_binarized_mnist.py [--data-path DIR] [--base-url URL]
+    [--from DIR]``."""
+    from pylearn_vae.scripts import _commands
     from pylearn_vae.scripts._cli import ArgumentParser, clear_errors
 
     parser = ArgumentParser(
-        prog="download_binarized_mnist.py", description=__doc__.splitlines()[0]
+        prog=_commands.prog("download_binarized_mnist.py"), description=__doc__.splitlines()[0]
     )
     parser.add_argument(
         "--data-path", help="root data folder (default: $PYLEARN2_DATA_PATH)", default=None
     )
     parser.add_argument("--base-url", default=BASE_URL, help="where the .amat files are")
+    parser.add_argument(
+        "--from",
+        dest="source",
+        metavar="DIR",
+        default=None,
+        help="take the .amat files from this folder instead of downloading them",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     try:
         with clear_errors(parser.prog, args.debug):
-            download_binarized_mnist(args.data_path, args.base_url, progress=not args.no_progress)
+            download_binarized_mnist(
+                args.data_path,
+                args.base_url,
+                progress=not args.no_progress,
+                source=args.source,
+            )
     except SystemExit as exc:
         return exc.code  # the one-line message is on stderr
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

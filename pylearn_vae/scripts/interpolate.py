@@ -14,7 +14,7 @@ Command line::
 
 import numpy
 
-from pylearn_vae.scripts import _cli, _latent
+from pylearn_vae.scripts import _cli, _commands, _latent
 from pylearn_vae.scripts.samples import add_grid_arguments, check_grid_output, write_grid
 
 __all__ = ["interpolation_rows", "main", "random_pairs"]
@@ -70,7 +70,9 @@ def random_pairs(num_examples, num_pairs, seed):
 
 
 def build_parser():
-    parser = _cli.ArgumentParser(prog="vae_interpolate.py", description=__doc__.splitlines()[0])
+    parser = _cli.ArgumentParser(
+        prog=_commands.prog("vae_interpolate.py"), description=__doc__.splitlines()[0]
+    )
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument(
         "--pairs", type=_latent.int_pair, nargs="+", metavar="I,J", help="pairs of example indices"
@@ -85,20 +87,33 @@ def build_parser():
     parser.add_argument("--dataset", help="dataset name, .yaml file or YAML text")
     parser.add_argument("--which-set", default="test", help="split (default test)")
     add_grid_arguments(parser, "interp.png")
+    parser.set_defaults(zoom=3)
     return parser
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("vae_interpolate.py", args.debug):
+    with _cli.clear_errors(_commands.prog("vae_interpolate.py"), args.debug):
         check_grid_output(args.out)
         model = _cli.load_vae(args.model)
         dataset = _cli.load_dataset(model, args.dataset, args.which_set)
         X = _cli.design_matrix(dataset, model)
+        _latent.warn_if_no_active_unit(model, X, _commands.prog("vae_interpolate.py"))
         pairs = args.pairs or random_pairs(len(X), args.n, args.seed)
         rows, _ = interpolation_rows(model, X, pairs, args.steps)
         args.cols = args.steps + 2
-        grid = write_grid(model, rows, args.out, args)
-    described = " ".join(f"{i},{j}" for i, j in pairs)
-    print(f"wrote {args.out} (pairs {described}; {grid.shape[1]}x{grid.shape[0]} pixels)")
+        described = " ".join(f"{i},{j}" for i, j in pairs)
+        labels = ["x_i", *(f"t={t:.2g}" for t in numpy.linspace(0, 1, args.steps)), "x_j"]
+        title = (
+            f"E[x|z] along straight lines between the posterior means of {args.which_set} "
+            f"digits i and j (rows: pairs {described})"
+        )
+        width, height = write_grid(model, rows, args.out, args, column_labels=labels, title=title)
+    print(f"wrote {args.out} (pairs {described}; {width}x{height} pixels)")
     return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -16,10 +16,12 @@ import dataclasses
 import numpy
 
 from pylearn_vae import backend
-from pylearn_vae.scripts import _cli
-from pylearn_vae.utils import images
+from pylearn_vae.scripts import _cli, _commands
+from pylearn_vae.utils import images, serial
 
 __all__ = ["LatentReport", "latent_report", "main"]
+
+TABLE_ROWS = 20  # units listed by default; --all lists every one
 
 
 @dataclasses.dataclass
@@ -38,16 +40,27 @@ class LatentReport:
     def num_active(self):
         return int(self.active.sum())
 
-    def table(self):
-        lines = [f"{'unit':>5} {'KL (nats)':>10} {'Var[mu]':>10}  active"]
-        for j, (kl, var, on) in enumerate(
-            zip(self.kl, self.mean_variance, self.active, strict=True)
-        ):
-            lines.append(f"{j:>5} {kl:>10.4f} {var:>10.4f}  {'yes' if on else 'no'}")
-        lines.append(
+    def summary(self):
+        """The one-line answer: how many units are active, and the total KL."""
+        return (
             f"active units: {self.num_active} of {len(self.kl)} "
             f"(Var_x E[z_j|x] > {self.threshold:g}); total KL {self.kl.sum():.4f} nats"
         )
+
+    def table(self, rows=None):
+        """:meth:`summary`, then one row per unit: every unit in order (``rows`` None),
+        or the ``rows`` units of largest Var[mu], largest first, and how many are left."""
+        units = numpy.arange(len(self.kl))
+        if rows is not None and rows < len(units):
+            units = numpy.argsort(-self.mean_variance, kind="stable")[:rows]
+        lines = [self.summary(), f"{'unit':>5} {'KL (nats)':>10} {'Var[mu]':>10}  active"]
+        for j in units:
+            on = "yes" if self.active[j] else "no"
+            lines.append(f"{j:>5} {self.kl[j]:>10.4f} {self.mean_variance[j]:>10.4f}  {on}")
+        if len(units) < len(self.kl):
+            lines.append(
+                f"({len(units)} units of largest Var[mu] shown; --all lists all {len(self.kl)})"
+            )
         return "\n".join(lines)
 
 
@@ -98,12 +111,15 @@ def save_bar_chart(report, path):
     legend = [Patch(color="tab:blue", label="active"), Patch(color="tab:gray", label="inactive")]
     ax.legend(handles=legend, loc="upper right")
     fig.tight_layout()
+    serial.check_output_path(path)
     fig.savefig(path)
     plt.close(fig)
 
 
 def build_parser():
-    parser = _cli.ArgumentParser(prog="vae_latent_report.py", description=__doc__.splitlines()[0])
+    parser = _cli.ArgumentParser(
+        prog=_commands.prog("vae_latent_report.py"), description=__doc__.splitlines()[0]
+    )
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument(
         "-o", "--out", help="also draw the per-unit KL as a bar chart, e.g. -o latent.png"
@@ -118,13 +134,18 @@ def build_parser():
         "exceeds this (Burda et al. use 0.01)",
     )
     parser.add_argument("--limit", type=_cli.positive_int, help="use only the first N examples")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help=f"list every unit (default: the {TABLE_ROWS} of largest Var[mu] when there are more)",
+    )
     return parser
 
 
 @_cli.quiet_on_broken_pipe
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("vae_latent_report.py", args.debug):
+    with _cli.clear_errors(_commands.prog("vae_latent_report.py"), args.debug):
         if args.out:
             _cli.check_plot_output(args.out, "the latent bar chart")
         model = _cli.load_vae(args.model)
@@ -136,7 +157,13 @@ def main(argv=None):
             raise _cli.CliError(str(exc)) from exc
         if args.out:
             save_bar_chart(report, args.out)
-    print(report.table())
+    print(report.table(None if args.all else TABLE_ROWS))
     if args.out:
         print(f"wrote {args.out}")
     return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

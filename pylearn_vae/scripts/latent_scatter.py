@@ -16,8 +16,8 @@ import dataclasses
 
 import numpy
 
-from pylearn_vae.scripts import _cli, _latent
-from pylearn_vae.utils import images
+from pylearn_vae.scripts import _cli, _commands, _latent
+from pylearn_vae.utils import images, serial
 
 __all__ = ["Panel", "draw_scatter", "main", "pca_projection", "scatter_panels"]
 
@@ -130,7 +130,9 @@ def draw_scatter(panels, labels=None, suptitle=None):
 
 
 def build_parser():
-    parser = _cli.ArgumentParser(prog="vae_latent_scatter.py", description=__doc__.splitlines()[0])
+    parser = _cli.ArgumentParser(
+        prog=_commands.prog("vae_latent_scatter.py"), description=__doc__.splitlines()[0]
+    )
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument("-o", "--out", default="scatter.png", help="PNG to write")
     parser.add_argument("--dataset", help="dataset name, .yaml file or YAML text")
@@ -142,18 +144,26 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("vae_latent_scatter.py", args.debug):
+    with _cli.clear_errors(_commands.prog("vae_latent_scatter.py"), args.debug):
         _cli.check_plot_output(args.out, "the latent scatter plot")
         model = _cli.load_vae(args.model)
         dataset = _cli.load_dataset(model, args.dataset, args.which_set)
         X = _cli.design_matrix(dataset, model, args.limit)
         labels = _latent.dataset_labels(dataset, len(X))
+        _latent.warn_if_no_active_unit(model, X, _commands.prog("vae_latent_scatter.py"))
         _, panels = scatter_panels(model, X)
         suptitle = f"{len(X)} {args.which_set} examples" + (
             ", coloured by label" if labels is not None else " (the dataset has no labels)"
         )
         fig = draw_scatter(panels, labels, suptitle)
+        serial.check_output_path(args.out)
         fig.savefig(args.out, dpi=args.dpi)
         width, height = (int(round(v)) for v in fig.get_size_inches() * args.dpi)
     print(f"wrote {args.out} ({len(X)} points, {width}x{height} pixels)")
     return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -18,7 +18,7 @@ import dataclasses
 
 import numpy
 
-from pylearn_vae.scripts import _cli, _latent
+from pylearn_vae.scripts import _cli, _commands, _latent
 from pylearn_vae.scripts.samples import add_grid_arguments, check_grid_output
 from pylearn_vae.utils import images
 
@@ -109,7 +109,9 @@ def manifold(model, n=20, units=None, X=None):
 
 
 def build_parser():
-    parser = _cli.ArgumentParser(prog="vae_manifold.py", description=__doc__.splitlines()[0])
+    parser = _cli.ArgumentParser(
+        prog=_commands.prog("vae_manifold.py"), description=__doc__.splitlines()[0]
+    )
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument("-n", type=_cli.positive_int, default=20, help="grid points per axis")
     parser.add_argument("--units", type=_latent.int_pair, help="the two units to vary, A,B")
@@ -122,16 +124,15 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("vae_manifold.py", args.debug):
+    with _cli.clear_errors(_commands.prog("vae_manifold.py"), args.debug):
         if args.cols is not None and args.cols != args.n:
             raise _cli.CliError(f"--cols {args.cols}: the manifold is n x n, set -n instead")
         check_grid_output(args.out)
         model = _cli.load_vae(args.model)
-        X = None
-        if args.units is None and model.nhid > 2:
-            dataset = _cli.load_dataset(model, args.dataset, args.which_set)
-            X = _cli.design_matrix(dataset, model, args.limit)
-        result = manifold(model, args.n, args.units, X)
+        dataset = _cli.load_dataset(model, args.dataset, args.which_set)
+        X = _cli.design_matrix(dataset, model, args.limit)
+        _latent.warn_if_no_active_unit(model, X, _commands.prog("vae_manifold.py"))
+        result = manifold(model, args.n, args.units, X if args.units is None else None)
         shape = args.shape or images.image_shape(
             model.nvis, _cli.dataset_view_shape(model, args.dataset)
         )
@@ -142,3 +143,9 @@ def main(argv=None):
         images.save_png(picture, args.out)
     print(f"{result.title}\nwrote {args.out} ({picture.shape[1]}x{picture.shape[0]} pixels)")
     return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

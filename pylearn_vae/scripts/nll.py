@@ -21,7 +21,7 @@ import sys
 import numpy
 
 from pylearn_vae import backend, threads
-from pylearn_vae.scripts import _cli
+from pylearn_vae.scripts import _cli, _commands
 from pylearn_vae.utils.progress import progress
 
 __all__ = ["NLLResult", "chunk_sizes", "importance_sampled_nll", "main"]
@@ -207,7 +207,7 @@ def _log_mean_exp_in_chunks(model, batch, k, k_chunk):
 
 def build_parser():
     parser = _cli.ArgumentParser(
-        prog="vae_nll.py",
+        prog=_commands.prog("vae_nll.py"),
         description="Importance-sampled NLL (nats) of a trained VAE, with the ELBO terms.",
     )
     parser.add_argument("model", help="the trained model's .pkl")
@@ -248,7 +248,7 @@ def main(argv=None):
     """Command line; prints the report to stdout, returns 0."""
     args = build_parser().parse_args(argv)
     _cli.keep_freed_memory()  # this process's big arrays reuse freed memory
-    with _cli.clear_errors("vae_nll.py", args.debug):
+    with _cli.clear_errors(_commands.prog("vae_nll.py"), args.debug):
         model = _cli.load_vae(args.model)
         dataset = _cli.load_dataset(model, args.dataset, args.which_set)
         X = _cli.design_matrix(dataset, model, args.limit)
@@ -266,3 +266,7 @@ def main(argv=None):
     print(result.report())
     sys.stdout.flush()
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

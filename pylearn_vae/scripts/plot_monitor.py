@@ -15,8 +15,9 @@ Command line::
 
 import fnmatch
 
-from pylearn_vae.scripts import _cli
+from pylearn_vae.scripts import _cli, _commands
 from pylearn_vae.scripts.print_monitor import get_monitor
+from pylearn_vae.utils import serial
 
 __all__ = ["main", "read_channels", "select_channels"]
 
@@ -91,7 +92,9 @@ def parse_yrange(text):
 
 
 def build_parser():
-    parser = _cli.ArgumentParser(prog="plot_monitor.py", description=__doc__.splitlines()[0])
+    parser = _cli.ArgumentParser(
+        prog=_commands.prog("plot_monitor.py"), description=__doc__.splitlines()[0]
+    )
     parser.add_argument(
         "model_paths",
         nargs="+",
@@ -116,7 +119,7 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("plot_monitor.py", args.debug):
+    with _cli.clear_errors(_commands.prog("plot_monitor.py"), args.debug):
         matplotlib = _cli.check_plot_output(args.out, "plotting learning curves")
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
@@ -136,7 +139,14 @@ def main(argv=None):
         ax.set_ylim(*(args.yrange or later_range([y for _, _, y in curves])))
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small")
         fig.tight_layout()
+        serial.check_output_path(args.out)
         fig.savefig(args.out)
         plt.close(fig)
     print(f"wrote {args.out} ({len(curves)} curves)")
     return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -5,7 +5,7 @@ Command line::
     python bin/print_monitor.py MODEL.pkl [MORE.pkl ...]
 """
 
-from pylearn_vae.scripts import _cli
+from pylearn_vae.scripts import _cli, _commands
 from pylearn_vae.utils.progress import format_duration, format_number
 
 __all__ = ["get_monitor", "main", "monitor_report"]
@@ -42,7 +42,9 @@ def monitor_report(monitor):
 
 
 def build_parser():
-    parser = _cli.ArgumentParser(prog="print_monitor.py", description=__doc__.splitlines()[0])
+    parser = _cli.ArgumentParser(
+        prog=_commands.prog("print_monitor.py"), description=__doc__.splitlines()[0]
+    )
     parser.add_argument("model_paths", nargs="+", help="saved models (.pkl)")
     return parser
 
@@ -50,7 +52,7 @@ def build_parser():
 @_cli.quiet_on_broken_pipe
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("print_monitor.py", args.debug):
+    with _cli.clear_errors(_commands.prog("print_monitor.py"), args.debug):
         reports = [
             (path, monitor_report(get_monitor(_cli.load_model(path), path)))
             for path in args.model_paths
@@ -60,3 +62,9 @@ def main(argv=None):
             print(path)
         print("\n".join(lines))
     return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

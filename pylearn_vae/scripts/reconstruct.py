@@ -13,7 +13,7 @@ Command line::
 import numpy
 
 from pylearn_vae import backend
-from pylearn_vae.scripts import _cli
+from pylearn_vae.scripts import _cli, _commands
 from pylearn_vae.scripts.samples import add_grid_arguments, check_grid_output, write_grid
 
 __all__ = ["interleave_reconstructions", "main"]
@@ -33,7 +33,9 @@ def interleave_reconstructions(model, X, noisy=False, seed=None):
 
 
 def build_parser():
-    parser = _cli.ArgumentParser(prog="vae_reconstruct.py", description=__doc__.splitlines()[0])
+    parser = _cli.ArgumentParser(
+        prog=_commands.prog("vae_reconstruct.py"), description=__doc__.splitlines()[0]
+    )
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument(
         "-n", type=_cli.positive_int, default=50, help="number of inputs (default 50)"
@@ -53,15 +55,18 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.cols % 2:
         args.cols += 1  # keep each input next to its reconstruction
-    with _cli.clear_errors("vae_reconstruct.py", args.debug):
+    with _cli.clear_errors(_commands.prog("vae_reconstruct.py"), args.debug):
         check_grid_output(args.out)
         model = _cli.load_vae(args.model)
         dataset = _cli.load_dataset(model, args.dataset, args.which_set)
         X = _cli.design_matrix(dataset, model, args.n)
         rows = interleave_reconstructions(model, X, noisy=args.noisy, seed=args.seed)
-        grid = write_grid(model, rows, args.out, args, column_labels=("input", "recon"))
-    print(
-        f"wrote {args.out} ({len(X)} inputs and reconstructions, "
-        f"{grid.shape[1]}x{grid.shape[0]} pixels)"
-    )
+        width, height = write_grid(model, rows, args.out, args, column_labels=("input", "recon"))
+    print(f"wrote {args.out} ({len(X)} inputs and reconstructions, {width}x{height} pixels)")
     return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -11,10 +11,12 @@ Without ``-o`` the grid goes to ``samples.png``, or to ``samples_2.png``, ... wh
 exists: an earlier grid is never overwritten unless named.
 """
 
+import os
+
 import numpy
 
 from pylearn_vae import backend
-from pylearn_vae.scripts import _cli
+from pylearn_vae.scripts import _cli, _commands
 from pylearn_vae.utils import images
 
 __all__ = ["draw_samples", "main", "write_grid"]
@@ -32,10 +34,12 @@ def draw_samples(model, num_samples, binary=False, seed=None):
 GRID_EXTENSIONS = (".png",)
 
 
-def write_grid(model, rows, path, args, transform=None, column_labels=None):
-    """Shape ``rows`` (n, nvis) as images and write them as a grid PNG at ``path``.
+def write_grid(model, rows, path, args, transform=None, column_labels=None, title=None):
+    """Shape ``rows`` (n, nvis) as images and write them as a grid PNG at ``path``;
+    returns the file's ``(width, height)`` in pixels.
 
-    ``column_labels`` (e.g. ``('input', 'recon')``) are written above the columns.
+    ``column_labels`` (e.g. ``('input', 'recon')``) are written above the columns,
+    ``title`` above everything.
     """
     shape = args.shape or images.image_shape(model.nvis, _cli.dataset_view_shape(model))
     if int(numpy.prod(shape)) != rows.shape[1]:
@@ -48,10 +52,14 @@ def write_grid(model, rows, path, args, transform=None, column_labels=None):
     if transform is not None:
         pictures = transform(pictures)
     grid = images.tile_images(pictures, cols=args.cols, border=args.border)
-    images.save_png(
-        grid, path, zoom=args.zoom, column_labels=column_labels, cell=(shape[1], args.border)
+    return images.save_png(
+        grid,
+        path,
+        zoom=args.zoom,
+        column_labels=column_labels,
+        cell=(shape[1], args.border),
+        title=title,
     )
-    return grid
 
 
 def check_grid_memory(num_images, shape, args):
@@ -113,7 +121,9 @@ def add_grid_arguments(parser, default_output):
 
 
 def build_parser():
-    parser = _cli.ArgumentParser(prog="vae_samples.py", description=__doc__.splitlines()[0])
+    parser = _cli.ArgumentParser(
+        prog=_commands.prog("vae_samples.py"), description=__doc__.splitlines()[0]
+    )
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument(
         "-n", type=_cli.positive_int, default=100, help="number of samples (default 100)"
@@ -130,12 +140,20 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     args.out = args.out or _cli.unused_path("samples.png")
-    with _cli.clear_errors("vae_samples.py", args.debug):
+    with _cli.clear_errors(_commands.prog("vae_samples.py"), args.debug):
         check_grid_output(args.out)
         model = _cli.load_vae(args.model)
         # x, the means and their float64 copies, z and the decoder's activations.
         _cli.check_memory(args.n * 8 * 4 * (model.nvis + model.nhid), f"drawing {args.n} samples")
         rows = draw_samples(model, args.n, binary=args.binary, seed=args.seed)
-        grid = write_grid(model, rows, args.out, args)
-    print(f"wrote {args.out} ({args.n} samples, {grid.shape[1]}x{grid.shape[0]} pixels)")
+        what = "samples x ~ p(x|z)" if args.binary else "means E[x|z]"
+        title = f"{args.n} {what}, z from the prior: {os.path.basename(args.model)}"
+        width, height = write_grid(model, rows, args.out, args, title=title)
+    print(f"wrote {args.out} ({args.n} samples, {width}x{height} pixels)")
     return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

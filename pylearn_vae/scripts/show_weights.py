@@ -9,9 +9,11 @@ Command line::
     python bin/show_weights.py MODEL.pkl -o weights.png [--rescale individual|global|none]
 """
 
+import os
+
 import numpy
 
-from pylearn_vae.scripts import _cli
+from pylearn_vae.scripts import _cli, _commands
 from pylearn_vae.scripts.samples import add_grid_arguments, check_grid_output, write_grid
 from pylearn_vae.utils import images
 
@@ -19,7 +21,9 @@ __all__ = ["main"]
 
 
 def build_parser():
-    parser = _cli.ArgumentParser(prog="show_weights.py", description=__doc__.splitlines()[0])
+    parser = _cli.ArgumentParser(
+        prog=_commands.prog("show_weights.py"), description=__doc__.splitlines()[0]
+    )
     parser.add_argument("path", help="the trained model's .pkl")
     parser.add_argument(
         "--rescale",
@@ -33,14 +37,29 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("show_weights.py", args.debug):
+    with _cli.clear_errors(_commands.prog("show_weights.py"), args.debug):
         check_grid_output(args.out)
         model = _cli.load_vae(args.path)
         W = numpy.asarray(model.get_weights(), dtype="float64")
         if W.ndim != 2 or W.shape[0] != model.nvis:
             raise _cli.CliError(f"the encoder's first layer weights {W.shape} are not (nvis, h)")
-        grid = write_grid(
-            model, W.T, args.out, args, transform=lambda f: images.rescale(f, args.rescale)
+        title = (
+            f"the encoder's first-layer filters ({W.shape[1]}, one per hidden unit; "
+            f"grey levels rescaled: {args.rescale}): {os.path.basename(args.path)}"
         )
-    print(f"wrote {args.out} ({W.shape[1]} filters, {grid.shape[1]}x{grid.shape[0]} pixels)")
+        width, height = write_grid(
+            model,
+            W.T,
+            args.out,
+            args,
+            transform=lambda f: images.rescale(f, args.rescale),
+            title=title,
+        )
+    print(f"wrote {args.out} ({W.shape[1]} filters, {width}x{height} pixels)")
     return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

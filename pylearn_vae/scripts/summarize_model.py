@@ -12,7 +12,7 @@ Command line::
 
 import numpy
 
-from pylearn_vae.scripts import _cli
+from pylearn_vae.scripts import _cli, _commands
 from pylearn_vae.utils.progress import format_duration
 
 __all__ = ["main", "summarize"]
@@ -56,7 +56,9 @@ def summarize(model):
 
 
 def build_parser():
-    parser = _cli.ArgumentParser(prog="summarize_model.py", description=__doc__.splitlines()[0])
+    parser = _cli.ArgumentParser(
+        prog=_commands.prog("summarize_model.py"), description=__doc__.splitlines()[0]
+    )
     parser.add_argument("path", help="saved model (.pkl)")
     return parser
 
@@ -64,7 +66,7 @@ def build_parser():
 @_cli.quiet_on_broken_pipe
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    with _cli.clear_errors("summarize_model.py", args.debug):
+    with _cli.clear_errors(_commands.prog("summarize_model.py"), args.debug):
         model = _cli.load_model(args.path)
         if not hasattr(model, "get_params"):
             raise _cli.CliError(f"{args.path} holds a {type(model).__name__}, not a model")
@@ -72,3 +74,9 @@ def main(argv=None):
         lines = summarize(model)
     print("\n".join(lines))
     return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

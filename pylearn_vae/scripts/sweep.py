@@ -34,10 +34,12 @@ def build_parser():
     parser = _cli.ArgumentParser(
         prog=PROG,
         description="Run the trials of a sweep file on Dask and tabulate their results.",
-        epilog="Point it at a cluster: start `dask scheduler` on one machine and "
-        "`dask worker tcp://HOST:8786 --nthreads 1` on each (or use dask-jobqueue), then "
-        "pass --scheduler tcp://HOST:8786; SWEEP_DIR must be on a file system every "
-        "worker sees.",
+        epilog="Point it at a cluster: start `dask scheduler --protocol tls --tls-ca-file "
+        "ca.pem --tls-cert node.pem --tls-key node.key` on one machine and `dask worker "
+        "tls://HOST:8786 --nthreads 1` with the same --tls-* options on each, give this "
+        "command the client certificate in ~/.config/dask/distributed.yaml, then pass "
+        "--scheduler tls://HOST:8786 (docs/security.md, section Sweeps); SWEEP_DIR must "
+        "be on a file system every worker sees.",
     )
     parser.add_argument("sweep", nargs="?", help="the sweep file (YAML)")
     parser.add_argument(
@@ -51,8 +53,9 @@ def build_parser():
     )
     parser.add_argument(
         "--dashboard",
-        default=":8787",
-        help="the local cluster's dashboard address (default :8787; :0 picks a free port)",
+        default=None,
+        help="serve the local cluster's dashboard at this address (:8787 means "
+        "127.0.0.1:8787; :0 picks a free port); default: no dashboard",
     )
     parser.add_argument(
         "--nll",
@@ -137,7 +140,13 @@ def main(argv=None):
             count = 0 if cluster is None else len(cluster.workers)
             plural = "s" if count != 1 else ""
             where = args.scheduler or f"a LocalCluster of {count} single-threaded worker{plural}"
-            print(f"Dask: {where}; dashboard {client.dashboard_link}", flush=True)
+            if cluster is None:
+                board = f"dashboard {client.dashboard_link}"
+            elif args.dashboard is None:
+                board = "TLS with temporary credentials; no dashboard (--dashboard :8787 for one)"
+            else:
+                board = f"TLS with temporary credentials; dashboard {client.dashboard_link}"
+            print(f"Dask: {where}; {board}", flush=True)
             previous = signal.signal(signal.SIGTERM, _interrupt)
             try:
                 runner.run(sweep, todo, client, progress=False if args.no_progress else None)

@@ -40,14 +40,13 @@ import sys
 import time
 
 from pylearn_vae.config.yaml_parse import load_train_file
+from pylearn_vae.scripts import _commands
 
 __all__ = ["load_train_file", "main", "make_argument_parser", "train"]
 
 EXIT_REFUSED = 2
 
 _OWN_LOGGERS = "pylearn_vae"
-
-
 
 
 class _Formatter(logging.Formatter):
@@ -191,6 +190,7 @@ def _run(train_obj, time_budget, config=None, resume=False, overwrite=False, run
         for n, phase in enumerate(phases)
     ]
     runs = []
+    _check_output_kinds(phases)
     if overwrite:
         for phase in phases:
             _remove_checkpoint(phase)
@@ -208,6 +208,24 @@ def _run(train_obj, time_budget, config=None, resume=False, overwrite=False, run
         gc.collect()
     if _run_options.output_mode(run_args) != "quiet":
         print("\n".join(_run_options.summary_lines(runs, time.perf_counter() - start)))
+
+
+def _check_output_kinds(phases):
+    """Refuse, before anything is written or removed, an output path where a symbolic
+    link, a device, a FIFO or a folder is (``--overwrite`` included)."""
+    from pylearn_vae.utils.serial import NotARegularFileError, check_output_path
+
+    for phase in phases:
+        paths = phase.output_paths() if hasattr(phase, "output_paths") else []
+        paths += [getattr(phase, "checkpoint_path", None)]
+        extensions = list(getattr(phase, "extensions", ()))
+        extensions += [e for ext in extensions for e in getattr(ext, "extensions", ())]
+        paths += [getattr(ext, "path", None) for ext in extensions]
+        for path in [p for p in paths if isinstance(p, str)]:
+            try:
+                check_output_path(path)
+            except NotARegularFileError as exc:
+                raise RunRefused(str(exc)) from None
 
 
 def _checkpoint_state(phase):
@@ -275,7 +293,7 @@ def make_argument_parser():
     from pylearn_vae.scripts._cli import OneLineErrors, add_load_options, positive_int
 
     parser = OneLineErrors(
-        prog="train.py",
+        prog=_commands.prog("train.py"),
         description="Launch an experiment from a YAML configuration file.",
         epilog="Stopping: Ctrl-C or SIGTERM finishes the current batch, writes the run's "
         "checkpoint (<save_path stem>.ckpt.pkl) and prints the command that resumes it "
@@ -366,6 +384,7 @@ def main(argv=None):
     from pylearn_vae.train import TrainingInterrupted
 
     argv = sys.argv[1:] if argv is None else list(argv)
+    prog = _commands.prog("train.py")
     args = make_argument_parser().parse_args(argv)
     _cli.keep_freed_memory()  # this process's big arrays reuse freed memory
     # Loading builds every object, so every argument is checked before training starts.
@@ -373,29 +392,27 @@ def main(argv=None):
     try:
         with use_backend(args):
             train_obj = _load(args.config, args.allow_modules, args.trust, args.seed)
-            _configure_logging(
-                args.timestamp, args.verbose_logging, args.debug, output_mode(args)
-            )
+            _configure_logging(args.timestamp, args.verbose_logging, args.debug, output_mode(args))
             status = RUNTIME_ERROR
             _run(train_obj, args.time_budget, args.config, args.resume, args.overwrite, args)
     except RunFinished as exc:
-        print(f"train.py: {exc}")
+        print(f"{prog}: {exc}")
         return 0
     except RunRefused as exc:
-        print(f"train.py: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     except TrainingInterrupted as exc:
         hint = "" if exc.checkpoint_path is None else f"; {_resume_hint(argv)}"
-        print(f"train.py: {exc}{hint}", file=sys.stderr)
+        print(f"{prog}: {exc}{hint}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
-        print(f"train.py: interrupted; {_resume_hint(argv)}", file=sys.stderr)
+        print(f"{prog}: interrupted; {_resume_hint(argv)}", file=sys.stderr)
         return 130
     except Exception as exc:
         if debugging(args.debug):
             raise
         print(
-            f"train.py: error: {type(exc).__name__}: {_describe(exc, args.config)} "
+            f"{prog}: error: {type(exc).__name__}: {_describe(exc, args.config)} "
             "(run with --debug for the full traceback)",
             file=sys.stderr,
         )
@@ -404,10 +421,10 @@ def main(argv=None):
 
 
 def _resume_hint(argv):
-    """``'resume with: python bin/train.py exp.yaml --resume'`` (the command run, plus
-    ``--resume``)."""
+    """``'resume with: python bin/train.py exp.yaml --resume'`` (the command run, the way
+    the user ran it, plus ``--resume``)."""
     args = [a for a in argv if a not in ("--resume", "--overwrite")]
-    command = shlex.join(["python", sys.argv[0] or "train.py", *args, "--resume"])
+    command = " ".join([_commands.command("train.py"), shlex.join([*args, "--resume"])])
     return f"resume with: {command}"
 
 

@@ -18,6 +18,7 @@ import statistics
 
 from pylearn_vae.sweep.spec import SEED_NAME, SweepError
 from pylearn_vae.sweep.trial import read_result
+from pylearn_vae.utils import serial
 
 __all__ = ["MANIFEST", "Table", "load_table", "write_report"]
 
@@ -144,7 +145,7 @@ class Table:
         return "\n".join(lines) + "\n"
 
     def write_csv(self, path):
-        with open(path, "w", newline="", encoding="utf-8") as f:
+        with serial.open_output(path, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(self.header())
             for row in self.rows:
@@ -162,22 +163,27 @@ class Table:
             return False
         done = [r for r in self.rows if r["status"] == "done" and r[self.sort_column] is not None]
         names = [n for n in self.varied if n != SEED_NAME] or self.varied or ["trial"]
-        figure, axes = pyplot.subplots(1, len(names), figsize=(3.2 * len(names), 3), squeeze=False)
+        figure, axes = pyplot.subplots(
+            1, len(names), figsize=(max(6.4, 4.8 * len(names)), 4.8), squeeze=False
+        )
         for axis, name in zip(axes[0], names, strict=True):
             labels = [r["labels"].get(name, r["trial"]) for r in done]
             numbers = [_number(label) for label in labels]
             ys = [r[self.sort_column] for r in done]
             if labels and all(n is not None for n in numbers):
                 axis.plot(numbers, ys, "o", alpha=0.7)
-                if min(numbers) > 0 and max(numbers) / min(numbers) > 20:
-                    axis.set_xscale("log")
+                rates = "learning_rate" in name or name in ("lr", "learning_rate")
+                if min(numbers) > 0 and (rates or max(numbers) / min(numbers) > 20):
+                    axis.set_xscale("log")  # learning rates are compared by their ratios
             else:
                 order = sorted(set(labels))
                 axis.plot([order.index(label) for label in labels], ys, "o", alpha=0.7)
                 axis.set_xticks(range(len(order)), order, rotation=30, fontsize=7)
             axis.set_xlabel(name)
         axes[0][0].set_ylabel(self.sort_title)
+        figure.suptitle(f"{self.sort_title} of {len(done)} finished trials (one point per trial)")
         figure.tight_layout()
+        serial.check_output_path(path)
         figure.savefig(path, dpi=100)
         pyplot.close(figure)
         return True
@@ -204,9 +210,11 @@ def _full(value, digits=None):
 def _spread(values):
     if not values:
         return ["", "", ""]
-    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    mean = f"{statistics.fmean(values):.2f}"
+    if len(values) > 1:  # one seed has no spread to show: the value alone
+        mean += f" ± {statistics.stdev(values):.2f}"
     return [
-        f"{statistics.fmean(values):.2f} ± {sd:.2f}",
+        mean,
         f"{min(values):.2f}",
         f"{max(values):.2f}",
     ]
@@ -238,7 +246,7 @@ def write_report(sweep_dir):
     """Write ``results.csv``, ``results.md`` (and ``results.png``); return the table."""
     table = load_table(sweep_dir)
     table.write_csv(os.path.join(sweep_dir, "results.csv"))
-    with open(os.path.join(sweep_dir, "results.md"), "w", encoding="utf-8") as f:
+    with serial.open_output(os.path.join(sweep_dir, "results.md"), encoding="utf-8") as f:
         f.write(table.markdown())
     table.plotted = table.plot(os.path.join(sweep_dir, "results.png"))
     return table

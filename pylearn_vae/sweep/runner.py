@@ -22,6 +22,7 @@ import uuid
 from pylearn_vae.sweep.results import MANIFEST
 from pylearn_vae.sweep.spec import SweepError
 from pylearn_vae.sweep.trial import CONFIG, THREAD_VARIABLES, read_result, run_trial, write_result
+from pylearn_vae.utils import serial
 
 __all__ = ["MissingDask", "connect", "prepare", "run"]
 
@@ -72,7 +73,7 @@ def prepare(sweep, sweep_dir, rendered):
         else:
             mode = "restart" if status == "failed" else "resume"
         os.makedirs(folder, exist_ok=True)
-        with open(config, "w", encoding="utf-8") as f:
+        with serial.open_output(config, encoding="utf-8") as f:
             f.write(text)
         record = dict(record or {}, trial=trial.name, values=trial.values, labels=trial.labels)
         record.update(status="queued", error=None)
@@ -89,24 +90,36 @@ def prepare(sweep, sweep_dir, rendered):
             trial.name: {n: trial.labels[n] for n in sweep.varied} for trial, _ in rendered
         },
     }
-    with open(os.path.join(sweep_dir, MANIFEST), "w", encoding="utf-8") as f:
+    with serial.open_output(os.path.join(sweep_dir, MANIFEST), encoding="utf-8") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")
     return todo
 
 
-def connect(scheduler=None, workers=None, dashboard=":8787"):
+def connect(scheduler=None, workers=None, dashboard=None, security=None):
     """A Dask client: of the scheduler at ``scheduler``, or of a new ``LocalCluster``.
+
+    The ``LocalCluster`` belongs to whoever started it: its scheduler and workers listen
+    on 127.0.0.1 over TLS with temporary credentials
+    (``distributed.security.Security.temporary()``), held only by this process and the
+    workers it starts, so another local user's client cannot connect, let alone submit a
+    task that would run as the sweep's owner. Its dashboard is off unless asked for, and
+    then listens on 127.0.0.1 (unless ``dashboard`` names another host).
 
     Parameters
     ----------
     scheduler : str, optional
-        ``tcp://HOST:8786`` of a running ``dask scheduler``.
+        ``tls://HOST:8786`` (or ``tcp://``) of a running ``dask scheduler``; secure it
+        as ``docs/sweeps.md`` shows and give its credentials as ``security``.
     workers : int, optional
         The ``LocalCluster``'s worker processes (default: one per core); each has one
         thread and its BLAS pinned to one thread.
     dashboard : str or None
-        The ``LocalCluster``'s dashboard address (``":0"``: any free port).
+        The ``LocalCluster``'s dashboard address (``":8787"`` means
+        ``127.0.0.1:8787``; ``":0"`` any free port); None: no dashboard.
+    security : distributed.security.Security, optional
+        The credentials for ``scheduler`` (default: Dask's configuration, ``~/.config/
+        dask``); ignored for the ``LocalCluster``, which makes its own.
 
     Returns
     -------
@@ -118,7 +131,7 @@ def connect(scheduler=None, workers=None, dashboard=":8787"):
         raise MissingDask(f"running a sweep needs Dask: {INSTALL_HINT}") from exc
     if scheduler:
         try:
-            return Client(scheduler, timeout="20s"), None
+            return Client(scheduler, timeout="20s", security=security), None
         except OSError as exc:
             raise SweepError(
                 f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({exc}); start "
@@ -130,10 +143,34 @@ def connect(scheduler=None, workers=None, dashboard=":8787"):
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=dashboard,
+        protocol="tls://",
+        security=local_security(),
+        dashboard_address=dashboard_address(dashboard),
         env={name: "1" for name in THREAD_VARIABLES},
     )
-    return Client(cluster), cluster
+    return Client(cluster, security=cluster.security), cluster
+
+
+def local_security():
+    """TLS with a temporary certificate and key, made for one ``LocalCluster``.
+
+    Needs the ``cryptography`` package (``pip install -e '.[sweep]'``).
+    """
+    try:
+        from distributed.security import Security
+
+        return Security.temporary()
+    except ImportError as exc:
+        raise MissingDask(
+            f"a sweep's local cluster needs the cryptography package ({exc}): {INSTALL_HINT}"
+        ) from None
+
+
+def dashboard_address(dashboard):
+    """``None`` for no dashboard; ``':8787'`` -> ``'127.0.0.1:8787'``; others unchanged."""
+    if dashboard is None or dashboard in ("", "off", "none"):
+        return None
+    return "127.0.0.1" + dashboard if dashboard.startswith(":") else dashboard
 
 
 class _Progress:

@@ -25,6 +25,8 @@ import subprocess
 import sys
 import time
 
+from pylearn_vae.utils import serial
+
 __all__ = [
     "CONFIG",
     "LOG",
@@ -69,7 +71,8 @@ def write_result(folder, result):
     """Write ``result.json`` atomically (a reader never sees half a file)."""
     path = os.path.join(folder, RESULT)
     temporary = f"{path}.{os.getpid()}.tmp"
-    with open(temporary, "w", encoding="utf-8") as f:
+    serial.check_output_path(path)
+    with serial.open_output(temporary, encoding="utf-8") as f:
         json.dump(result, f, indent=1, sort_keys=True, allow_nan=True)
         f.write("\n")
     os.replace(temporary, path)
@@ -102,7 +105,7 @@ def run_trial(folder, mode, channel, nll=None, load_flags=()):
     command = [sys.executable, "-m", "pylearn_vae.sweep.trial", folder, "--mode", mode]
     command += ["--channel", channel] + ([] if nll is None else ["--nll", str(nll)])
     command += list(load_flags)
-    with open(os.path.join(folder, LOG), "a", encoding="utf-8") as log:
+    with serial.open_output(os.path.join(folder, LOG), "a", encoding="utf-8") as log:
         log.write(f"$ {' '.join(command)}\n")
         log.flush()
         status = subprocess.call(

@@ -31,6 +31,7 @@ import numpy
 from pylearn_vae import backend
 from pylearn_vae.monitor import number_aware_alphabetical_key
 from pylearn_vae.train_extensions import TrainExtension
+from pylearn_vae.utils import serial
 from pylearn_vae.utils.string_utils import preprocess
 
 __all__ = [
@@ -121,7 +122,7 @@ class ChannelLog(TrainExtension):
     def _write(self, header, rows, mode):
         folder = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(folder, exist_ok=True)
-        with open(self.path, mode, newline="", encoding="utf-8") as f:
+        with serial.open_output(self.path, mode, newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             if header is not None:
                 writer.writerow(header)

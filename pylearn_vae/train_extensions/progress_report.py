@@ -168,7 +168,5 @@ class ProgressReport(TrainExtension):
             return []
         lines = [f"Trained {self.epochs_seen} epochs."]
         if self.best_value is not None:
-            lines.append(
-                f"Best {self.watched}: {self.best_value:.2f} at epoch {self.best_epoch}."
-            )
+            lines.append(f"Best {self.watched}: {self.best_value:.2f} at epoch {self.best_epoch}.")
         return lines

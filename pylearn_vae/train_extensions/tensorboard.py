@@ -15,6 +15,8 @@ step the monitor already holds, so a continued run shows its whole history.
 
 import os
 
+import numpy
+
 from pylearn_vae.train_extensions import TrainExtension
 from pylearn_vae.train_extensions.channel_log import COUNTERS, monitor_rows
 from pylearn_vae.utils.images import MissingLibraryError
@@ -55,11 +57,21 @@ class TensorBoardLog(TrainExtension):
     def setup(self, model, dataset, algorithm):
         self.close()
 
-    def on_monitor(self, model, dataset, algorithm):
-        header, rows = monitor_rows(model.monitor)
+    def _open(self):
         if self._writer is None:
             self._writer = self._writer_class(logdir=self.log_dir)
             self._written = 0
+        return self._writer
+
+    def add_image(self, tag, picture, epoch):
+        """Write the grey picture ``picture`` (uint8, shape ``(height, width)``) as the
+        image ``tag`` of step ``epoch`` (TensorBoard's IMAGES tab)."""
+        self._open().add_image(tag, numpy.asarray(picture), global_step=epoch, dataformats="HW")
+        self._writer.flush()
+
+    def on_monitor(self, model, dataset, algorithm):
+        header, rows = monitor_rows(model.monitor)
+        self._open()
         names = header[len(COUNTERS) :]
         for row in rows[self._written :]:
             epoch = int(row[0])

@@ -65,6 +65,9 @@ class TrainingImages(TrainExtension):
         Seed of the samples' z (the same z at every epoch).
     zoom : int
         Pixel repeat of the PNGs.
+    tensorboard : TensorBoardLog, optional
+        Also write each picture to its event file (images ``samples`` and
+        ``reconstructions``), as ``train.py --tensorboard DIR --images-every N`` does.
     """
 
     def __init__(
@@ -76,6 +79,7 @@ class TrainingImages(TrainExtension):
         dataset=None,
         seed=1234,
         zoom=2,
+        tensorboard=None,
     ):
         for name, value in (
             ("freq", freq),
@@ -92,6 +96,7 @@ class TrainingImages(TrainExtension):
         self.dataset = dataset
         self.seed = seed
         self.zoom = zoom
+        self.tensorboard = tensorboard
 
     def setup(self, model, dataset, algorithm):
         if not all(hasattr(model, name) for name in ("sample", "reconstruct", "set_noise_seed")):
@@ -109,16 +114,22 @@ class TrainingImages(TrainExtension):
         shape = images.image_shape(model.nvis, _view_shape(source))
         samples = sample_means(model, self.num_samples, self.seed)
         samples_path = os.path.join(self.save_dir, f"samples_{epoch:04d}.png")
-        self._write(samples, shape, samples_path, cols=10)
+        self._write(samples, shape, samples_path, cols=10, epoch=epoch, tag="samples")
         X = numpy.asarray(source.get_design_matrix())[: self.num_reconstructions]
         recon_path = os.path.join(self.save_dir, f"recon_{epoch:04d}.png")
         pairs = interleave_reconstructions(model, X)
-        self._write(pairs, shape, recon_path, cols=10, labels=("input", "recon"))
+        labels = ("input", "recon")
+        self._write(pairs, shape, recon_path, 10, epoch, "reconstructions", labels)
         log.debug("Wrote %s and %s", samples_path, recon_path)
 
-    def _write(self, rows, shape, path, cols, labels=None):
+    def _write(self, rows, shape, path, cols, epoch, tag, labels=None):
         grid = images.tile_images(rows.reshape((len(rows),) + tuple(shape)), cols=cols)
         images.save_png(grid, path, zoom=self.zoom, column_labels=labels, cell=(shape[1], 1))
+        if self.tensorboard is not None:
+            from PIL import Image
+
+            with Image.open(path) as written:  # the picture as the PNG shows it
+                self.tensorboard.add_image(tag, numpy.asarray(written.convert("L")), epoch)
 
 
 def _view_shape(dataset):

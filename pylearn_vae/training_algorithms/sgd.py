@@ -16,6 +16,9 @@ Update callbacks (``update_callbacks=[...]``) run after every batch with the alg
 as argument: :class:`ExponentialDecay`, :class:`LinearDecay`,
 :class:`AnnealedLearningRate` reset the 0-d ``learning_rate`` Param. A callback that
 counts (as these do) implements ``get_state``/``set_state``, so a checkpoint keeps it.
+:class:`StagedLearningRate` is a train extension instead (``extensions=[...]``): it sets
+the rate once an epoch, from the epochs seen, in stages of constant rate (Burda et al.'s
+schedule).
 
 Between two batches ``train`` polls ``stop_check`` (set by :class:`~pylearn_vae.train.Train`
 for SIGINT/SIGTERM) and raises ``Interrupted`` when asked to stop; :meth:`SGD.get_state`
@@ -35,6 +38,7 @@ from pylearn_vae.costs.cost import Cost
 from pylearn_vae.models.model import Param
 from pylearn_vae.monitor import Monitor
 from pylearn_vae.space import NullSpace
+from pylearn_vae.train_extensions import TrainExtension
 from pylearn_vae.training_algorithms.learning_rule import scaled_learning_rates
 from pylearn_vae.training_algorithms.training_algorithm import (
     Interrupted,
@@ -60,9 +64,11 @@ from pylearn_vae.utils.rng import (
     set_generator_states,
 )
 from pylearn_vae.utils.validation import (
+    check_fits_in_memory,
     check_iteration_mode,
     check_number_in,
     check_optional_positive_int,
+    check_positive_int,
     check_seed,
     to_number,
 )
@@ -72,6 +78,7 @@ __all__ = [
     "AnnealedLearningRate",
     "ExponentialDecay",
     "LinearDecay",
+    "StagedLearningRate",
 ]
 
 log = logging.getLogger(__name__)
@@ -182,6 +189,7 @@ class SGD(TrainingAlgorithm):
             raise ValueError(f"These params are NaN: {[str(p) for p in nan_params]}")
         self.model = model
         self._synchronize_batch_size(model)
+        self._check_batch_memory(host)
         model._test_batch_size = self.batch_size
         self.monitor = Monitor.get_monitor(model)
         self._check_uneven(model, dataset)
@@ -227,6 +235,25 @@ class SGD(TrainingAlgorithm):
             batch_size=self.batch_size or 100, enabled=backend.get_device() == "cpu"
         )
         self._setup_monitor()
+
+    def _check_batch_memory(self, host_params):
+        """Refuse a batch whose activations (and their gradients) cannot fit in memory,
+        before anything is computed or written: a lower bound, one value per unit of
+        each layer (the columns of the weight matrices) for each example of the batch."""
+        matrices = [v for v in host_params if v.ndim == 2]
+        if not matrices:
+            return
+        width = matrices[0].shape[0] + sum(v.shape[1] for v in matrices)
+        itemsize = max(v.dtype.itemsize for v in matrices)
+        for name, rows in (
+            ("batch_size", self.batch_size),
+            ("monitoring_batch_size", self.monitoring_batch_size),
+        ):
+            if rows is not None:
+                check_fits_in_memory(
+                    "SGD", f"{name} ({rows})", 2 * rows * width * itemsize,
+                    f"one batch of {rows} examples through {width} units",
+                )
 
     def _synchronize_batch_size(self, model):
         force = getattr(model, "force_batch_size", None)
@@ -605,6 +632,90 @@ class AnnealedLearningRate(Stateful):
 
     def current_learning_rate(self):
         return self._base * min(1.0, self._anneal_start / self._count)
+
+
+class StagedLearningRate(TrainExtension):
+    """A learning rate constant within stages of epochs, lower from stage to stage.
+
+    Stage ``i`` (0-based) lasts ``stage_epochs[i]`` epochs at the rate
+    ``base * final_factor ** (i / (n - 1))`` of ``n`` stages, geometric from the base
+    rate (SGD's ``learning_rate``) to ``base * final_factor`` in the last stage, which
+    also holds after the stages end. Burda, Grosse & Salakhutdinov (2016) trained for
+    ``3 ** i`` epochs at ``0.001 * 10 ** (-i / 7)``, ``i = 0 .. 7`` (3,280 epochs)::
+
+        learning_rate: 0.001     # SGD's
+        !obj:pylearn_vae.training_algorithms.sgd.StagedLearningRate {
+            stage_epochs: [1, 3, 9, 27, 81, 243, 729, 2187], final_factor: 0.1 }
+
+    A train extension (in ``extensions:``), not an update callback: after the monitoring
+    of epoch ``e`` (epoch 0 too) it sets the rate of epoch ``e + 1`` from the epochs
+    seen, so the ``learning_rate`` channel of epoch ``e`` is the rate epoch ``e``
+    trained with. The base rate, read once, is in the checkpoint; a run resumed in the
+    middle of a stage (or of an epoch) goes on at that stage's rate.
+
+    Parameters
+    ----------
+    stage_epochs : list of int
+        Epochs of each stage, each at least 1.
+    final_factor : float
+        The last stage's rate over the first's, > 0 (0.1: down to a tenth). With one
+        stage it must be 1.
+    """
+
+    _state_fields = ("_base_lr",)
+
+    def __init__(self, stage_epochs, final_factor):
+        owner = "StagedLearningRate"
+        if isinstance(stage_epochs, (str, bytes)) or not hasattr(stage_epochs, "__len__"):
+            raise ValueError(
+                f"{owner}: stage_epochs must be a list of positive integers (the epochs of "
+                f"each stage, e.g. [1, 3, 9]), got {stage_epochs!r}"
+            )
+        if len(stage_epochs) == 0:
+            raise ValueError(f"{owner}: stage_epochs is empty: give the epochs of each stage")
+        self.stage_epochs = [
+            check_positive_int(owner, f"stage_epochs[{i}]", n) for i, n in enumerate(stage_epochs)
+        ]
+        self.final_factor = check_number_in(owner, "final_factor", final_factor, 0, low_open=True)
+        if len(self.stage_epochs) == 1 and self.final_factor != 1:
+            raise ValueError(
+                f"{owner}: with one stage the rate never changes, so final_factor must be 1, "
+                f"got {final_factor!r}: add stages or drop the schedule"
+            )
+        self._base_lr = None
+
+    @property
+    def total_epochs(self):
+        """The epochs of all the stages (3,280 for Burda et al.'s)."""
+        return sum(self.stage_epochs)
+
+    def stage_of(self, epoch):
+        """The 0-based stage of training epoch ``epoch`` (1-based); the last one after
+        the stages end."""
+        end = 0
+        for stage, length in enumerate(self.stage_epochs):
+            end += length
+            if epoch <= end:
+                return stage
+        return len(self.stage_epochs) - 1
+
+    def factor(self, epoch):
+        """The rate of training epoch ``epoch`` (1-based) over the base rate."""
+        last = len(self.stage_epochs) - 1
+        return 1.0 if last == 0 else self.final_factor ** (self.stage_of(epoch) / last)
+
+    def setup(self, model, dataset, algorithm):
+        if not hasattr(algorithm, "learning_rate"):
+            raise ValueError(
+                "StagedLearningRate needs a training algorithm with a learning_rate (SGD), "
+                f"got {type(algorithm).__name__}"
+            )
+        if self._base_lr is None:
+            self._base_lr = _current_lr(algorithm)
+
+    def on_monitor(self, model, dataset, algorithm):
+        epochs_seen = Monitor.get_monitor(model).get_epochs_seen()
+        _set_lr(algorithm, self._base_lr * self.factor(epochs_seen + 1))
 
 
 def _epoch_label(epoch, criterion):

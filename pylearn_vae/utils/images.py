@@ -9,13 +9,13 @@ border`` pixels high and ``grid_cols * (cols + border) + border`` wide.
 """
 
 import math
-import os
 
 import numpy
 
 __all__ = [
     "MissingLibraryError",
     "grid_shape",
+    "title_band",
     "image_shape",
     "require",
     "rescale",
@@ -125,8 +125,9 @@ def tile_images(images, cols=None, border=1, border_value=0.5):
     return numpy.round(out * 255).astype("uint8")
 
 
-def save_png(picture, path, zoom=1, column_labels=None, cell=None):
-    """Write the uint8 array ``picture`` (2-D grey) to ``path`` as a PNG.
+def save_png(picture, path, zoom=1, column_labels=None, cell=None, title=None):
+    """Write the uint8 array ``picture`` (2-D grey) to ``path`` as a PNG; returns the
+    ``(width, height)`` in pixels of the file written (zoom, labels and title included).
 
     Parameters
     ----------
@@ -140,6 +141,8 @@ def save_png(picture, path, zoom=1, column_labels=None, cell=None):
     cell : (int, int), optional
         ``(image width, border)`` of the grid, in pixels before the zoom; needed with
         ``column_labels``.
+    title : str, optional
+        Written in a band above everything else (:func:`title_band`).
     """
     Image = require("PIL.Image", "writing PNG images")
     if zoom > 1:
@@ -147,7 +150,41 @@ def save_png(picture, path, zoom=1, column_labels=None, cell=None):
     image = Image.fromarray(numpy.ascontiguousarray(picture))
     if column_labels:
         image = _label_columns(image, column_labels, cell[0] * zoom, cell[1] * zoom)
-    image.save(os.fspath(path), format="PNG")
+    if title:
+        band = Image.fromarray(title_band(image.width, title))
+        titled = Image.new("L", (image.width, band.height + image.height), 255)
+        titled.paste(band, (0, 0))
+        titled.paste(image, (0, band.height))
+        image = titled
+    from pylearn_vae.utils import serial
+
+    with serial.open_output(path, "wb") as f:
+        image.save(f, format="PNG")
+    return image.size
+
+
+def title_band(width, title, background=255):
+    """A ``width``-pixel-wide uint8 band holding ``title`` in Pillow's default font,
+    wrapped at word boundaries; shape ``(height, width)``."""
+    Image = require("PIL.Image", "writing PNG images")
+    from PIL import ImageDraw, ImageFont
+
+    font = ImageFont.load_default()
+    measure = ImageDraw.Draw(Image.new("L", (1, 1)))
+    lines, line = [], ""
+    for word in title.split():
+        candidate = f"{line} {word}".strip()
+        if line and measure.textlength(candidate, font=font) > width - 8:
+            lines.append(line)
+            candidate = word
+        line = candidate
+    lines.append(line)
+    line_height = measure.textbbox((0, 0), "Ag", font=font)[3] + 3
+    band = Image.new("L", (width, line_height * len(lines) + 6), color=background)
+    draw = ImageDraw.Draw(band)
+    for i, text in enumerate(lines):
+        draw.text((4, 3 + i * line_height), text, fill=0, font=font)
+    return numpy.asarray(band, dtype="uint8")
 
 
 def _label_columns(image, labels, width, border):

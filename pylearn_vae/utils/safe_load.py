@@ -381,8 +381,19 @@ def _python2_name(module, name):
     return _compat_pickle.IMPORT_MAPPING.get(module, module), name
 
 
-class _SafeUnpickler(pickle.Unpickler):
-    """``pickle.Unpickler`` whose ``find_class`` asks a :class:`LoadPolicy` first."""
+class _SafeUnpickler(pickle._Unpickler):
+    """The pure-Python ``pickle`` unpickler whose ``find_class`` asks a
+    :class:`LoadPolicy` first, and which checks every NumPy dtype it builds.
+
+    NumPy reads a dtype's flags from its pickled state, and a dtype whose flags say it
+    holds Python objects makes NumPy read an array's bytes as object pointers (a crash,
+    or worse). So ``numpy.dtype`` is replaced by :func:`_checked_dtype` (no object,
+    structured, void or subarray dtypes), and the state a pickle gives a dtype (its
+    ``BUILD``) must be the dtype's own state, but for its byte order. The pure-Python
+    unpickler is used because the C one gives no hook on ``BUILD``.
+    """
+
+    dispatch = dict(pickle._Unpickler.dispatch)
 
     def __init__(self, file, filepath, policy, **kw):
         super().__init__(file, **kw)
@@ -392,6 +403,8 @@ class _SafeUnpickler(pickle.Unpickler):
     def find_class(self, module, name):
         module, name = _python2_name(module, name)
         kind = self._policy.check_pickle_global(self._filepath, module, name)
+        if (module, name) == ("numpy", "dtype"):
+            return functools.partial(_checked_dtype, self._filepath)
         importlib.import_module(module)  # the checked name itself: no second renaming
         obj = sys.modules[module]
         for part in name.split("."):
@@ -399,6 +412,63 @@ class _SafeUnpickler(pickle.Unpickler):
         if kind is not None:
             self._policy.check_pickle_object(self._filepath, module, name, obj, kind)
         return obj
+
+    def load_build(self):
+        if len(self.stack) >= 2 and isinstance(self.stack[-2], numpy.dtype):
+            _check_dtype_state(self._filepath, self.stack[-2], self.stack[-1])
+        pickle._Unpickler.load_build(self)
+
+    dispatch[pickle.BUILD[0]] = load_build
+
+
+def _dtype_refused(filepath, what):
+    return UnsafeFileError(
+        f"{filepath}: refused to load {what}: a NumPy dtype in a model file must be a plain "
+        "number type (object and structured dtypes can make NumPy read bytes as pointers). "
+        "If you trust this file, load it with --trust (trusted=True)"
+    )
+
+
+def _checked_dtype(filepath, spec, align=False, copy=False):
+    """``numpy.dtype(spec, align, copy)`` for a plain number, bool, string or time type."""
+    if not isinstance(spec, str):
+        raise _dtype_refused(filepath, f"a dtype made from {type(spec).__name__}")
+    try:
+        dtype = numpy.dtype(spec, bool(align), bool(copy))
+    except (TypeError, ValueError) as e:
+        raise _dtype_refused(filepath, f"the dtype {spec[:40]!r} ({e})") from None
+    if dtype.hasobject or dtype.kind in "OV" or dtype.names is not None or dtype.subdtype:
+        raise _dtype_refused(filepath, f"the dtype {spec[:40]!r}")
+    return dtype
+
+
+def _check_dtype_state(filepath, dtype, state):
+    """Refuse a dtype state other than ``dtype``'s own: only its byte order, and for a
+    datetime its unit, may differ."""
+    own = dtype.__reduce__()[2]
+    ok = (
+        isinstance(state, tuple)
+        and len(state) == len(own)
+        and len(own) >= 8
+        and state[0] == own[0]
+        and state[1] in ("<", ">", "|", "=")
+        and state[2:8] == own[2:8]
+    )
+    if ok and len(own) > 8:  # datetime metadata: (None, (unit, count, 1, 1))
+        meta = state[8]
+        ok = (
+            dtype.kind in "Mm"
+            and isinstance(meta, tuple)
+            and len(meta) == 2
+            and meta[0] is None
+            and isinstance(meta[1], tuple)
+            and len(meta[1]) == 4
+            and isinstance(meta[1][0], bytes)
+            and len(meta[1][0]) <= 8
+            and all(type(n) is int and 0 < n < 2**31 for n in meta[1][1:])
+        )
+    if not ok:
+        raise _dtype_refused(filepath, f"a {dtype} dtype with altered flags or fields")
 
 
 def safe_unpickle(file, filepath, policy, encoding="latin1"):

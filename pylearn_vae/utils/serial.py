@@ -6,6 +6,14 @@ flushed and fsynced, then moved onto the target with ``os.replace``. An interrup
 temporary file, so a training run's last good checkpoint is never half-overwritten.
 Only a process killed outright (SIGKILL, power loss) leaves its hidden temporary file
 (``.<name>.<random>.tmp``) behind; :func:`remove_stale_temporaries` removes those.
+
+Outputs go only to regular files: :func:`check_output_path` refuses a path where a
+symbolic link, a device node (``/dev/null``), a FIFO, a socket or a folder is, and
+:func:`open_output` (for the files written in place: ``monitor.csv``, sweep tables)
+opens without following a link or blocking on a FIFO and checks what it opened. Every
+writer of this package goes through one of them, or through :func:`save`, which calls
+the first; so a file that names its outputs cannot make a run replace a device, feed a
+FIFO, or write through a link to somewhere else.
 """
 
 import errno
@@ -13,6 +21,8 @@ import importlib.util
 import logging
 import os
 import pickle
+import stat
+import struct
 import sys
 import tempfile
 import time
@@ -22,12 +32,114 @@ import numpy as np
 from pylearn_vae.utils import safe_load
 from pylearn_vae.utils.string_utils import preprocess
 
-__all__ = ["load", "mkdir_p", "remove_stale_temporaries", "save"]
+__all__ = [
+    "NotARegularFileError",
+    "check_output_path",
+    "load",
+    "mkdir_p",
+    "open_output",
+    "remove_stale_temporaries",
+    "save",
+]
 
 logger = logging.getLogger(__name__)
 
 _RECURSION_LIMIT = 50000
 _LOAD_ATTEMPTS = 4  # first try plus retries after 0.5, 1 and 2 seconds
+
+
+class NotARegularFileError(ValueError):
+    """An output path holds something other than a regular file (a link, a device...)."""
+
+
+def _kind(mode):
+    for test, name in (
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a folder"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _refuse(path, mode):
+    kind = _kind(mode)
+    target = ""
+    if stat.S_ISLNK(mode):
+        try:
+            target = f" to {os.readlink(path)}"
+        except OSError:
+            pass
+    return NotARegularFileError(
+        f"{path} is {kind}{target}, not a regular file: outputs are written only to "
+        "regular files; remove it or choose another path"
+    )
+
+
+def check_output_path(path):
+    """Refuse to write at ``path`` unless nothing or a regular file is there.
+
+    A symbolic link is refused whatever it points to (writing would replace the link or
+    its target); so are device nodes, FIFOs, sockets and folders. The folders above
+    ``path`` may be links.
+
+    Raises
+    ------
+    NotARegularFileError
+        (a ValueError) Naming the path, what is there, and the fix.
+    """
+    path = os.fspath(path)
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return path
+    except OSError:
+        return path  # unreadable folder: the write itself reports it
+    if not stat.S_ISREG(mode):
+        raise _refuse(path, mode)
+    return path
+
+
+def open_output(path, mode="w", **kw):
+    """``open(path, mode)`` for writing a file in place, only if it is a regular file.
+
+    Opens without following a symbolic link (``O_NOFOLLOW``) and without blocking on a
+    FIFO (``O_NONBLOCK``), then checks what was opened before writing a byte: no race
+    between the check and the write. ``mode`` is ``'w'``, ``'a'``, ``'wb'`` or ``'ab'``;
+    ``kw`` go to ``open`` (``encoding``, ``newline``).
+
+    Raises
+    ------
+    NotARegularFileError
+        ``path`` is a link, a device, a FIFO, a socket or a folder.
+    """
+    path = os.fspath(path)
+    check_output_path(path)
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    flags |= getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags |= os.O_APPEND if mode.startswith("a") else 0
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as e:
+        if e.errno in (errno.ELOOP, errno.ENXIO, errno.EISDIR):
+            raise _refuse(path, os.lstat(path).st_mode) from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _refuse(path, info.st_mode)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        if not mode.startswith("a"):
+            os.ftruncate(fd, 0)
+        return open(fd, mode.replace("x", "w"), closefd=True, **kw)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def mkdir_p(path):
@@ -72,6 +184,8 @@ def save(filepath, obj, on_overwrite="ignore"):
     ------
     IOError
         The parent is not a folder or is not writable.
+    NotARegularFileError
+        A symbolic link, a device, a FIFO, a socket or a folder is at ``filepath``.
     """
     if on_overwrite not in ("ignore", "backup"):
         raise ValueError(f"on_overwrite must be 'ignore' or 'backup', got {on_overwrite!r}")
@@ -100,6 +214,7 @@ def _save_atomic_retrying(filepath, obj):
 
 def _save_atomic(filepath, obj):
     folder = os.path.dirname(os.path.abspath(filepath))
+    check_output_path(filepath)
     try:
         prefix, suffix = _temporary_name_parts(filepath)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=suffix)
@@ -114,6 +229,7 @@ def _save_atomic(filepath, obj):
             _write(f, filepath, obj)
             f.flush()
             os.fsync(f.fileno())
+        check_output_path(filepath)  # nothing put there while the object was written
         os.replace(tmp, filepath)
     except BaseException:
         _remove_quietly(tmp)
@@ -303,7 +419,10 @@ def _read(filepath, policy):
             return safe_load.safe_unpickle(f, filepath, policy)
         except safe_load.UnsafeFileError:
             raise
-        except (pickle.UnpicklingError, EOFError, ValueError, IndexError, OverflowError) as e:
+        except (
+            pickle.UnpicklingError, EOFError, ValueError, IndexError, KeyError, OverflowError,
+            struct.error,
+        ) as e:
             raise ValueError(
                 f"{filepath!r} is not a valid pickle file ({type(e).__name__}: {e}); it may "
                 "be truncated or in another format"

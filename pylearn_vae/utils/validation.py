@@ -24,6 +24,7 @@ finite (or binary) before a model trains on it.
 import math
 import numbers
 import os
+import reprlib
 
 import numpy as np
 
@@ -43,12 +44,29 @@ __all__ = [
     "check_optional_positive_int",
     "check_seed",
     "check_writable_file",
+    "check_fits_in_memory",
+    "format_bytes",
+    "short_repr",
     "to_number",
 ]
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxset = _REPR.maxdict = 6
+_REPR.maxstring = _REPR.maxother = 80
+_REPR.maxlevel = 2
+_REPR_CHARACTERS = 160
+
+
+def short_repr(value):
+    """``repr(value)`` cut short (a few items per container, 80 characters per string),
+    built without walking the whole value: a message never spells out a huge value."""
+    text = _REPR.repr(value)
+    return text if len(text) <= _REPR_CHARACTERS else text[: _REPR_CHARACTERS - 3] + "..."
+
+
 def _fail(owner, name, what, value, hint=""):
-    raise ValueError(f"{owner}: {name} must be {what}, got {value!r}{hint}")
+    raise ValueError(f"{owner}: {name} must be {what}, got {short_repr(value)}{hint}")
 
 
 def _is_int(value):
@@ -144,7 +162,7 @@ def reject_ignored_option(owner, name, value, default, reason):
     if value is default or (isinstance(value, (str, numbers.Number)) and value == default):
         return
     raise ValueError(
-        f"{owner}: {name}={value!r} {reason}, so it would be silently ignored; "
+        f"{owner}: {name}={short_repr(value)} {reason}, so it would be silently ignored; "
         f"remove {name} (or set it to {default!r})"
     )
 
@@ -158,9 +176,11 @@ def to_number(owner, name, value):
         try:
             return float(value)
         except ValueError:
-            raise ValueError(f"{owner}: {name} must be a number, got {value!r}") from None
+            raise ValueError(
+                f"{owner}: {name} must be a number, got {short_repr(value)}"
+            ) from None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a number, got {value!r}")
+        raise TypeError(f"{owner}: {name} must be a number, got {short_repr(value)}")
     return float(value)
 
 
@@ -176,7 +196,8 @@ def check_number_in(owner, name, value, low=None, high=None, low_open=False, hig
     ok = ok and (high is None or (number < high if high_open else number <= high))
     if not ok:
         raise ValueError(
-            f"{owner}: {name} must be {_interval(low, high, low_open, high_open)}, got {value!r}"
+            f"{owner}: {name} must be {_interval(low, high, low_open, high_open)}, got "
+            f"{short_repr(value)}"
         )
     return number
 
@@ -206,7 +227,8 @@ def check_seed(owner, name, seed):
         np.random.SeedSequence(seed)
     except (TypeError, ValueError):
         raise ValueError(
-            f"{owner}: {name} must be a non-negative integer or a list of them, got {seed!r}"
+            f"{owner}: {name} must be a non-negative integer or a list of them, "
+            f"got {short_repr(seed)}"
         ) from None
     return seed
 
@@ -223,13 +245,20 @@ def check_iteration_mode(owner, name, mode):
 
 
 def check_writable_file(owner, name, path):
-    """``path`` when a file can be written there: not a folder, and its nearest existing
-    parent folder writable (missing folders are created when saving)."""
+    """``path`` when a file can be written there: nothing or a regular file is there (not
+    a folder, a symbolic link, a device or a FIFO), and its nearest existing parent
+    folder is writable (missing folders are created when saving)."""
     if not isinstance(path, (str, os.PathLike)):
-        raise ValueError(f"{owner}: {name} must be a file path, got {path!r}")
+        raise ValueError(f"{owner}: {name} must be a file path, got {short_repr(path)}")
     full = os.path.abspath(os.path.expanduser(os.fspath(path)))
     if os.path.isdir(full):
         raise ValueError(f"{owner}: {name} {path!r} is a folder: give a file name in it")
+    from pylearn_vae.utils.serial import check_output_path  # serial imports no validation
+
+    try:
+        check_output_path(full)
+    except ValueError as exc:
+        raise ValueError(f"{owner}: {name}: {exc}") from None
     folder = os.path.dirname(full)
     while not os.path.exists(folder):
         folder = os.path.dirname(folder)
@@ -274,3 +303,47 @@ def outside_0_1(what, X):
         "models pixels in [0, 1]: scale the data to [0, 1] (the dataset's scale argument) "
         "or binarize it"
     )
+
+
+def format_bytes(n):
+    """``'1.5 GiB'``: a byte count for messages."""
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} EiB"
+
+
+def check_fits_in_memory(owner, names, needed, what, available=None):
+    """Refuse, before allocating, what needs more memory than the process has left.
+
+    Parameters
+    ----------
+    owner : str
+        The object, for the message.
+    names : str
+        The arguments whose values set the size (``'nhid'``, ``'batch_size (1000000000)'``),
+        named in the message as what to make smaller.
+    needed : int
+        Bytes the allocation needs.
+    what : str
+        What would be allocated (``'its 784 x 100000000 weight matrix'``).
+    available : int, optional
+        Bytes available; default :func:`pylearn_vae.utils.memory.available_memory` (no
+        check where it is unknown).
+
+    Raises
+    ------
+    ValueError
+        ``"{owner}: {what} would need 14.9 GiB, more than the 9.8 GiB of memory available:
+        make {names} smaller"``.
+    """
+    if available is None:
+        from pylearn_vae.utils.memory import available_memory
+
+        available = available_memory()
+    if available is not None and needed > available:
+        raise ValueError(
+            f"{owner}: {what} would need {format_bytes(needed)}, more than the "
+            f"{format_bytes(available)} of memory available: make {names} smaller"
+        )

@@ -25,7 +25,11 @@ from pylearn_vae.models.vae.kl import find_integrator_for
 from pylearn_vae.models.vae.prior import Prior
 from pylearn_vae.space import VectorSpace
 from pylearn_vae.utils.rng import make_np_rng
-from pylearn_vae.utils.validation import check_positive_int, reject_ignored_option
+from pylearn_vae.utils.validation import (
+    check_fits_in_memory,
+    check_positive_int,
+    reject_ignored_option,
+)
 
 __all__ = ["VAE", "Encoding", "default_seed"]
 
@@ -135,6 +139,10 @@ class VAE(Model):
         )
         self.nvis = check_positive_int("VAE", "nvis", nvis)
         self.nhid = check_positive_int("VAE", "nhid", nhid)
+        check_fits_in_memory(  # the output biases and the prior, before the weights
+            "VAE", f"nvis ({self.nvis}) or nhid ({self.nhid})",
+            8 * (2 * self.nvis + 4 * self.nhid), "its output biases and prior",
+        )
         self.prior = prior
         self.conditional = conditional
         self.posterior = posterior
