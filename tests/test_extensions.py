@@ -14,29 +14,29 @@ from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
 from pylearn_vae.models.mlp import MLP, RectifiedLinear
 from pylearn_vae.models.model import bind
 from pylearn_vae.models.vae import VAE
-from pylearn_vae.models.vae.conditional import (
+from pylearn_vae.models.vae.conditional import DiagonalGaussian
+from pylearn_vae.models.vae.kl import DiagonalGaussianPriorPosteriorKL, find_integrator_for
+from pylearn_vae.models.vae.prior import DiagonalGaussianPrior
+from pylearn_vae.models.vae_extensions.continuous_bernoulli import (
     CB_TAYLOR_THRESHOLD,
     ContinuousBernoulli,
-    DiagonalGaussian,
     continuous_bernoulli_inverse_cdf,
     continuous_bernoulli_log_normalizer,
     continuous_bernoulli_mean,
 )
-from pylearn_vae.models.vae.kl import DiagonalGaussianPriorPosteriorKL, find_integrator_for
-from pylearn_vae.models.vae.laplace import (
+from pylearn_vae.models.vae_extensions.laplace import (
     Laplace,
     LaplaceKL,
     LaplacePrior,
     laplace_kl,
     laplace_log_density,
 )
-from pylearn_vae.models.vae.mixture import (
+from pylearn_vae.models.vae_extensions.mixture import (
     MixtureOfGaussiansPrior,
     VampPrior,
     mixture_log_density,
     sample_mixture,
 )
-from pylearn_vae.models.vae.prior import DiagonalGaussianPrior
 from pylearn_vae.testing.vae import binary_batch, host, make_vae
 
 
@@ -483,3 +483,24 @@ def test_laplace_gradients_match_finite_differences(float64):
             return laplace_kl(*args[:i], x, *args[i + 1:]).sum()
         numpy.testing.assert_allclose(autograd.grad(f)(args[i]), numeric_gradient(f, args[i]),
                                       rtol=1e-6, atol=1e-9)
+
+
+def test_the_old_paths_of_the_moved_extensions_still_load(tmp_path):
+    from pylearn_vae.config import yaml_parse
+    from pylearn_vae.utils import serial
+
+    assert yaml_parse.load("!import pylearn_vae.models.vae.laplace.Laplace") is Laplace
+    old = "pylearn_vae.models.vae.conditional.ContinuousBernoulli"
+    assert yaml_parse.load(f"!import {old}") is ContinuousBernoulli
+    for module, name, cls in [
+        ("pylearn_vae.models.vae.laplace", "LaplacePrior", LaplacePrior),
+        ("pylearn_vae.models.vae.conditional", "ContinuousBernoulli", ContinuousBernoulli),
+    ]:
+        path = tmp_path / f"{name}.pkl"
+        # a protocol-4 pickle of the class object, as an earlier release wrote it
+        path.write_bytes(
+            b"\x80\x04\x8c" + bytes([len(module)]) + module.encode()
+            + b"\x8c" + bytes([len(name)]) + name.encode() + b"\x93."
+        )
+        assert serial.load(str(path)) is cls
+        assert serial.load(str(path), trusted=True) is cls

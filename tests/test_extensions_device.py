@@ -13,10 +13,11 @@ from pylearn_vae import backend
 from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
 from pylearn_vae.models.mlp import MLP, RectifiedLinear
 from pylearn_vae.models.vae import VAE
-from pylearn_vae.models.vae.conditional import ContinuousBernoulli, DiagonalGaussian
-from pylearn_vae.models.vae.laplace import Laplace, LaplacePrior
-from pylearn_vae.models.vae.mixture import MixtureOfGaussiansPrior, VampPrior
+from pylearn_vae.models.vae.conditional import DiagonalGaussian
 from pylearn_vae.models.vae.prior import DiagonalGaussianPrior
+from pylearn_vae.models.vae_extensions.continuous_bernoulli import ContinuousBernoulli
+from pylearn_vae.models.vae_extensions.laplace import Laplace, LaplacePrior
+from pylearn_vae.models.vae_extensions.mixture import MixtureOfGaussiansPrior, VampPrior
 from pylearn_vae.testing.vae import make_vae
 
 

@@ -9,7 +9,7 @@ import pytest
 from pylearn_vae.config import yaml_parse
 from pylearn_vae.costs.vae import VAECriterion
 from pylearn_vae.models.vae import VAE
-from pylearn_vae.models.vae.mixture import MixtureOfGaussiansPrior
+from pylearn_vae.models.vae_extensions.mixture import MixtureOfGaussiansPrior
 from pylearn_vae.testing.vae import binary_batch, host, make_vae
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "yaml_examples"

@@ -18,8 +18,8 @@ from pylearn_vae.costs.vae import ImportanceSamplingCriterion, VAECriterion
 from pylearn_vae.datasets import mnist10k
 from pylearn_vae.datasets.idx import write_idx
 from pylearn_vae.models.mlp import Tanh
-from pylearn_vae.models.vae.mixture import VampPrior
 from pylearn_vae.models.vae.prior import DiagonalGaussianPrior
+from pylearn_vae.models.vae_extensions.mixture import VampPrior
 from pylearn_vae.training_algorithms.learning_rule import Adam
 from pylearn_vae.training_algorithms.sgd import StagedLearningRate
 from pylearn_vae.utils import serial

@@ -271,8 +271,8 @@ def _no_module_error(path):
 
 def _map_path(path):
     if path.startswith(_PREFIX_FROM):
-        return _PREFIX_TO + path[len(_PREFIX_FROM) :]
-    return path
+        path = _PREFIX_TO + path[len(_PREFIX_FROM) :]
+    return safe_load.current_path(path)
 
 
 def _resolve(path, mark, policy):

@@ -39,9 +39,11 @@ import numpy.random
 
 __all__ = [
     "ENV_VAR",
+    "MOVED",
     "LoadPolicy",
     "UnsafeFileError",
     "allowed_modules",
+    "current_path",
     "package_modules",
     "safe_unpickle",
     "yaml_names",
@@ -104,6 +106,33 @@ _PICKLE_GLOBALS = {
 for _core in ("numpy.core", "numpy._core"):  # NumPy 1.x and 2.x spellings
     _PICKLE_GLOBALS[_core + ".multiarray"] = frozenset({"_reconstruct", "scalar"})
     _PICKLE_GLOBALS[_core + ".numeric"] = frozenset({"_frombuffer"})
+
+
+#: Where classes moved, old dotted path -> new one (a module, or a module's class): YAML
+#: files and saved models that name the old path build what lives at the new one.
+MOVED = {
+    "pylearn_vae.models.vae.laplace": "pylearn_vae.models.vae_extensions.laplace",
+    "pylearn_vae.models.vae.mixture": "pylearn_vae.models.vae_extensions.mixture",
+    "pylearn_vae.models.vae.conditional.ContinuousBernoulli": (
+        "pylearn_vae.models.vae_extensions.continuous_bernoulli.ContinuousBernoulli"
+    ),
+}
+
+
+def current_path(path):
+    """The dotted path where what ``path`` names lives now (:data:`MOVED`)."""
+    for old, new in MOVED.items():
+        if path == old or path.startswith(old + "."):
+            return new + path[len(old) :]
+    return path
+
+
+def _current_global(module, name):
+    """``(module, name)`` of a pickle global, after :data:`MOVED`."""
+    if current_path(module) != module:
+        return current_path(module), name
+    moved = current_path(f"{module}.{name}")
+    return tuple(moved.rsplit(".", 1)) if moved != f"{module}.{name}" else (module, name)
 
 
 class UnsafeFileError(ValueError):
@@ -401,7 +430,7 @@ class _SafeUnpickler(pickle._Unpickler):
         self._policy = policy
 
     def find_class(self, module, name):
-        module, name = _python2_name(module, name)
+        module, name = _current_global(*_python2_name(module, name))
         kind = self._policy.check_pickle_global(self._filepath, module, name)
         if (module, name) == ("numpy", "dtype"):
             return functools.partial(_checked_dtype, self._filepath)
@@ -480,5 +509,12 @@ def safe_unpickle(file, filepath, policy, encoding="latin1"):
         The pickle names a global the policy refuses; nothing it names was called.
     """
     if policy.trusted:
-        return pickle.load(file, encoding=encoding)
+        return _MovedNamesUnpickler(file, encoding=encoding).load()
     return _SafeUnpickler(file, filepath, policy, encoding=encoding).load()
+
+
+class _MovedNamesUnpickler(pickle.Unpickler):
+    """``pickle.Unpickler`` (no checks: a trusted file) that finds moved classes."""
+
+    def find_class(self, module, name):
+        return super().find_class(*_current_global(module, name))
