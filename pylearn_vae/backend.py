@@ -65,6 +65,7 @@ _state = {
         os.environ.get("PYLEARN_VAE_FLOATX", "float32").lower(), _FLOATX, "PYLEARN_VAE_FLOATX"
     ),
     "cupy": None,
+    "cpu_normal": None,  # (name, draw) registered by register_cpu_normal; None: NumPy's
 }
 
 
@@ -266,6 +267,25 @@ def scalars_to_host(values):
     return floats
 
 
+#: The name of NumPy's own standard normal draws (``Generator.standard_normal``).
+STANDARD_NORMAL = "standard_normal"
+
+
+def register_cpu_normal(name, draw):
+    """Draw the CPU's standard normal noise with ``draw(generator, shape, dtype)``.
+
+    :mod:`pylearn_vae.accel` registers a faster one; ``draw=None`` goes back to NumPy's
+    ``Generator.standard_normal``. The two give different numbers, so a stream's state
+    records the ``name`` it was drawn with (see :meth:`RandomStreams.set_state`).
+    """
+    _state["cpu_normal"] = None if draw is None else (name, draw)
+
+
+def cpu_normal_name():
+    """The name of the CPU's standard normal draws now (:func:`register_cpu_normal`)."""
+    return STANDARD_NORMAL if _state["cpu_normal"] is None else _state["cpu_normal"][0]
+
+
 class RandomStreams:
     """A seeded stream of noise on the current device, one per component.
 
@@ -297,7 +317,10 @@ class RandomStreams:
     def normal(self, shape, dtype=None):
         """Standard normal noise of ``shape`` in floatX (or ``dtype``)."""
         dtype = floatX() if dtype is None else dtype
-        return self._generator().standard_normal(size=shape, dtype=dtype)
+        generator = self._generator()
+        if self._device == "cpu" and _state["cpu_normal"] is not None:
+            return _state["cpu_normal"][1](generator, shape, dtype)
+        return generator.standard_normal(size=shape, dtype=dtype)
 
     def uniform(self, shape, dtype=None):
         """Uniform noise on ``[0, 1)`` of ``shape`` in floatX (or ``dtype``)."""
@@ -317,10 +340,25 @@ class RandomStreams:
         position = None
         if self._rng is not None and self._device == "cpu":
             position = self._rng.bit_generator.state
-        return {"seed": self.seed, "position": position}
+        return {"seed": self.seed, "position": position, "normal": cpu_normal_name()}
 
     def set_state(self, state):
-        """Continue from a :meth:`get_state` result."""
+        """Continue from a :meth:`get_state` result.
+
+        Raises
+        ------
+        ValueError
+            The stream drew its CPU noise another way (:func:`register_cpu_normal`) than
+            this process does: it could not continue with the numbers it would have drawn.
+        """
+        drawn, current = state.get("normal", "box_muller"), cpu_normal_name()
+        if state["position"] is not None and drawn != current:
+            switch = "without" if drawn == "box_muller" else "with"
+            raise ValueError(
+                f"this run drew its Gaussian noise with {drawn} and this process draws it "
+                f"with {current}, so it could not continue as it began: resume it {switch} "
+                "PYLEARN_VAE_REFERENCE=1 in the environment"
+            )
         self.seed = int(state["seed"])
         self._rng, self._device = None, None
         if state["position"] is not None:

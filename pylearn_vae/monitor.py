@@ -449,14 +449,15 @@ class Monitor:
         union = []
         structures = [flatten_data_specs(s, union)[0] for s in specs]
 
-        # One cache per cost (and one for the model) so a batch computes each dict once;
-        # each reads what the model shares among the batch's channels (self._shared).
+        # One cache per cost (its objective and channels) and one for the model, so a
+        # batch computes each dict once; each reads what the model shares among the
+        # batch's channels (self._shared).
         caches = []
         for c in cost_names:
 
             def compute(data, cost=costs[c]):
-                return cost.get_monitoring_channels(
-                    model, data, **self._shared, **cost_monitoring_args
+                return cost.get_monitoring_values(
+                    model, data, self._shared, cost_monitoring_args
                 )
 
             caches.append(_PerBatch(compute))
@@ -473,7 +474,7 @@ class Monitor:
         try:
             for i, c in enumerate(cost_names):
                 prefix = "" if c == "" else c + "_"
-                for key in caches[i](probe[i]):
+                for key in list(caches[i](probe[i]))[1:]:  # the first is the objective
                     custom[prefix + key] = (caches[i].entry(key), specs[i])
             for key in caches[-1](probe[-1]):
                 custom[key] = (caches[-1].entry(key), specs[-1])
@@ -487,12 +488,9 @@ class Monitor:
             self.add_dataset(cur_dataset, mode, batch_size, num_batches, seed)
             dprefix = "" if dataset_name == "" else dataset_name + "_"
             for i, c in enumerate(cost_names):
-
-                def objective(data, cost=costs[c]):
-                    return cost.expr(model, data, **self._shared)
-
                 name = dprefix + ("objective" if c == "" else c)
                 prereqs = obj_prereqs if c == "" else None
+                objective = caches[i].entry("objective")
                 self.add_channel(name, None, objective, cur_dataset, prereqs, specs[i])
             for key, (val, data_specs) in custom.items():
                 self.add_channel(dprefix + key, None, val, cur_dataset, data_specs=data_specs)

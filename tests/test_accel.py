@@ -253,6 +253,15 @@ def _momentum_extremes(dtype):
 
 
 CASES = {
+    "sigmoid": Case(
+        lambda rng, shape, dtype: [_normal(rng, shape, dtype, 4.0)],
+        [(200, 784), (3, 785), (5, 12), (2, 3, 8), (7, 1), (12,), ()],
+        lambda x: np.ones_like(x),  # accurate to a rounding of 1, as the reference
+        lambda w, x: [np.abs(w)],
+        (0,),
+        lambda dtype: [np.array([[-1000, -87, -30, -1e-3, 0], [1e-3, 1, 30, 87, 1000]], dtype)],
+        (100, 20, 784),
+    ),
     "softplus": Case(
         lambda rng, shape, dtype: [_normal(rng, shape, dtype, 4.0)],
         [(200, 784), (3, 785), (5, 12), (2, 3, 8), (7, 1), (12,), ()],
@@ -538,6 +547,7 @@ def test_softplus_of_a_0d_array_and_of_a_python_float():
 
 # -- second order --------------------------------------------------------------------------------
 SECOND_ORDER_VARIANT = {  # tiny shapes: finite differences in float64
+    "sigmoid": (2, 3),
     "softplus": (2, 3),
     "affine": (3, 4, 2),
     "dense_relu": (3, 4, 2),
@@ -736,7 +746,7 @@ def test_cpu_results_do_not_depend_on_the_number_of_threads(name, monkeypatch, l
         for a, b in zip((*one, *one_grads), (*two, *two_grads), strict=True):
             np.testing.assert_array_equal(a, b)
     else:
-        assert name in ("affine", "dense_relu", "diagonal_gaussian_kl"), name
+        assert name in ("affine", "dense_relu", "diagonal_gaussian_kl", "sigmoid"), name
 
 
 # -- the emulated GPU ----------------------------------------------------------------------------

@@ -135,12 +135,52 @@ def test_random_streams_normal_is_standard_normal(dtype):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_random_streams_normal_draws_numpys_generator_in_the_dtype(dtype):
-    # The stream is NumPy's PCG64 Generator drawing the dtype directly (float32 by its
-    # own ziggurat), so a seed gives NumPy's documented numbers on any machine.
-    stream = backend.RandomStreams(5)
-    expected = np.random.default_rng(5)
+def test_random_streams_normal_draws_what_is_registered(dtype):
+    from pylearn_vae import accel
+    from pylearn_vae.accel import noise
+
+    # Accelerated (the default): the Box-Muller transform of the PCG64 Generator's uniforms.
+    assert backend.cpu_normal_name() == noise.NAME
+    stream, expected = backend.RandomStreams(5), np.random.default_rng(5)
     for shape in ((3, 4), (2, 5, 7)):
         np.testing.assert_array_equal(
-            stream.normal(shape, dtype=dtype), expected.standard_normal(shape, dtype=dtype)
+            stream.normal(shape, dtype=dtype), noise.box_muller(expected, shape, dtype)
         )
+    # Reference: NumPy's own standard_normal in the dtype.
+    accel.uninstall()
+    try:
+        assert backend.cpu_normal_name() == backend.STANDARD_NORMAL
+        stream, expected = backend.RandomStreams(5), np.random.default_rng(5)
+        np.testing.assert_array_equal(
+            stream.normal((2, 5, 7), dtype=dtype), expected.standard_normal((2, 5, 7), dtype=dtype)
+        )
+    finally:
+        accel.install()
+
+
+def test_a_stream_refuses_to_continue_with_noise_drawn_another_way():
+    from pylearn_vae import accel
+
+    stream = backend.RandomStreams(5)
+    stream.normal((3,))
+    state = stream.get_state()
+    assert state["normal"] == "box_muller"
+    accel.uninstall()
+    try:
+        with pytest.raises(
+            ValueError,
+            match="drew its Gaussian noise with box_muller.*"
+            "resume it without PYLEARN_VAE_REFERENCE=1",
+        ):
+            backend.RandomStreams(0).set_state(state)
+        old = {"seed": 5, "position": state["position"]}  # a state written before the name
+        with pytest.raises(ValueError, match="box_muller"):
+            backend.RandomStreams(0).set_state(old)
+        reference = backend.RandomStreams(5)
+        reference.normal((3,))
+        reference_state = reference.get_state()
+    finally:
+        accel.install()
+    with pytest.raises(ValueError, match="resume it with PYLEARN_VAE_REFERENCE=1"):
+        backend.RandomStreams(0).set_state(reference_state)
+    backend.RandomStreams(0).set_state(state)  # the same draws: continues

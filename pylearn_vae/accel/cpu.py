@@ -35,6 +35,7 @@ __all__ = [
     "diagonal_gaussian_kl",
     "gaussian_log_density",
     "reparametrize",
+    "sigmoid",
     "softplus",
 ]
 
@@ -148,6 +149,21 @@ defvjp_with_reference(
     softplus,
     ops.softplus.reference,
     lambda argnums, ans, args: lambda g: (g * _sigmoid_into(args[0], numpy.empty_like(g)),),
+)
+
+
+# -- sigmoid -------------------------------------------------------------------------------
+@primitive
+def sigmoid(x):
+    """:func:`pylearn_vae.ops.sigmoid`, in one array instead of three."""
+    x = numpy.asarray(x)
+    return _sigmoid_into(x, numpy.empty(x.shape, numpy.result_type(x.dtype, 0.5)))
+
+
+defvjp_with_reference(
+    sigmoid,
+    ops.sigmoid.reference,
+    lambda argnums, ans, args: lambda g: (g * ans * (1 - ans),),
 )
 
 
@@ -360,6 +376,7 @@ defvjp_with_reference(diagonal_gaussian_kl, ops.diagonal_gaussian_kl.reference, 
 IMPLEMENTATIONS = {
     f.__name__: f
     for f in (
+        sigmoid,
         softplus,
         affine,
         dense_relu,

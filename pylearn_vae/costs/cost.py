@@ -67,6 +67,25 @@ class Cost:
         self.get_data_specs(model)[0].validate(data)
         return OrderedDict()
 
+    def get_monitoring_values(self, model, data, shared=None, channel_args=None):
+        """What the monitor records of this cost on a batch, in one call: ``objective``
+        (:meth:`expr`) first, then :meth:`get_monitoring_channels`.
+
+        ``shared`` (what the model's ``get_monitoring_shared`` gives for the batch) goes
+        to both as keyword arguments, ``channel_args`` to the channels only. A cost whose
+        objective and channels start from the same work computes it once here.
+
+        Returns
+        -------
+        OrderedDict
+            ``{"objective": scalar, channel name: scalar, ...}``.
+        """
+        shared = shared or {}
+        values = OrderedDict([("objective", self.expr(model, data, **shared))])
+        channels = self.get_monitoring_channels(model, data, **shared, **(channel_args or {}))
+        values.update(channels)
+        return values
+
     def get_fixed_var_descr(self, model, data):
         return {"fixed_vars": {}, "on_load_batch": []}
 

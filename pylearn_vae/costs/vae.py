@@ -106,52 +106,36 @@ class VAECriterion(_SampledCriterion):
 
     def _free_bits_kl(self, model, phi):
         """``sum_j max(free_bits, mean over the batch of KL_j)``, a scalar."""
-        if model.kl_integrator is None:
+        per_unit = model.per_component_kl_divergence_term(phi, model.get_prior_theta())
+        return ops.sum(anp.maximum(ops.mean(per_unit, axis=0), self.free_bits))
+
+    def _terms(self, model, data, encoding):
+        """``(encoding, kl, expectation)``: the batch's pass (``encoding`` if given) and
+        its lower bound's two terms, each ``(batch,)``."""
+        self.get_data_specs(model)[0].validate(data)
+        if self.free_bits and model.kl_integrator is None:
             raise ValueError(
                 f"VAECriterion: free_bits={self.free_bits} needs the KL of each latent unit, "
                 f"but no KLIntegrator is known for ({type(model.prior).__name__}, "
                 f"{type(model.posterior).__name__}); set free_bits to 0 or give the VAE a "
                 "kl_integrator"
             )
-        per_unit = model.per_component_kl_divergence_term(phi, model.get_prior_theta())
-        return ops.sum(anp.maximum(ops.mean(per_unit, axis=0), self.free_bits))
-
-    def expr(self, model, data, encoding=None, **kwargs):
-        if self.kl_warmup_epochs == 0 and self.free_bits == 0:
-            return super().expr(model, data, encoding)
-        self.get_data_specs(model)[0].validate(data)
-        if encoding is None:
-            encoding = model.encode_and_decode(data, self.num_samples)
-        encoding = encoding.first(self.num_samples)
-        if self.free_bits > 0:
-            kl = self._free_bits_kl(model, encoding.phi)
-            expectation = ops.mean(model.expectation_term(data, encoding.theta), axis=0)
-        else:
-            kl, expectation = model.log_likelihood_lower_bound(
-                data, self.num_samples, return_individual_terms=True, encoding=encoding
-            )
-            kl = ops.mean(kl)
-        return -(ops.mean(expectation) - self.kl_weight(model) * kl)
-
-    def _estimate(self, model, data, encoding=None):
-        return model.log_likelihood_lower_bound(data, self.num_samples, encoding=encoding)
-
-    def get_monitoring_channels(self, model, data, encoding=None, **kwargs):
-        """``kl_divergence_term`` and ``expectation_term`` (minus E_q log p(x|z)).
-
-        They come from one lower-bound call on ``encoding`` when given: the monitor
-        gives the encoding its ``objective`` channel used too, so the objective is
-        exactly their sum (in Pylearn2 each drew its own noise:
-        ``docs/quirks.md#quirk-33``). With warm-up or free bits on, ``kl_weight`` and
-        ``free_bits_kl_term`` (the floored KL) are added.
-        """
-        self.get_data_specs(model)[0].validate(data)
         if encoding is None:
             encoding = model.encode_and_decode(data, self.num_samples)
         encoding = encoding.first(self.num_samples)
         kl, expectation = model.log_likelihood_lower_bound(
             data, self.num_samples, return_individual_terms=True, encoding=encoding
         )
+        return encoding, kl, expectation
+
+    def _objective(self, model, encoding, kl, expectation):
+        """Minus the batch mean of the bound, its KL weighted and floored as asked."""
+        if self.kl_warmup_epochs == 0 and self.free_bits == 0:
+            return -ops.mean(expectation - kl)
+        kl_term = self._free_bits_kl(model, encoding.phi) if self.free_bits else ops.mean(kl)
+        return -(ops.mean(expectation) - self.kl_weight(model) * kl_term)
+
+    def _channels(self, model, encoding, kl, expectation):
         channels = OrderedDict(
             [("kl_divergence_term", kl.mean()), ("expectation_term", -expectation.mean())]
         )
@@ -160,6 +144,31 @@ class VAECriterion(_SampledCriterion):
         if self.free_bits:
             channels["free_bits_kl_term"] = self._free_bits_kl(model, encoding.phi)
         return channels
+
+    def expr(self, model, data, encoding=None, **kwargs):
+        return self._objective(model, *self._terms(model, data, encoding))
+
+    def _estimate(self, model, data, encoding=None):
+        return model.log_likelihood_lower_bound(data, self.num_samples, encoding=encoding)
+
+    def get_monitoring_channels(self, model, data, encoding=None, **kwargs):
+        """``kl_divergence_term`` and ``expectation_term`` (minus E_q log p(x|z)).
+
+        With warm-up or free bits on, ``kl_weight`` and ``free_bits_kl_term`` (the
+        floored KL) are added. The monitor asks for them with the objective, in
+        :meth:`get_monitoring_values`: one lower bound on one pass gives all, so the
+        objective is exactly their sum (in Pylearn2 each drew its own noise:
+        ``docs/quirks.md#quirk-33``).
+        """
+        return self._channels(model, *self._terms(model, data, encoding))
+
+    def get_monitoring_values(self, model, data, shared=None, channel_args=None):
+        """``objective`` and the channels of :meth:`get_monitoring_channels`, from one
+        lower bound of the batch's pass (``shared["encoding"]`` when the monitor gives it)."""
+        terms = self._terms(model, data, (shared or {}).get("encoding"))
+        values = OrderedDict([("objective", self._objective(model, *terms))])
+        values.update(self._channels(model, *terms))
+        return values
 
 
 class ImportanceSamplingCriterion(_SampledCriterion):

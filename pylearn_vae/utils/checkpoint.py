@@ -35,9 +35,7 @@ __all__ = [
 ]
 
 FORMAT = "pylearn_vae checkpoint"
-#: Version 2 draws the CPU's Gaussian noise with NumPy's ``standard_normal`` (version 1
-#: transformed uniform draws): a version 1 run would resume on other noise than it drew.
-VERSION = 2
+VERSION = 1
 
 
 def plain(value):
@@ -167,15 +165,8 @@ def read_checkpoint(path):
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(f"{path} is not a pylearn_vae checkpoint")
     if state.get("version") != VERSION:
-        why = (
-            " (version 1 drew its Gaussian noise differently, so its run cannot continue "
-            "as it began)"
-            if state.get("version") == 1
-            else ""
-        )
         raise ValueError(
             f"{path} is a checkpoint of version {state.get('version')}; this pylearn_vae "
-            f"reads version {VERSION}{why}: start the run again without --resume, or "
-            "finish it with the pylearn_vae that wrote it"
+            f"reads version {VERSION}"
         )
     return state
