@@ -258,3 +258,16 @@ def test_convert_functions_replace_format(dataset):
         convert=[lambda b: b * 2],
     )
     np.testing.assert_array_equal(next(it), dataset.X[:5] * 2)
+
+
+def test_joined_rows_is_a_view_of_consecutive_batches_and_a_copy_otherwise():
+    from pylearn_vae.utils.iteration import joined_rows
+
+    data = np.arange(40.0).reshape(10, 4)
+    joined = joined_rows([data[0:3], data[3:5], data[5:9]])
+    assert np.shares_memory(joined, data) and not joined.flags.writeable
+    np.testing.assert_array_equal(joined, data[:9])
+    gap = joined_rows([data[0:3], data[4:6]])
+    assert not np.shares_memory(gap, data)
+    np.testing.assert_array_equal(gap, np.concatenate([data[0:3], data[4:6]]))
+    np.testing.assert_array_equal(joined_rows([data[2:4]]), data[2:4])

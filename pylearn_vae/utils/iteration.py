@@ -45,6 +45,7 @@ __all__ = [
     "SubsetIterator",
     "has_uniform_batch_size",
     "is_stochastic",
+    "joined_rows",
     "resolve_iterator_class",
 ]
 
@@ -301,6 +302,34 @@ _iteration_schemes = {
     "even_shuffled_sequential": EvenShuffledSequentialSubsetIterator,
     "even_batchwise_shuffled_sequential": EvenBatchwiseShuffledSequentialIterator,
 }
+
+
+def joined_rows(batches):
+    """Batches ``(rows_i, ...)`` as one ``(sum rows_i, ...)`` array.
+
+    A read-only view when they are consecutive rows of one host array (a sequential
+    iterator's batches are views of the dataset), so nothing is copied; otherwise a new
+    array (``concatenate``).
+    """
+    first = batches[0]
+    xp = backend.get_array_module(*batches)
+    if xp is not numpy or first.base is None:
+        return xp.concatenate(batches, axis=0)
+    address = first.__array_interface__["data"][0]
+    for batch in batches:
+        if (
+            batch.base is not first.base
+            or batch.dtype != first.dtype
+            or batch.strides != first.strides
+            or batch.shape[1:] != first.shape[1:]
+            or batch.__array_interface__["data"][0] != address
+        ):
+            return numpy.concatenate(batches, axis=0)
+        address += batch.shape[0] * first.strides[0]
+    rows = sum(batch.shape[0] for batch in batches)
+    return numpy.lib.stride_tricks.as_strided(
+        first, (rows,) + first.shape[1:], first.strides, writeable=False
+    )
 
 
 def resolve_iterator_class(mode):

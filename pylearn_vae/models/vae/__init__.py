@@ -24,6 +24,7 @@ from pylearn_vae.models.vae.conditional import Conditional
 from pylearn_vae.models.vae.kl import find_integrator_for
 from pylearn_vae.models.vae.prior import Prior
 from pylearn_vae.space import VectorSpace
+from pylearn_vae.utils.iteration import joined_rows
 from pylearn_vae.utils.rng import make_np_rng
 from pylearn_vae.utils.validation import (
     check_fits_in_memory,
@@ -236,14 +237,9 @@ class VAE(Model):
         together = num_samples * rows * max(self.nvis, self.nhid) <= MONITORING_PASS_ELEMENTS
         encodings = []
         for group in [batches] if together else [[X] for X in batches]:
-            X = (
-                group[0]
-                if len(group) == 1
-                else backend.get_array_module(*group).concatenate(group)
-            )
-            encoding = self.encode_and_decode(
-                X, num_samples, self._monitoring_epsilon(X, num_samples)
-            )
+            X = joined_rows(group)
+            epsilon = self._monitoring_epsilon(X, num_samples)
+            encoding = self.encode_and_decode(X, num_samples, epsilon)
             start = 0
             for batch in group:
                 encodings.append(encoding.rows(start, start + batch.shape[0]))
