@@ -628,6 +628,7 @@ def _run_bin(script, *args, env=None):
     )
 
 
+@pytest.mark.slow
 def test_real_scripts_exit_with_one_line(files):
     root = files["root"]
     text = Path(TINY).read_text().replace("learning_rate: 1e-2", "learning_rate: -0.01")

@@ -382,6 +382,7 @@ def test_progress_only_on_request_or_terminal():
     assert isinstance(bar, tqdm.tqdm) and list(bar) == items
 
 
+@pytest.mark.slow
 def test_a_reader_that_stops_early_ends_the_script_quietly(model_path):
     # 2000 reports overflow the pipe's buffer (64 kB) and the reader's (8 kB) many times
     # over, so the script is still writing when `head` (here: one readline)

@@ -19,6 +19,7 @@ from pylearn_vae.config import yaml_parse  # noqa: E402
 from pylearn_vae.utils import serial  # noqa: E402
 
 
+@pytest.mark.slow
 def test_a_fixed_corpus_runs_no_code_crashes_nothing_and_never_hangs(tmp_path):
     lines = []
     counts = fuzz.run_corpus(200, seed=0, out=lines.append, folder=str(tmp_path))
@@ -55,6 +56,7 @@ def test_the_yaml_loader_refuses_random_text_with_a_message(text):
         assert str(exc)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["yaml", "pkl", "npz"])
 def test_run_one_reports_a_crash_and_a_hang(tmp_path, monkeypatch, kind):
     import signal
