@@ -70,25 +70,18 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001 - mirrors numpy.sum
     return x.sum(axis=axis, keepdims=keepdims)
 
 
-def _restore_axes(g, shape, axis, keepdims):
-    """The reduced gradient ``g`` with the reduced axes of ``shape`` back, as size 1."""
+def _spread(g, x, axis, keepdims):
+    """A reduction's gradient ``g`` given back the reduced axes and broadcast to ``x``."""
+    shape = list(g.shape)
     if axis is None:
-        return g.reshape((1,) * len(shape))
-    if keepdims:
-        return g
-    axes = sorted(a % len(shape) for a in ((axis,) if isinstance(axis, int) else axis))
-    out_shape = list(g.shape)
-    for a in axes:
-        out_shape.insert(a, 1)
-    return g.reshape(out_shape)
+        shape = [1] * x.ndim
+    elif not keepdims:
+        for a in sorted(a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis)):
+            shape.insert(a, 1)
+    return _xp(g).broadcast_to(g.reshape(shape), x.shape)
 
 
-defvjp(
-    sum,
-    lambda ans, x, axis=None, keepdims=False: (
-        lambda g: _xp(g).broadcast_to(_restore_axes(g, x.shape, axis, keepdims), x.shape)
-    ),
-)
+defvjp(sum, lambda ans, x, axis=None, keepdims=False: lambda g: _spread(g, x, axis, keepdims))
 
 
 @primitive
@@ -99,10 +92,8 @@ def mean(x, axis=None, keepdims=False):
 
 defvjp(
     mean,
-    lambda ans, x, axis=None, keepdims=False: (
-        lambda g: _xp(g).broadcast_to(
-            _restore_axes(g, x.shape, axis, keepdims) / (x.size // max(ans.size, 1)), x.shape
-        )
+    lambda ans, x, axis=None, keepdims=False: lambda g: _spread(
+        g / (x.size // max(ans.size, 1)), x, axis, keepdims
     ),
 )
 
@@ -120,9 +111,8 @@ def logsumexp(x, axis=0):
 # d/dx_i logsumexp(x) = exp(x_i - logsumexp(x)), the softmax.
 defvjp(
     logsumexp,
-    lambda ans, x, axis=0: (
-        lambda g: anp.expand_dims(g, axis) * anp.exp(x - anp.expand_dims(ans, axis))
-    ),
+    lambda ans, x, axis=0: lambda g: anp.expand_dims(g, axis)
+    * anp.exp(x - anp.expand_dims(ans, axis)),
 )
 
 

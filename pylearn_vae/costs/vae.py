@@ -28,11 +28,8 @@ class _SampledCriterion(DefaultDataSpecsMixin, Cost):
     supervised = False
 
     def __init__(self, num_samples):
-        if (
-            isinstance(num_samples, bool)
-            or not isinstance(num_samples, Integral)
-            or num_samples < 1
-        ):
+        integer = isinstance(num_samples, Integral) and not isinstance(num_samples, bool)
+        if not integer or num_samples < 1:
             raise ValueError(
                 f"{type(self).__name__}: num_samples must be an integer >= 1, got {num_samples!r}"
             )

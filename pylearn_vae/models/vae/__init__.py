@@ -66,21 +66,14 @@ class Encoding(namedtuple("Encoding", "epsilon phi z theta")):
             )
         if num_samples == self.epsilon.shape[0]:
             return self
-        return Encoding(
-            self.epsilon[:num_samples],
-            self.phi,
-            self.z[:num_samples],
-            tuple(t[:num_samples] for t in self.theta),
-        )
+        n = num_samples
+        return Encoding(self.epsilon[:n], self.phi, self.z[:n], tuple(t[:n] for t in self.theta))
 
     def rows(self, start, stop):
         """The pass of the rows ``start:stop`` of the batch."""
-        return Encoding(
-            self.epsilon[:, start:stop],
-            tuple(p[start:stop] for p in self.phi),
-            self.z[:, start:stop],
-            tuple(t[:, start:stop] for t in self.theta),
-        )
+        rows = slice(start, stop)
+        phi, theta = tuple(p[rows] for p in self.phi), tuple(t[:, rows] for t in self.theta)
+        return Encoding(self.epsilon[:, rows], phi, self.z[:, rows], theta)
 
 
 class VAE(Model):
@@ -110,18 +103,8 @@ class VAE(Model):
         (default 2043).
     """
 
-    def __init__(
-        self,
-        nvis,
-        prior,
-        conditional,
-        posterior,
-        nhid,
-        learn_prior=True,
-        kl_integrator=None,
-        batch_size=None,
-        seed=None,
-    ):
+    def __init__(self, nvis, prior, conditional, posterior, nhid, learn_prior=True,
+                 kl_integrator=None, batch_size=None, seed=None):
         super().__init__()
         for arg, value, cls in [
             ("prior", prior, Prior),
@@ -131,10 +114,7 @@ class VAE(Model):
             if not isinstance(value, cls):
                 raise TypeError(f"VAE {arg} must be a {cls.__name__}, got {value!r}")
         reject_ignored_option(
-            "VAE",
-            "batch_size",
-            batch_size,
-            None,
+            "VAE", "batch_size", batch_size, None,
             "is read by nothing (the VAE has no force_batch_size); give batch_size to the "
             "training algorithm (SGD)",
         )
@@ -210,17 +190,14 @@ class VAE(Model):
         return rval
 
     def get_monitoring_shared(self, batches, costs):
-        """One :class:`Encoding` per monitored batch, for everything the monitor computes.
+        """One :class:`Encoding` per monitored batch, handed by the monitor to the costs'
+        ``expr`` and channels and to :meth:`get_monitoring_channels` as ``encoding=``.
 
-        The monitor hands each batch's encoding to the costs' ``expr`` and
-        ``get_monitoring_channels`` and to :meth:`get_monitoring_channels` as
-        ``encoding=``, so a batch is encoded and decoded once and ``objective`` is
-        exactly ``kl_divergence_term + expectation_term`` (in Pylearn2 each drew its own
-        noise: ``docs/quirks.md#quirk-33``). It holds as many samples as the costs ask
-        for (their ``num_samples``). The noise comes from the monitoring stream
-        (:meth:`_monitoring_noise`), never from the streams training draws from.
-        Batches small enough (:data:`MONITORING_PASS_ELEMENTS`) are encoded together,
-        as one batch (larger matrix products), and each gets its rows.
+        So a batch is encoded and decoded once, and ``objective`` is exactly
+        ``kl_divergence_term + expectation_term`` (``docs/quirks.md#quirk-33``). It holds
+        the largest ``num_samples`` of ``costs``, drawn from the monitoring stream
+        (:meth:`_monitoring_noise`). Batches small enough (:data:`MONITORING_PASS_ELEMENTS`)
+        are encoded together, as one batch, and each gets its rows.
 
         Parameters
         ----------
@@ -229,8 +206,7 @@ class VAE(Model):
 
         Returns
         -------
-        list of dict
-            ``{"encoding": Encoding}`` for each batch.
+        list of dict, ``{"encoding": Encoding}`` for each batch
         """
         num_samples = max([int(getattr(c, "num_samples", 1)) for c in costs] + [1])
         rows = sum(X.shape[0] for X in batches)
@@ -283,13 +259,9 @@ class VAE(Model):
         self.monitoring_noise = backend.RandomStreams(seed + 3)
 
     def _monitoring_noise(self):
-        """The stream the monitor's passes draw from: not the training noise.
-
-        In Pylearn2 the monitor's compiled functions had random states of their own, so
-        monitoring never moved the noise training draws; here too, so what a run
-        trains does not depend on what is monitored, how often, or in what batches.
-        Seeded from the posterior's stream (``seed + 3`` after ``set_noise_seed(seed)``).
-        """
+        """The stream the monitor's passes draw from, never the training noise: what a
+        run trains does not depend on what is monitored (Pylearn2's compiled monitoring
+        functions had random states of their own). Seeded from the posterior's stream."""
         if getattr(self, "monitoring_noise", None) is None:  # a model pickled before it
             self.monitoring_noise = backend.RandomStreams((self.posterior.noise.seed + 3) % 2**30)
         return self.monitoring_noise
@@ -346,9 +318,8 @@ class VAE(Model):
 
     # -- the two criteria ----------------------------------------------------------
     def encode_and_decode(self, X, num_samples, epsilon=None):
-        """Encode ``X``, draw ``num_samples`` latent samples per example, decode them.
-
-        What both criteria start from (and a criterion of one's own may).
+        """Encode ``X``, draw ``num_samples`` latent samples per example, decode them: what
+        both criteria start from (and a criterion of one's own may).
 
         Parameters
         ----------
@@ -359,8 +330,7 @@ class VAE(Model):
 
         Returns
         -------
-        Encoding
-            ``(epsilon, phi, z, theta)``.
+        Encoding, ``(epsilon, phi, z, theta)``
         """
         check_positive_int("VAE", "num_samples", num_samples)
         batch = X.shape[0]
@@ -374,9 +344,8 @@ class VAE(Model):
 
     def _encoding(self, X, num_samples, encoding):
         """``encoding``'s first ``num_samples`` samples, or a new pass of ``X``."""
-        if encoding is None:
-            return self.encode_and_decode(X, num_samples)
-        return encoding.first(num_samples)
+        n = num_samples
+        return self.encode_and_decode(X, n) if encoding is None else encoding.first(n)
 
     def log_likelihood_lower_bound(
         self, X, num_samples, approximate_kl=False, return_individual_terms=False, encoding=None

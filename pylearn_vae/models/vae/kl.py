@@ -47,8 +47,8 @@ class KLIntegrator:
     """Base class of analytic KL integrators.
 
     Subclasses set the class attributes ``prior_class`` and ``posterior_class`` and
-    implement :meth:`kl_divergence` (and, where the KL splits over latent units,
-    :meth:`per_component_kl_divergence`).
+    implement :meth:`per_component_kl_divergence` where the KL splits over latent units
+    (:meth:`kl_divergence` sums it), else :meth:`kl_divergence`.
     """
 
     prior_class = ImpossiblePrior
@@ -70,7 +70,8 @@ class KLIntegrator:
         _REGISTRY[pair] = cls
 
     def kl_divergence(self, phi, theta, prior, posterior):
-        """``KL(q(z|x) || p(z))`` per example.
+        """``KL(q(z|x) || p(z))`` per example: by default the sum over the latent units of
+        :meth:`per_component_kl_divergence`.
 
         Parameters
         ----------
@@ -85,7 +86,7 @@ class KLIntegrator:
         -------
         array, shape (batch,)
         """
-        raise NotImplementedError(f"{type(self).__name__} does not implement kl_divergence")
+        return ops.sum(self.per_component_kl_divergence(phi, theta, prior, posterior), axis=1)
 
     def per_component_kl_divergence(self, phi, theta, prior, posterior):
         """The KL of each latent unit, shape ``(batch, nhid)``."""
@@ -124,9 +125,6 @@ class DiagonalGaussianPriorPosteriorKL(KLIntegrator):
         self._validate_prior_posterior(prior, posterior)
         (mu_q, log_sigma_q), (mu_p, log_sigma_p) = phi, theta
         return ops.diagonal_gaussian_kl(mu_q, log_sigma_q, mu_p, log_sigma_p)
-
-    def kl_divergence(self, phi, theta, prior, posterior):
-        return ops.sum(self.per_component_kl_divergence(phi, theta, prior, posterior), axis=1)
 
 
 def find_integrator_for(prior, posterior):

@@ -123,6 +123,3 @@ class LaplaceKL(KLIntegrator):
         self._validate_prior_posterior(prior, posterior)
         (loc_q, log_scale_q), (loc_p, log_scale_p) = phi, theta
         return laplace_kl(loc_q, log_scale_q, loc_p, log_scale_p)
-
-    def kl_divergence(self, phi, theta, prior, posterior):
-        return ops.sum(self.per_component_kl_divergence(phi, theta, prior, posterior), axis=1)
