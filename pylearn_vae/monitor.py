@@ -570,18 +570,19 @@ class Monitor:
                 shared = self.model.get_monitoring_shared(
                     [nest_batch(model_structure, flat) for flat in group], self._monitored_costs
                 )
-            for flat, batches, batch_shared in zip(group, data, shared, strict=True):
-                self._shared = batch_shared
-                n = flat[0].shape[0]
-                weight = n / expected
-                for cache in self._batch_caches:
-                    cache.clear()
-                for channel, structure in with_data:
-                    for prereq in channel.prereqs:
-                        prereq(batches[structure])
-                    sums.add(channel.name, channel.val(batches[structure]), weight)
-                seen += n
-            self._shared = {}
+            try:
+                for flat, batches, batch_shared in zip(group, data, shared, strict=True):
+                    self._shared = batch_shared
+                    n = flat[0].shape[0]
+                    for cache in self._batch_caches:
+                        cache.clear()
+                    for channel, structure in with_data:
+                        for prereq in channel.prereqs:
+                            prereq(batches[structure])
+                        sums.add(channel.name, channel.val(batches[structure]), n / expected)
+                    seen += n
+            finally:
+                self._shared = {}
         for cache in self._batch_caches:
             cache.clear()
         if seen != expected:

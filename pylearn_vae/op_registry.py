@@ -15,7 +15,7 @@ from pylearn_vae import backend
 __all__ = ["implementation", "op", "register", "registered"]
 
 _FASTER = {}  # (op name, device) -> implementation; filled by register()
-_REFERENCE = {}  # op name -> the formula below
+_REFERENCE = {}  # op name -> its formula in pylearn_vae.ops
 
 
 def _device_of(arrays):

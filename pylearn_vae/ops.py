@@ -10,12 +10,11 @@ its steps (``softplus``, ``logsumexp``). Every body asks the backend for the arr
 module of its inputs, so the same line runs on NumPy and on CuPy.
 
 Faster implementations
-    Each function decorated with :func:`~pylearn_vae.op_registry.op` may be replaced, per
-    device, by a faster implementation of the same name (:mod:`pylearn_vae.op_registry`).
-    The package :mod:`pylearn_vae.accel` registers its implementations when ``import
-    pylearn_vae`` runs, unless ``PYLEARN_VAE_REFERENCE=1`` is set in the environment;
-    then this module's code runs everywhere, end to end, and :mod:`pylearn_vae.accel` is
-    never imported. The tests prove each implementation equal to the formula here.
+    A function decorated with :func:`~pylearn_vae.op_registry.op` may be replaced, per
+    device, by a faster one of the same name: :mod:`pylearn_vae.accel` registers them
+    when ``import pylearn_vae`` runs, unless ``PYLEARN_VAE_REFERENCE=1``; then this
+    module's code runs everywhere, end to end, and :mod:`pylearn_vae.accel` is never
+    imported. The tests prove each implementation equal to the formula here.
 
 Shapes: ``(..., dim)`` arrays reduce over their last axis; binary formulas broadcast
 like NumPy (a ``(batch, nhid)`` mean meets ``(num_samples, batch, nhid)`` noise).
@@ -54,6 +53,7 @@ __all__ = [
 ]
 
 LOG_2PI = math.log(2.0 * math.pi)
+
 
 def _xp(*arrays):
     """The array module to compute with: ``autograd.numpy`` when an argument is traced (a
