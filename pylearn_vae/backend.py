@@ -25,13 +25,16 @@ Autograd on CuPy
 import contextlib
 import os
 
+import autograd.numpy as anp
 import numpy
+from autograd.tracer import Box
 
 __all__ = [
     "DeviceError",
     "RandomStreams",
     "asarray",
     "cast_floatX",
+    "compute_module",
     "floatX",
     "get_array_module",
     "get_device",
@@ -155,6 +158,15 @@ def get_array_module(*arrays):
             if isinstance(a, cupy.ndarray):
                 return cupy
     return numpy
+
+
+def compute_module(*arrays):
+    """The module to compute with on ``arrays``: ``autograd.numpy`` when one of them is
+    traced by autograd (a gradient that is itself differentiated), else their own
+    (:func:`get_array_module`)."""
+    if any(isinstance(a, Box) for a in arrays):
+        return anp
+    return get_array_module(*arrays)
 
 
 def set_floatX(dtype):

@@ -24,7 +24,6 @@ import math
 
 import autograd.numpy as anp
 from autograd.extend import defvjp, primitive
-from autograd.tracer import Box
 
 from pylearn_vae import backend
 from pylearn_vae.op_registry import implementation, op, register, registered
@@ -55,12 +54,7 @@ __all__ = [
 LOG_2PI = math.log(2.0 * math.pi)
 
 
-def _xp(*arrays):
-    """The array module to compute with: ``autograd.numpy`` when an argument is traced (a
-    gradient being differentiated), else the arrays' own (NumPy or CuPy)."""
-    if any(isinstance(a, Box) for a in arrays):
-        return anp
-    return backend.get_array_module(*arrays)
+_xp = backend.compute_module
 
 
 # -- reductions -----------------------------------------------------------------------------
