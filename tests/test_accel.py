@@ -39,6 +39,7 @@ import numpy as np
 import pytest
 from autograd.test_util import check_grads
 from host_kernels import compiler
+from test_gpu_emulated import FixedNoise
 
 from pylearn_vae import accel, backend, op_registry, ops, threads
 from pylearn_vae.accel import blocks, cpu, gpu, vjp
@@ -854,19 +855,6 @@ def test_the_reference_switch_never_imports_the_implementations():
     assert done.stdout.splitlines() == ["[]", "{} FixedThreads"]
 
 
-class _FixedNoise:
-    """A noise stream giving the same float64 draws in every dtype (rounded to it)."""
-
-    def __init__(self, seed):
-        self.rng = np.random.RandomState(seed)
-
-    def normal(self, shape, dtype=None):
-        return backend.asarray(self.rng.standard_normal(shape), dtype=dtype)
-
-    def uniform(self, shape, dtype=None):
-        return backend.asarray(self.rng.uniform(size=shape), dtype=dtype)
-
-
 def _criteria_and_gradients(dtype, conditional, values=None):
     """Both criteria and their gradients for a small VAE: ``[(value, [gradients])]``, and
     its parameters' values (``values`` sets them)."""
@@ -879,7 +867,7 @@ def _criteria_and_gradients(dtype, conditional, values=None):
         X = binary_batch(5, 12, seed=2)
         for cost in (VAECriterion(num_samples=4), ImportanceSamplingCriterion(num_samples=4)):
             for seed, part in enumerate((vae.posterior, vae.conditional, vae.prior)):
-                part.noise = _FixedNoise(seed)  # the same noise every time, in any dtype
+                part.noise = FixedNoise(seed)  # the same noise every time, in any dtype
             value, grads, _ = cost.get_value_and_gradients(vae, X)
             out.append((_host(value), [_host(g) for g in grads.values()]))
         return out, [_host(p.get_value()) for p in vae.get_params()]

@@ -289,11 +289,12 @@ def _gaussian_rows(x, mu, inv_sigma, constant, out):
 
 
 def _gaussian_gradients(argnums, ans, args):
+    """The hand-written gradients of the Gaussian log-density (any device)."""
     x, mu, log_sigma = args
 
     def vjp(g):
         g = g[..., None]
-        inv_sigma = numpy.exp(-log_sigma)
+        inv_sigma = get_array_module(g).exp(-log_sigma)
         standardized = (x - mu) * inv_sigma
         d_mu = g * standardized * inv_sigma if {0, 1} & set(argnums) else None
         grads = {0: lambda: -d_mu, 1: lambda: d_mu, 2: lambda: g * (standardized**2 - 1)}
@@ -325,11 +326,12 @@ def _reparametrize_rows(mu, sigma, epsilon, out):
 
 
 def _reparametrize_gradients(argnums, ans, args):
+    """The hand-written gradients of the reparametrization (any device)."""
     mu, log_sigma, epsilon = args
     grads = {
         0: lambda g: g,
-        1: lambda g: g * numpy.exp(log_sigma) * epsilon,
-        2: lambda g: g * numpy.exp(log_sigma),
+        1: lambda g: g * get_array_module(g).exp(log_sigma) * epsilon,
+        2: lambda g: g * get_array_module(g).exp(log_sigma),
     }
     return lambda g: tuple(unbroadcast(grads[i](g), numpy.shape(args[i])) for i in argnums)
 
