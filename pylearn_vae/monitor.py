@@ -36,6 +36,7 @@ from pylearn_vae.space import NullSpace
 from pylearn_vae.utils.data_specs import flatten_data_specs, nest_batch, union_data_specs
 from pylearn_vae.utils.iteration import is_stochastic
 from pylearn_vae.utils.rng import make_np_rng
+from pylearn_vae.utils.validation import reject_ignored_option
 
 __all__ = [
     "Monitor",
@@ -344,8 +345,9 @@ class Monitor:
         Parameters
         ----------
         name : str
-        ipt : ignored
-            Pylearn2's symbolic input; kept so calls read the same.
+        ipt : None
+            Pylearn2's symbolic input; only None is accepted (``val`` takes its batch
+            as ``data_specs`` says; ``docs/quirks.md``).
         val : callable, Param or number
             ``val(batch)`` (``val()`` when data-free) giving a 0-d scalar.
         dataset : Dataset, optional
@@ -354,7 +356,11 @@ class Monitor:
         data_specs : (Space, source), optional
             What ``val`` takes; data-free ``(NullSpace(), '')`` when None.
         """
-        del ipt
+        reject_ignored_option(
+            "Monitor.add_channel", "ipt", ipt, None,
+            "is Pylearn2's symbolic input, and a channel's val takes its batch as "
+            "data_specs says",
+        )
         if data_specs is None:
             data_specs = (NullSpace(), "")
         if dataset is None:

@@ -2,7 +2,7 @@
 
 Usage::
 
-    train.py [-L] [-T] [-t SECONDS] [-V] [-D] [--allow-module MODULE] [--trust]
+    train.py [-T] [-t SECONDS] [-V] [-D] [--allow-module MODULE] [--trust]
              [--resume | --overwrite] config.yaml
 
 Before the file is parsed, ``${PYLEARN2_TRAIN_FILE_FULL_STEM}`` (``foo/bar`` for
@@ -14,7 +14,8 @@ turn as a phase, with ``PYLEARN2_TRAIN_PHASE`` set to ``phase1``, ``phase2``, ..
 Logging: INFO from ``pylearn_vae`` loggers prints the bare message (after a timestamp
 with ``-T``), anything else ``LEVEL (logger): message``; DEBUG and INFO go to stdout,
 WARNING and above to stderr. ``-V`` prints time, logger and level on every line, ``-D``
-shows DEBUG messages. ``-L`` is accepted for Pylearn2 compatibility and does nothing.
+shows DEBUG messages. ``-L`` is Pylearn2's option, which its ``train.py`` never read: it
+is refused (``docs/quirks.md``).
 
 A configuration error (bad YAML, a bad argument value) prints one line naming the file
 (and line, when known) and exits with status 2; an error while training (a non-finite
@@ -41,6 +42,7 @@ from pylearn_vae.run_options import output_mode, use_backend
 from pylearn_vae.scripts import _commands
 from pylearn_vae.scripts._run_options import summary_lines
 from pylearn_vae.utils.logger import configure_run_logging
+from pylearn_vae.utils.validation import reject_ignored_option
 
 __all__ = [
     "RunFinished",
@@ -73,8 +75,8 @@ def train(
     ----------
     config : str
         Path of the YAML file.
-    level_name : bool, optional
-        Unused (as in Pylearn2).
+    level_name : None or False
+        Pylearn2's ``-L``, which it never read; only None or False is accepted.
     timestamp : bool, optional
         Prefix messages with the time.
     time_budget : float, optional
@@ -105,11 +107,20 @@ def train(
     pylearn_vae.train.TrainingInterrupted
         A signal stopped the run (its checkpoint is written).
     """
+    _check_level_name(level_name or False)
     run_args = make_argument_parser().parse_args([config]) if run_args is None else run_args
     with use_backend(run_args):
         train_obj = load_run(config, allow_modules, trusted, run_args.seed)
         configure_run_logging(timestamp, verbose_logging, debug, output_mode(run_args))
         _run(train_obj, time_budget, config, resume, overwrite, run_args)
+
+
+def _check_level_name(level_name):
+    """Refuse Pylearn2's ``-L/--level-name`` (its train.py never read it either)."""
+    reject_ignored_option(
+        _commands.prog("train.py"), "-L/--level-name", level_name, False,
+        "did nothing in Pylearn2's train.py either", remedy="leave -L out",
+    )
 
 
 def _run(train_obj, time_budget, config, resume, overwrite, run_args):
@@ -137,7 +148,7 @@ def make_argument_parser():
         "--level-name",
         "-L",
         action="store_true",
-        help="accepted for compatibility with Pylearn2; has no effect",
+        help="Pylearn2's option, which its train.py never read: refused",
     )
     parser.add_argument(
         "--timestamp", "-T", action="store_true", help="display a timestamp on each message"
@@ -191,6 +202,11 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     prog = _commands.prog("train.py")
     args = make_argument_parser().parse_args(argv)
+    try:
+        _check_level_name(args.level_name)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return USAGE_ERROR
     _cli.keep_freed_memory()  # this process's big arrays reuse freed memory
     # Loading builds every object, so every argument is checked before training starts.
     status = USAGE_ERROR
