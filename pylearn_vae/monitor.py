@@ -270,6 +270,11 @@ class Monitor:
     def get_batches_seen(self):
         return self._num_batches_seen
 
+    @property
+    def datasets(self):
+        """The monitored datasets, in the order they were added (a tuple)."""
+        return tuple(self._datasets)
+
     def get_examples_seen(self):
         return self._examples_seen
 
@@ -436,7 +441,7 @@ class Monitor:
         ``extra_costs`` is not modified (Pylearn2 added ``''`` to the caller's dict).
         The channel names of ``cost.get_monitoring_channels`` and
         ``model.get_monitoring_channels`` are read from one small probe batch of the
-        first dataset (of ``model._test_batch_size`` examples).
+        first dataset (of ``model.test_batch_size`` examples).
         """
         if dataset is None:
             return
@@ -505,7 +510,7 @@ class Monitor:
         """One small sequential batch per data specs, to learn the channel names."""
         if not union:
             return [None] * len(structures)
-        size = min(int(getattr(self.model, "_test_batch_size", 2)), dataset.get_num_examples())
+        size = min(int(getattr(self.model, "test_batch_size", 2)), dataset.get_num_examples())
         iterator = dataset.iterator(
             mode="sequential",
             batch_size=size,

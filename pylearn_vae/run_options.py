@@ -129,7 +129,7 @@ def _set_epochs(train, epochs):
         )
     counters = _epoch_counters(algorithm.termination_criterion)
     for counter in counters:
-        counter._max_epochs = epochs
+        counter.max_epochs = epochs
     if not counters:
         counter = EpochCounter(epochs)
         current = algorithm.termination_criterion
@@ -139,7 +139,7 @@ def _set_epochs(train, epochs):
 def _epoch_counters(criterion):
     if isinstance(criterion, EpochCounter):
         return [criterion]
-    return [c for part in getattr(criterion, "_criteria", ()) for c in _epoch_counters(part)]
+    return [c for part in getattr(criterion, "criteria", ()) for c in _epoch_counters(part)]
 
 
 def _move(path, out_dir):

@@ -195,7 +195,7 @@ class SGD(TrainingAlgorithm):
         self.model = model
         self._synchronize_batch_size(model)
         self._check_batch_memory(host)
-        model._test_batch_size = self.batch_size
+        model.test_batch_size = self.batch_size
         self.monitor = Monitor.get_monitor(model)
         self._check_uneven(model, dataset)
 
