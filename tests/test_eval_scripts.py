@@ -13,7 +13,7 @@ import pytest
 from pylearn_vae import backend
 from pylearn_vae.datasets.mnist10k import MNIST10k
 from pylearn_vae.evaluation import nll as estimator
-from pylearn_vae.evaluation.reconstruction import interleave_reconstructions
+from pylearn_vae.evaluation.pictures import draw_samples, interleave_reconstructions
 from pylearn_vae.monitor import Monitor, MonitorChannel
 from pylearn_vae.scripts import (
     _cli,
@@ -184,9 +184,9 @@ def test_samples_without_o_never_overwrite(model_path, tmp_path, monkeypatch, ca
 
 
 def test_sample_means_are_probabilities(model):
-    means = samples.draw_samples(model, 10, seed=3)
+    means = draw_samples(model, 10, seed=3)
     assert means.shape == (10, 784) and ((means > 0) & (means < 1)).all()
-    numpy.testing.assert_array_equal(means, samples.draw_samples(model, 10, seed=3))
+    numpy.testing.assert_array_equal(means, draw_samples(model, 10, seed=3))
 
 
 def test_reconstruct_png_pairs_inputs_and_reconstructions(model_path, model, tmp_path, capsys):

@@ -10,7 +10,7 @@ Command line::
         [--dataset YAML-or-name] [--which-set test]
 """
 
-from pylearn_vae.evaluation.reconstruction import interleave_reconstructions
+from pylearn_vae.evaluation.pictures import interleave_reconstructions
 from pylearn_vae.scripts import _cli, _commands
 from pylearn_vae.scripts.samples import add_grid_arguments, check_grid_output, write_grid
 
