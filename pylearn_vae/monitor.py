@@ -36,6 +36,7 @@ from pylearn_vae.space import NullSpace
 from pylearn_vae.utils.data_specs import flatten_data_specs, nest_batch, union_data_specs
 from pylearn_vae.utils.iteration import is_stochastic
 from pylearn_vae.utils.rng import make_np_rng
+from pylearn_vae.utils.validation import reject_ignored_option
 
 __all__ = [
     "Monitor",
@@ -269,6 +270,11 @@ class Monitor:
     def get_batches_seen(self):
         return self._num_batches_seen
 
+    @property
+    def datasets(self):
+        """The monitored datasets, in the order they were added (a tuple)."""
+        return tuple(self._datasets)
+
     def get_examples_seen(self):
         return self._examples_seen
 
@@ -344,8 +350,9 @@ class Monitor:
         Parameters
         ----------
         name : str
-        ipt : ignored
-            Pylearn2's symbolic input; kept so calls read the same.
+        ipt : None
+            Pylearn2's symbolic input; only None is accepted (``val`` takes its batch
+            as ``data_specs`` says; ``docs/quirks.md``).
         val : callable, Param or number
             ``val(batch)`` (``val()`` when data-free) giving a 0-d scalar.
         dataset : Dataset, optional
@@ -354,7 +361,11 @@ class Monitor:
         data_specs : (Space, source), optional
             What ``val`` takes; data-free ``(NullSpace(), '')`` when None.
         """
-        del ipt
+        reject_ignored_option(
+            "Monitor.add_channel", "ipt", ipt, None,
+            "is Pylearn2's symbolic input, and a channel's val takes its batch as "
+            "data_specs says",
+        )
         if data_specs is None:
             data_specs = (NullSpace(), "")
         if dataset is None:
@@ -430,7 +441,7 @@ class Monitor:
         ``extra_costs`` is not modified (Pylearn2 added ``''`` to the caller's dict).
         The channel names of ``cost.get_monitoring_channels`` and
         ``model.get_monitoring_channels`` are read from one small probe batch of the
-        first dataset (of ``model._test_batch_size`` examples).
+        first dataset (of ``model.test_batch_size`` examples).
         """
         if dataset is None:
             return
@@ -499,7 +510,7 @@ class Monitor:
         """One small sequential batch per data specs, to learn the channel names."""
         if not union:
             return [None] * len(structures)
-        size = min(int(getattr(self.model, "_test_batch_size", 2)), dataset.get_num_examples())
+        size = min(int(getattr(self.model, "test_batch_size", 2)), dataset.get_num_examples())
         iterator = dataset.iterator(
             mode="sequential",
             batch_size=size,

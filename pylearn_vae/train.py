@@ -333,7 +333,7 @@ class Train:
             raise RuntimeError(
                 "The algorithm is responsible for setting up the Monitor, but failed to."
             )
-        if self.algorithm is not None and monitor._datasets:
+        if self.algorithm is not None and monitor.datasets:
             self._add_timing_channels(monitor)
         criterion = getattr(self.algorithm, "termination_criterion", None)
         if criterion is not None and hasattr(criterion, "check_channels"):
@@ -448,7 +448,7 @@ class Train:
         self.total_seconds.set_value(seconds)
 
     def _add_timing_channels(self, monitor):
-        first = monitor._datasets[0]
+        first = monitor.datasets[0]
         for param, doc in (
             (self.training_seconds, "The number of seconds spent in algorithm.train this epoch."),
             (self.total_seconds, "The seconds the whole last epoch took, monitoring included."),

@@ -12,6 +12,8 @@ import pytest
 
 from pylearn_vae import backend
 from pylearn_vae.datasets.mnist10k import MNIST10k
+from pylearn_vae.evaluation import nll as estimator
+from pylearn_vae.evaluation.pictures import draw_samples, interleave_reconstructions
 from pylearn_vae.monitor import Monitor, MonitorChannel
 from pylearn_vae.scripts import (
     _cli,
@@ -91,13 +93,13 @@ def band(width, title):
 
 def test_nll_matches_direct_log_likelihood_approximation(model):
     X = MNIST10k("test", stop=30).get_design_matrix()
-    result = nll.importance_sampled_nll(model, X, k=40, batch_size=30, seed=7, k_chunk=40)
+    result = estimator.importance_sampled_nll(model, X, k=40, batch_size=30, seed=7, k_chunk=40)
     model.posterior.noise = backend.RandomStreams(7)  # what set_noise_seed(7) gives q(z|x)
     direct = backend.to_host(model.log_likelihood_approximation(X, 40)).astype("float64")
     numpy.testing.assert_allclose(result.log_likelihood, direct, rtol=1e-5, atol=1e-3)
     assert result.nll == pytest.approx(-direct.mean(), rel=1e-5)
     # In chunks of 7 samples: the same as combining direct calls of 7, 7, ..., 5 samples.
-    chunked = nll.importance_sampled_nll(model, X, k=40, batch_size=30, seed=7, k_chunk=7)
+    chunked = estimator.importance_sampled_nll(model, X, k=40, batch_size=30, seed=7, k_chunk=7)
     model.posterior.noise = backend.RandomStreams(7)
     parts = [
         backend.to_host(model.log_likelihood_approximation(X, size)).astype("float64")
@@ -107,10 +109,10 @@ def test_nll_matches_direct_log_likelihood_approximation(model):
     combined = numpy.logaddexp.reduce(numpy.stack(parts), axis=0) - math.log(40)
     numpy.testing.assert_allclose(chunked.log_likelihood, combined, rtol=1e-5, atol=1e-3)
     # Same seed, same numbers; another seed, other numbers.
-    again = nll.importance_sampled_nll(model, X, k=40, batch_size=8, seed=7, k_chunk=40)
-    other = nll.importance_sampled_nll(model, X, k=40, batch_size=30, seed=8)
+    again = estimator.importance_sampled_nll(model, X, k=40, batch_size=8, seed=7, k_chunk=40)
+    other = estimator.importance_sampled_nll(model, X, k=40, batch_size=30, seed=8)
     numpy.testing.assert_array_equal(
-        nll.importance_sampled_nll(model, X, k=40, batch_size=30, seed=7, k_chunk=7).kl,
+        estimator.importance_sampled_nll(model, X, k=40, batch_size=30, seed=7, k_chunk=7).kl,
         result.kl,
     )
     assert not numpy.allclose(other.log_likelihood, result.log_likelihood)
@@ -119,8 +121,8 @@ def test_nll_matches_direct_log_likelihood_approximation(model):
 
 def test_nll_bounds_and_standard_error(model):
     X = MNIST10k("test", stop=200).get_design_matrix()
-    small = nll.importance_sampled_nll(model, X[:20], k=20, seed=1)
-    large = nll.importance_sampled_nll(model, X, k=20, seed=1)
+    small = estimator.importance_sampled_nll(model, X[:20], k=20, seed=1)
+    large = estimator.importance_sampled_nll(model, X, k=20, seed=1)
     # The IS estimate with k samples is at least the ELBO in expectation: NLL <= -ELBO.
     assert large.nll < -large.elbo
     assert large.elbo == pytest.approx(float((large.expectation - large.kl).mean()))
@@ -131,10 +133,10 @@ def test_nll_bounds_and_standard_error(model):
 
 
 def test_chunk_sizes_respect_the_memory_budget():
-    batch, k_chunk = nll.chunk_sizes(5000, 1000, 784, 256 * 2**20)
-    assert k_chunk * batch * 784 * 4 * nll._LIVE_ARRAYS <= 256 * 2**20
+    batch, k_chunk = estimator.chunk_sizes(5000, 1000, 784, 256 * 2**20)
+    assert k_chunk * batch * 784 * 4 * estimator._LIVE_ARRAYS <= 256 * 2**20
     assert 1 <= k_chunk <= 1000 and batch >= 1
-    batch, k_chunk = nll.chunk_sizes(5000, 1000, 784, 2**20, batch_size=100)
+    batch, k_chunk = estimator.chunk_sizes(5000, 1000, 784, 2**20, batch_size=100)
     assert batch == 100 and k_chunk == 1
 
 
@@ -182,9 +184,9 @@ def test_samples_without_o_never_overwrite(model_path, tmp_path, monkeypatch, ca
 
 
 def test_sample_means_are_probabilities(model):
-    means = samples.draw_samples(model, 10, seed=3)
+    means = draw_samples(model, 10, seed=3)
     assert means.shape == (10, 784) and ((means > 0) & (means < 1)).all()
-    numpy.testing.assert_array_equal(means, samples.draw_samples(model, 10, seed=3))
+    numpy.testing.assert_array_equal(means, draw_samples(model, 10, seed=3))
 
 
 def test_reconstruct_png_pairs_inputs_and_reconstructions(model_path, model, tmp_path, capsys):
@@ -205,11 +207,11 @@ def test_reconstruct_png_pairs_inputs_and_reconstructions(model_path, model, tmp
     assert png_size(out) == (2 * (4 * 29 + 1), 20 + 2 * (3 * 29 + 1))
     assert printed_size(capsys.readouterr().out) == png_size(out)
     X = MNIST10k("test", stop=3).get_design_matrix()
-    rows = reconstruct.interleave_reconstructions(model, X)
+    rows = interleave_reconstructions(model, X)
     numpy.testing.assert_array_equal(rows[0::2], X)
     _, means = model.reconstruct(X)
     numpy.testing.assert_allclose(rows[1::2], backend.to_host(means), rtol=1e-6)
-    noisy = reconstruct.interleave_reconstructions(model, X, noisy=True, seed=1)
+    noisy = interleave_reconstructions(model, X, noisy=True, seed=1)
     assert not numpy.allclose(noisy[1::2], rows[1::2])
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from resume_helpers import recipe, same_params, saved_params
 
+from pylearn_vae import run
 from pylearn_vae.config import yaml_parse
 from pylearn_vae.scripts import train as train_script
 from pylearn_vae.utils import serial
@@ -253,7 +254,7 @@ def test_sigkill_at_any_moment_leaves_loadable_files_and_the_same_result(tmp_pat
         # that finished between two kills is trained again from scratch.
         try:
             phase = yaml_parse.load(open_text(config))
-            train_script._check_outputs(config, [phase], True)
+            run._check_outputs(config, [phase], True)
         except (train_script.RunRefused, train_script.RunFinished):
             return ["--overwrite"]
         return ["--resume"]

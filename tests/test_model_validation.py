@@ -245,3 +245,35 @@ def test_conv_include_prob_masks_filters_and_one_draws_no_mask():
     plain = ConvRectifiedLinear(**dict(CONV, output_channels=50))
     MLP([plain], input_space=space, seed=3)
     np.testing.assert_array_equal(plain.W.get_value(), expected.astype(W.dtype))
+
+
+# -- compatibility arguments: the default only, one rule (docs/quirks.md) -----------------
+
+
+def test_sgd_refuses_a_theano_function_mode():
+    from pylearn_vae.training_algorithms.sgd import SGD
+
+    SGD(learning_rate=0.1, theano_function_mode=None)
+    with pytest.raises(ValueError, match=r"^SGD: theano_function_mode='FAST_RUN' chooses how"):
+        SGD(learning_rate=0.1, theano_function_mode="FAST_RUN")
+
+
+def test_sigmoid_refuses_every_monitor_style_but_detection():
+    for style in ("classification", "one_hot_class", "bit_vector_class", "other"):
+        with pytest.raises(ValueError, match=f"monitor_style='{style}' only chooses"):
+            Sigmoid(**LINEAR, monitor_style=style)
+
+
+def test_train_py_refuses_level_name(tmp_path, capsys):
+    from pylearn_vae.scripts.train import main, train
+
+    config = tmp_path / "x.yaml"
+    config.write_text("!obj:pylearn_vae.train.Train {}\n")
+    assert main(["-L", str(config)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "train.py: -L/--level-name=True did nothing in Pylearn2's train.py either, so it "
+        "would be silently ignored; leave -L out"
+    )
+    with pytest.raises(ValueError, match="-L/--level-name=True did nothing"):
+        train(str(config), level_name=True)

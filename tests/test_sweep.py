@@ -344,7 +344,7 @@ def test_local_cluster_sweep_records_failure_and_skips_finished_trials_on_rerun(
         "LocalCluster of 2 single-threaded workers; TLS with temporary credentials; "
         "dashboard http://127.0.0.1:" in first.stdout
     )
-    assert "trial-003 failed: train.py: error: " in first.stdout
+    assert "trial-003 failed: training: " in first.stdout
     check_sweep_folder(out)
     assert "seeds done" in (out / "results.md").read_text()
     pickle_time = (out / "trial-000" / "trial.pkl").stat().st_mtime_ns
@@ -513,12 +513,13 @@ def test_sigterm_stops_the_sweep_and_its_trials(tmp_path):
         assert (out / f"trial-00{i}" / "trial.ckpt.pkl").exists()
 
 
-def test_trials_restart_and_resume_with_train_py_flags():
-    from pylearn_vae.sweep.trial import train_flags
+def test_trials_restart_and_resume_through_the_library():
+    from pylearn_vae.sweep.trial import train_arguments
 
-    assert train_flags("new") == []
-    assert train_flags("restart") == ["--overwrite"]  # a failed trial starts again
-    assert train_flags("resume") == ["--resume"]  # an interrupted one continues
+    assert train_arguments("new") == {"resume": False, "overwrite": False}
+    # a failed trial starts again, an interrupted one continues
+    assert train_arguments("restart") == {"resume": False, "overwrite": True}
+    assert train_arguments("resume") == {"resume": True, "overwrite": False}
 
 
 def test_a_trial_gets_one_blas_thread_and_not_the_dask_workers_malloc_setting():

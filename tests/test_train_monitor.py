@@ -202,3 +202,13 @@ def test_pickle_keeps_records_only_and_datasets_as_yaml_src():
     # The live monitor still works after being pickled.
     monitor()
     assert len(monitor.channels["objective"].val_record) == 2
+
+
+def test_add_channel_refuses_a_symbolic_input():
+    """Pylearn2's ``ipt`` is accepted as None only (docs/quirks.md)."""
+    monitor = Monitor.get_monitor(LinearRegression(3))
+    monitor.add_dataset(regression_data(), batch_size=5)
+    monitor.add_channel("x", None, lambda: 1.0)
+    with pytest.raises(ValueError, match=r"^Monitor.add_channel: ipt='X' is Pylearn2's"):
+        monitor.add_channel("y", "X", lambda: 1.0)
+    assert list(monitor.channels) == ["x"]

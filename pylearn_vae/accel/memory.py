@@ -14,7 +14,7 @@ from the heap and their memory stays there for the next call. The process keeps 
 memory it has freed (up to ``trim_threshold`` bytes) instead of returning it: its
 resident size stays at its peak rather than falling back after each call, the peak
 itself does not grow. The command-line scripts (``bin/train.py``, ``bin/vae_nll.py``)
-call it for their own process (through :func:`pylearn_vae.scripts._cli.keep_freed_memory`,
+call it for their own process (through their ``_cli.keep_freed_memory``,
 unless ``PYLEARN_VAE_REFERENCE=1``); a library import never does.
 
 It does nothing (and says so by returning False) off glibc Linux, when the user set

@@ -558,13 +558,6 @@ class Sigmoid(Linear):
 
     def __init__(self, monitor_style="detection", **kwargs):
         super().__init__(**kwargs)
-        if monitor_style == "classification":
-            monitor_style = "bit_vector_class"
-        if monitor_style not in ("detection", "one_hot_class", "bit_vector_class"):
-            raise ValueError(
-                f"Sigmoid monitor_style must be 'detection', 'one_hot_class' or "
-                f"'bit_vector_class', got {monitor_style!r}"
-            )
         reject_ignored_option(
             layer_label(self, self.layer_name), "monitor_style", monitor_style, "detection",
             "only chooses layer monitoring channels, which pylearn_vae does not report",

@@ -121,6 +121,16 @@ class Model:
         self.names_to_del = set()
         self._params = []
 
+    @property
+    def test_batch_size(self):
+        """Examples in the batch the monitor first checks its channels on (2 unless the
+        training algorithm sets its batch size)."""
+        return self._test_batch_size
+
+    @test_batch_size.setter
+    def test_batch_size(self, value):
+        self._test_batch_size = value
+
     # -- parameters -------------------------------------------------------------
     def get_params(self):
         """A copy of the list of parameters, in a fixed order."""

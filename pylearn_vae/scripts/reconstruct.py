@@ -10,26 +10,11 @@ Command line::
         [--dataset YAML-or-name] [--which-set test]
 """
 
-import numpy
-
-from pylearn_vae import backend
+from pylearn_vae.evaluation.pictures import interleave_reconstructions
 from pylearn_vae.scripts import _cli, _commands
 from pylearn_vae.scripts.samples import add_grid_arguments, check_grid_output, write_grid
 
 __all__ = ["interleave_reconstructions", "main"]
-
-
-def interleave_reconstructions(model, X, noisy=False, seed=None):
-    """``(2 n, nvis)``: row ``2 i`` is ``X[i]``, row ``2 i + 1`` its reconstruction."""
-    if seed is not None:
-        model.set_noise_seed(seed)
-    _, means = model.reconstruct(
-        backend.asarray(X), noisy_encoding=noisy, return_sample_means=True
-    )
-    out = numpy.empty((2 * len(X), X.shape[1]))
-    out[0::2] = X
-    out[1::2] = backend.to_host(means)
-    return out
 
 
 def build_parser():

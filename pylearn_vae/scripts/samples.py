@@ -15,19 +15,11 @@ import os
 
 import numpy
 
-from pylearn_vae import backend
+from pylearn_vae.evaluation.pictures import draw_samples
 from pylearn_vae.scripts import _cli, _commands
 from pylearn_vae.utils import images
 
 __all__ = ["draw_samples", "main", "write_grid"]
-
-
-def draw_samples(model, num_samples, binary=False, seed=None):
-    """``(num_samples, nvis)`` host array: means of p(x|z), or samples when ``binary``."""
-    if seed is not None:
-        model.set_noise_seed(seed)
-    x, means = model.sample(num_samples, return_sample_means=True)
-    return backend.to_host(x if binary else means).astype("float64")
 
 
 # What images.save_png writes, whatever the name: refuse other extensions.

@@ -2,7 +2,7 @@
 
 Usage::
 
-    train.py [-L] [-T] [-t SECONDS] [-V] [-D] [--allow-module MODULE] [--trust]
+    train.py [-T] [-t SECONDS] [-V] [-D] [--allow-module MODULE] [--trust]
              [--resume | --overwrite] config.yaml
 
 Before the file is parsed, ``${PYLEARN2_TRAIN_FILE_FULL_STEM}`` (``foo/bar`` for
@@ -14,7 +14,8 @@ turn as a phase, with ``PYLEARN2_TRAIN_PHASE`` set to ``phase1``, ``phase2``, ..
 Logging: INFO from ``pylearn_vae`` loggers prints the bare message (after a timestamp
 with ``-T``), anything else ``LEVEL (logger): message``; DEBUG and INFO go to stdout,
 WARNING and above to stderr. ``-V`` prints time, logger and level on every line, ``-D``
-shows DEBUG messages. ``-L`` is accepted for Pylearn2 compatibility and does nothing.
+shows DEBUG messages. ``-L`` is Pylearn2's option, which its ``train.py`` never read: it
+is refused (``docs/quirks.md``).
 
 A configuration error (bad YAML, a bad argument value) prints one line naming the file
 (and line, when known) and exits with status 2; an error while training (a non-finite
@@ -31,74 +32,28 @@ exits 0, an unfinished one (or files without a checkpoint) is refused with statu
 naming ``--resume`` and ``--overwrite``; ``--overwrite`` starts again from scratch.
 """
 
-import functools
-import gc
-import logging
-import os
 import shlex
 import sys
 import time
 
 from pylearn_vae.config.yaml_parse import load_train_file
+from pylearn_vae.run import RunFinished, RunRefused, describe_error, load_run, run_phases
+from pylearn_vae.run_options import output_mode, use_backend
 from pylearn_vae.scripts import _commands
+from pylearn_vae.scripts._run_options import summary_lines
+from pylearn_vae.utils.logger import configure_run_logging
+from pylearn_vae.utils.validation import reject_ignored_option
 
-__all__ = ["load_train_file", "main", "make_argument_parser", "train"]
+__all__ = [
+    "RunFinished",
+    "RunRefused",
+    "load_train_file",
+    "main",
+    "make_argument_parser",
+    "train",
+]
 
 EXIT_REFUSED = 2
-
-_OWN_LOGGERS = "pylearn_vae"
-
-
-class _Formatter(logging.Formatter):
-    """Bare INFO messages from our loggers, ``LEVEL (logger): msg`` for the rest."""
-
-    def __init__(self, prefix=""):
-        super().__init__()
-        self._bare = logging.Formatter(prefix + "%(message)s")
-        self._full = logging.Formatter(prefix + "%(levelname)s (%(name)s): %(message)s")
-
-    def format(self, record):
-        ours = record.name == _OWN_LOGGERS or record.name.startswith(_OWN_LOGGERS + ".")
-        if ours and record.levelno == logging.INFO:
-            return self._bare.format(record)
-        return self._full.format(record)
-
-
-class _StreamHandler(logging.Handler):
-    """DEBUG/INFO to ``sys.stdout``, WARNING and above to ``sys.stderr`` (read at emit)."""
-
-    def emit(self, record):
-        try:
-            stream = sys.stdout if record.levelno < logging.WARNING else sys.stderr
-            stream.write(self.format(record) + "\n")
-            stream.flush()
-        except Exception:
-            self.handleError(record)
-
-
-def _configure_logging(timestamp, verbose_logging, debug, output="lines"):
-    from pylearn_vae.scripts._run_options import OutputFilter
-
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if isinstance(handler, _StreamHandler):
-            root.removeHandler(handler)
-    handler = _StreamHandler()
-    handler.addFilter(OutputFilter(output))
-    if verbose_logging:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    else:
-        handler.setFormatter(_Formatter("%(asctime)s " if timestamp else ""))
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG if debug else logging.INFO)
-
-
-class RunRefused(Exception):
-    """Starting the run would replace the results of an earlier one."""
-
-
-class RunFinished(Exception):
-    """The run finished earlier: there is nothing to do."""
 
 
 def train(
@@ -120,8 +75,8 @@ def train(
     ----------
     config : str
         Path of the YAML file.
-    level_name : bool, optional
-        Unused (as in Pylearn2).
+    level_name : None or False
+        Pylearn2's ``-L``, which it never read; only None or False is accepted.
     timestamp : bool, optional
         Prefix messages with the time.
     time_budget : float, optional
@@ -152,141 +107,28 @@ def train(
     pylearn_vae.train.TrainingInterrupted
         A signal stopped the run (its checkpoint is written).
     """
-    from pylearn_vae.scripts._run_options import output_mode, use_backend
-
+    _check_level_name(level_name or False)
     run_args = make_argument_parser().parse_args([config]) if run_args is None else run_args
     with use_backend(run_args):
-        train_obj = _load(config, allow_modules, trusted, run_args.seed)
-        _configure_logging(timestamp, verbose_logging, debug, output_mode(run_args))
+        train_obj = load_run(config, allow_modules, trusted, run_args.seed)
+        configure_run_logging(timestamp, verbose_logging, debug, output_mode(run_args))
         _run(train_obj, time_budget, config, resume, overwrite, run_args)
 
 
-def _load(config, allow_modules=None, trusted=False, seed=None):
-    """The file's objects, with ``seed`` (``--seed``) given to them when not None."""
-    from pylearn_vae.scripts import _run_options
-
-    if os.environ.get("DISPLAY") is None:
-        os.environ.setdefault("MPLBACKEND", "Agg")
-    _run_options.check_config_path(config)
-    load = functools.partial(load_train_file, allow_modules=allow_modules, trusted=trusted)
-    return _run_options.load_with_seed(load, config, seed)
+def _check_level_name(level_name):
+    """Refuse Pylearn2's ``-L/--level-name`` (its train.py never read it either)."""
+    reject_ignored_option(
+        _commands.prog("train.py"), "-L/--level-name", level_name, False,
+        "did nothing in Pylearn2's train.py either", remedy="leave -L out",
+    )
 
 
-def _run(train_obj, time_budget, config=None, resume=False, overwrite=False, run_args=None):
-    """Train each phase with the run options (default: none given), then print the
-    summary; see :func:`train` for ``resume`` and ``overwrite``."""
-    from pylearn_vae.scripts import _run_options
-
-    if resume and overwrite:
-        raise ValueError("resume and overwrite exclude each other")
-    run_args = make_argument_parser().parse_args(["-"]) if run_args is None else run_args
+def _run(train_obj, time_budget, config, resume, overwrite, run_args):
+    """Train each phase (:func:`pylearn_vae.run.run_phases`), then print the summary."""
     start = time.perf_counter()
-    is_list = isinstance(train_obj, (list, tuple))
-    phases = list(train_obj) if is_list else [train_obj]
-    del train_obj
-    # --out-dir moves the outputs (and checkpoints) before they are looked for.
-    reports = [
-        _run_options.apply_run_options(phase, run_args, f"phase{n + 1}" if is_list else None)
-        for n, phase in enumerate(phases)
-    ]
-    runs = []
-    _check_output_kinds(phases)
-    if overwrite:
-        for phase in phases:
-            _remove_checkpoint(phase)
-    else:
-        _check_outputs(config, phases, resume)
-    for number in range(len(phases)):
-        if is_list:
-            os.environ["PYLEARN2_TRAIN_PHASE"] = f"phase{number + 1}"
-        phase = phases[number]
-        if resume and _checkpoint_state(phase) is not None:
-            phase.load_checkpoint()
-        phase.main_loop(time_budget=time_budget)
-        runs.append(_run_options.describe_run(phase, reports[number]))
-        phases[number] = phase = None  # free this phase before the next one starts
-        gc.collect()
-    if _run_options.output_mode(run_args) != "quiet":
-        print("\n".join(_run_options.summary_lines(runs, time.perf_counter() - start)))
-
-
-def _check_output_kinds(phases):
-    """Refuse, before anything is written or removed, an output path where a symbolic
-    link, a device, a FIFO or a folder is (``--overwrite`` included)."""
-    from pylearn_vae.utils.serial import NotARegularFileError, check_output_path
-
-    for phase in phases:
-        paths = phase.output_paths() if hasattr(phase, "output_paths") else []
-        paths += [getattr(phase, "checkpoint_path", None)]
-        extensions = list(getattr(phase, "extensions", ()))
-        extensions += [e for ext in extensions for e in getattr(ext, "extensions", ())]
-        paths += [getattr(ext, "path", None) for ext in extensions]
-        for path in [p for p in paths if isinstance(p, str)]:
-            try:
-                check_output_path(path)
-            except NotARegularFileError as exc:
-                raise RunRefused(str(exc)) from None
-
-
-def _checkpoint_state(phase):
-    """The phase's checkpoint, or None if it has none (a broken one is refused)."""
-    from pylearn_vae.utils.checkpoint import read_checkpoint
-
-    path = getattr(phase, "checkpoint_path", None)
-    if path is None or not os.path.exists(path):
-        return None
-    try:
-        return read_checkpoint(path)
-    except (OSError, ValueError) as exc:
-        raise RunRefused(
-            f"the checkpoint {path} cannot be read ({_one_line(exc)}): use --overwrite to "
-            "start again from scratch"
-        ) from exc
-
-
-def _existing_outputs(phase):
-    """The phase's output files that exist (a top object that is not a Train has none)."""
-    paths = phase.output_paths() if hasattr(phase, "output_paths") else []
-    return [path for path in paths if os.path.exists(path)]
-
-
-def _check_outputs(config, phases, resume):
-    """Refuse (or report a finished run) when earlier results would be replaced."""
-    states = [_checkpoint_state(phase) for phase in phases]
-    if all(state is not None and state["finished"] for state in states):
-        outputs = ", ".join(path for phase in phases for path in _existing_outputs(phase))
-        raise RunFinished(
-            f"{config} has finished already ({_describe_state(states[-1])}); its outputs: "
-            f"{outputs}. Use --overwrite to train it again."
-        )
-    for phase, state in zip(phases, states, strict=True):
-        if state is None:
-            existing = _existing_outputs(phase)
-            if existing:
-                path = getattr(phase, "checkpoint_path", None)
-                missing = f"needs {path}, which is missing" if path else "has no checkpoint"
-                raise RunRefused(
-                    f"{existing[0]} exists already and would be replaced: use --overwrite to "
-                    f"train again from scratch (--resume {missing})"
-                )
-        elif not state["finished"] and not resume:
-            raise RunRefused(
-                f"an unfinished run of {config} stopped at {_describe_state(state)} "
-                f"({phase.checkpoint_path}): use --resume to continue it, or --overwrite "
-                "to start again from scratch"
-            )
-
-
-def _describe_state(state):
-    from pylearn_vae.train import describe_position
-
-    return describe_position(state["epochs_done"], state["batch"])
-
-
-def _remove_checkpoint(phase):
-    path = getattr(phase, "checkpoint_path", None)
-    if path is not None and os.path.exists(path):
-        os.remove(path)
+    runs = run_phases(train_obj, time_budget, config, resume, overwrite, run_args)
+    if output_mode(run_args) != "quiet":
+        print("\n".join(summary_lines(runs, time.perf_counter() - start)))
 
 
 def make_argument_parser():
@@ -306,7 +148,7 @@ def make_argument_parser():
         "--level-name",
         "-L",
         action="store_true",
-        help="accepted for compatibility with Pylearn2; has no effect",
+        help="Pylearn2's option, which its train.py never read: refused",
     )
     parser.add_argument(
         "--timestamp", "-T", action="store_true", help="display a timestamp on each message"
@@ -351,48 +193,29 @@ def make_argument_parser():
     return parser
 
 
-def _describe(exc, config):
-    """One line: ``file:line:column: problem`` for YAML errors, else the message."""
-    seen, cause = set(), exc
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        mark = getattr(cause, "problem_mark", None) or getattr(cause, "context_mark", None)
-        if mark is not None and getattr(mark, "line", None) is not None:
-            name = getattr(mark, "name", None)
-            name = config if not name or name.startswith("<") else name
-            where = f"{name}:{mark.line + 1}:{mark.column + 1}"
-            parts = [getattr(cause, "context", None), getattr(cause, "problem", None)]
-            problem = ": ".join(p for p in parts if p)
-            if cause is exc or not problem:
-                return f"{where}: {problem or type(cause).__name__}"
-            return f"{where}: {_one_line(exc)}"
-        cause = cause.__cause__ or cause.__context__
-    message = _one_line(exc)
-    return message if config in message else f"{config}: {message}"
-
-
-def _one_line(exc):
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return " ".join(lines) or "(no message)"
-
-
 def main(argv=None):
     """Command-line entry point; returns the exit status."""
     from pylearn_vae.scripts import _cli
     from pylearn_vae.scripts._cli import RUNTIME_ERROR, USAGE_ERROR, debugging
-    from pylearn_vae.scripts._run_options import output_mode, use_backend
     from pylearn_vae.train import TrainingInterrupted
 
     argv = sys.argv[1:] if argv is None else list(argv)
     prog = _commands.prog("train.py")
     args = make_argument_parser().parse_args(argv)
+    try:
+        _check_level_name(args.level_name)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return USAGE_ERROR
     _cli.keep_freed_memory()  # this process's big arrays reuse freed memory
     # Loading builds every object, so every argument is checked before training starts.
     status = USAGE_ERROR
     try:
         with use_backend(args):
-            train_obj = _load(args.config, args.allow_modules, args.trust, args.seed)
-            _configure_logging(args.timestamp, args.verbose_logging, args.debug, output_mode(args))
+            train_obj = load_run(args.config, args.allow_modules, args.trust, args.seed)
+            configure_run_logging(
+                args.timestamp, args.verbose_logging, args.debug, output_mode(args)
+            )
             status = RUNTIME_ERROR
             _run(train_obj, args.time_budget, args.config, args.resume, args.overwrite, args)
     except RunFinished as exc:
@@ -412,7 +235,7 @@ def main(argv=None):
         if debugging(args.debug):
             raise
         print(
-            f"{prog}: error: {type(exc).__name__}: {_describe(exc, args.config)} "
+            f"{prog}: error: {type(exc).__name__}: {describe_error(exc, args.config)} "
             "(run with --debug for the full traceback)",
             file=sys.stderr,
         )

@@ -5,7 +5,7 @@ placeholders and the values to fill them with: a grid, random draws, repeated se
 Each trial trains in its own process on a Dask worker (:mod:`pylearn_vae.sweep.trial`,
 :mod:`pylearn_vae.sweep.runner`) inside ``SWEEP_DIR/trial-NNN/``, and the trials'
 records make the results table (:mod:`pylearn_vae.sweep.results`). The command line is
-``bin/sweep.py`` (:mod:`pylearn_vae.scripts.sweep`).
+``bin/sweep.py``.
 
 Dask is optional (``pip install 'pylearn-vae[sweep]'``): this package imports without it;
 only :func:`pylearn_vae.sweep.runner.connect` needs it.

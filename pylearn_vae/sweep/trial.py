@@ -4,7 +4,8 @@
 ``python -m pylearn_vae.sweep.trial FOLDER ...`` with the BLAS thread counts pinned to 1
 (set in the environment before NumPy loads), its output going to ``FOLDER/train.log``,
 and returns the trial's record, which that process wrote to ``FOLDER/result.json``.
-The process runs ``train.py`` on ``FOLDER/trial.yaml`` (so the saves land in FOLDER),
+The process trains ``FOLDER/trial.yaml`` with :func:`pylearn_vae.run.train_file` (as
+``train.py`` does; the saves land in FOLDER),
 then reads the channels of the saved model and, when asked, the importance-sampled NLL
 of its best save on the template's ``test`` monitoring dataset.
 
@@ -16,7 +17,6 @@ the epoch where ``channel`` was lowest, ``best_epoch``), ``nll``, ``train_time``
 """
 
 import argparse
-import io
 import json
 import math
 import os
@@ -54,8 +54,6 @@ THREAD_VARIABLES = (
 #: back to the system at once, so every batch's arrays are mapped anew, and an epoch of
 #: the main job took 2.6 s instead of 0.57 s (4.5 times as long, most of it in the kernel).
 WORKER_ONLY_VARIABLES = ("MALLOC_TRIM_THRESHOLD_",)
-_EXIT_INTERRUPTED = (130, 143)
-_EXIT_REFUSED = 2
 
 
 def read_result(folder):
@@ -86,15 +84,14 @@ def run_trial(folder, mode, channel, nll=None, load_flags=()):
     folder : str
         Absolute path of ``SWEEP_DIR/trial-NNN`` holding ``trial.yaml``.
     mode : {'new', 'restart', 'resume'}
-        ``restart`` (a failed trial) trains again from scratch (``train.py --overwrite``
-        where it exists); ``resume`` (an interrupted one) continues from its checkpoint
-        (``--resume`` where it exists).
+        ``restart`` (a failed trial) trains again from scratch (``overwrite``);
+        ``resume`` (an interrupted one) continues from its checkpoint (``resume``).
     channel : str
         Its lowest value picks the best epoch.
     nll : int, optional
         Importance samples for the test NLL.
     load_flags : sequence of str
-        ``--allow-module MODULE`` and ``--trust``, for ``train.py`` and for reading the
+        ``--allow-module MODULE`` and ``--trust``, for loading the YAML file and the
         saves (see ``docs/security.md``).
     """
     started = time.time()
@@ -116,8 +113,8 @@ def run_trial(folder, mode, channel, nll=None, load_flags=()):
             env=env,
             cwd=folder,
             # Out of the terminal's process group: Ctrl-C reaches the sweep, which stops
-            # its workers; the trial then gets one SIGTERM (_die_with_parent) and, where
-            # train.py supports it, stops at a batch boundary with a checkpoint.
+            # its workers; the trial then gets one SIGTERM (_die_with_parent) and stops at a
+            # batch boundary with a checkpoint.
             start_new_session=True,
         )
     result = read_result(folder) or {}
@@ -150,63 +147,53 @@ def trial_environment(environ):
     return env
 
 
-def train_flags(mode):
-    """``train.py`` flags for ``mode``, where this ``train.py`` has them."""
-    from pylearn_vae.scripts import train
-
-    options = train.make_argument_parser()._option_string_actions
-    if mode == "restart" and "--overwrite" in options:
-        return ["--overwrite"]
-    if mode == "resume" and "--resume" in options:
-        return ["--resume"]
-    return []
+def train_arguments(mode):
+    """The ``resume`` and ``overwrite`` of :func:`pylearn_vae.run.train_file` for ``mode``."""
+    return {"resume": mode == "resume", "overwrite": mode == "restart"}
 
 
-class _Tee(io.TextIOBase):
-    """Writes go to ``stream`` and are kept, to find the one-line error afterwards."""
+def _train(config, mode, allow_modules, trusted):
+    """Train ``config`` in this process; ``(status, one-line error or None)``.
 
-    def __init__(self, stream):
-        self.stream = stream
-        self.kept = io.StringIO()
+    ``status`` is ``'done'`` (trained, or finished earlier), ``'interrupted'`` (a signal
+    stopped it; its checkpoint is written) or ``'failed'``. A resume that is refused (no
+    checkpoint to continue from) trains again from scratch.
+    """
+    from pylearn_vae.run import RunFinished, RunRefused, describe_error, train_file
+    from pylearn_vae.train import TrainingInterrupted
+    from pylearn_vae.utils.logger import configure_run_logging
 
-    def write(self, text):
-        self.kept.write(text)
-        return self.stream.write(text)
-
-    def flush(self):
-        self.stream.flush()
-
-    def error_line(self):
-        lines = [line.strip() for line in self.kept.getvalue().splitlines() if line.strip()]
-        ours = [line for line in lines if line.startswith("train.py: ")]
-        return (ours or lines or [None])[-1]
-
-
-def _train(config, mode, load_flags):
-    """Run ``train.py`` on ``config``; ``(exit status, one-line error or None)``."""
-    from pylearn_vae.scripts import train
-
-    flags = train_flags(mode) + list(load_flags)
-    tee = _Tee(sys.stderr)
-    sys.stderr = tee
+    configure_run_logging()
+    load = {"allow_modules": allow_modules, "trusted": trusted}
+    print(f"training {config} ({mode})", flush=True)
     try:
-        print(f"train.py {' '.join(flags + [config])}", flush=True)
         try:
-            status = train.main(flags + [config])
-        except KeyboardInterrupt:
-            status = _EXIT_INTERRUPTED[0]
-        if status == _EXIT_REFUSED and "--resume" in flags:
-            print("train.py refused to resume: training again with --overwrite", flush=True)
-            status = train.main(["--overwrite"] + list(load_flags) + [config])
-    finally:
-        sys.stderr = tee.stream
-    return status, (tee.error_line() if status else None)
+            runs = train_file(config, **train_arguments(mode), **load)
+        except RunRefused as exc:
+            if mode != "resume":
+                raise
+            print(f"resuming was refused ({exc}): training again from scratch", flush=True)
+            runs = train_file(config, overwrite=True, **load)
+    except RunFinished as exc:
+        print(exc, flush=True)
+        return "done", None
+    except TrainingInterrupted as exc:
+        return "interrupted", str(exc)
+    except KeyboardInterrupt:
+        return "interrupted", "interrupted"
+    except Exception as exc:  # recorded on the trial's line, with the log for details
+        error = f"training: {type(exc).__name__}: {describe_error(exc, config)}"
+        print(error, file=sys.stderr, flush=True)
+        return "failed", error
+    for run in runs:
+        print("\n".join(run["reached"]), flush=True)
+    return "done", None
 
 
 def evaluate(config, channel, nll=None, allow_modules=None, trusted=False):
     """Channel values of the trained model of ``config`` and, with ``nll``, its test NLL.
 
-    Call after ``train.py`` ran on ``config`` in this process (its ``${PYLEARN2_...}``
+    Call after ``config`` was trained in this process (its ``${PYLEARN2_...}``
     variables are set). Returns the fields ``epochs``, ``final``, ``best``,
     ``best_epoch`` and ``nll`` of ``result.json``. ``allow_modules`` and ``trusted``
     are passed to the YAML and pickle loaders (see ``docs/security.md``).
@@ -262,7 +249,7 @@ def evaluate(config, channel, nll=None, allow_modules=None, trusted=False):
 
 def _test_nll(model, keywords, k, config):
     from pylearn_vae.config import yaml_parse
-    from pylearn_vae.scripts.nll import importance_sampled_nll
+    from pylearn_vae.evaluation.nll import importance_sampled_nll
 
     algorithm = getattr(keywords.get("algorithm"), "keywords", {})
     datasets = algorithm.get("monitoring_dataset")
@@ -309,20 +296,14 @@ def main(argv=None):
     folder = os.path.abspath(args.folder)
     config = os.path.join(folder, CONFIG)
     started = time.time()
-    load_flags = [f"--allow-module={m}" for m in args.allow_modules]
-    load_flags += ["--trust"] if args.trust else []
-    status, error = _train(config, args.mode, load_flags)
+    status, error = _train(config, args.mode, args.allow_modules, args.trust)
     result = read_result(folder) or {}
     result["train_time"] = time.time() - started
-    if status in _EXIT_INTERRUPTED:
-        # train.py's own resume hint names this module's argv: running the sweep again
-        # is what resumes a trial.
-        stopped = (error or "train.py: interrupted").split("; resume with:")[0]
-        result.update(
-            status="interrupted", error=f"{stopped}; the next run of the sweep resumes it"
-        )
-    elif status:
-        result.update(status="failed", error=error or f"train.py exited with status {status}")
+    if status == "interrupted":
+        # Running the sweep again is what resumes a trial.
+        result.update(status=status, error=f"{error}; the next run of the sweep resumes it")
+    elif status == "failed":
+        result.update(status=status, error=error)
     else:
         try:
             got = evaluate(config, args.channel, args.nll, args.allow_modules, args.trust)

@@ -78,6 +78,15 @@ class EpochCounter(TerminationCriterion):
             self._offset = seen if self._new_epochs else 0
         return seen - self._offset < self._max_epochs
 
+    @property
+    def max_epochs(self):
+        """The number of epochs to train (settable: ``train.py --epochs`` sets it)."""
+        return self._max_epochs
+
+    @max_epochs.setter
+    def max_epochs(self, value):
+        self._max_epochs = check_positive_int("EpochCounter", "max_epochs", value)
+
 
 class MonitorBased(TerminationCriterion):
     """Stop once a channel has not decreased by ``prop_decrease`` for ``N`` calls.
@@ -150,6 +159,11 @@ class _Combination(TerminationCriterion):
                     f"{type(c).__name__}"
                 )
         self._criteria = criteria
+
+    @property
+    def criteria(self):
+        """The combined criteria, a tuple."""
+        return tuple(self._criteria)
 
     def check_channels(self, channels):
         for criterion in self._criteria:

@@ -21,7 +21,7 @@ import os
 import numpy
 
 from pylearn_vae import backend
-from pylearn_vae.scripts.reconstruct import interleave_reconstructions
+from pylearn_vae.evaluation.pictures import interleave_reconstructions
 from pylearn_vae.train_extensions import TrainExtension
 from pylearn_vae.utils import images
 from pylearn_vae.utils.string_utils import preprocess

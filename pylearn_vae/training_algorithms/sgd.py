@@ -70,6 +70,7 @@ from pylearn_vae.utils.validation import (
     check_optional_positive_int,
     check_positive_int,
     check_seed,
+    reject_ignored_option,
     to_number,
 )
 
@@ -112,8 +113,9 @@ class SGD(TrainingAlgorithm):
         ``'shuffled_sequential'`` when None.
     batches_per_iter : int, optional
         Batches per epoch (all the data when None).
-    theano_function_mode : ignored
-        Kept so Pylearn2 YAML files load.
+    theano_function_mode : None
+        Pylearn2's Theano compilation mode; there is nothing to compile, so only None
+        (the default) is accepted (``docs/quirks.md``).
     monitoring_costs : dict {name: Cost}, optional
         Extra costs to monitor.
     seed : int or sequence of int
@@ -168,7 +170,10 @@ class SGD(TrainingAlgorithm):
         self.train_iteration_mode = (
             "shuffled_sequential" if train_iteration_mode is None else train_iteration_mode
         )
-        self.theano_function_mode = theano_function_mode
+        reject_ignored_option(
+            "SGD", "theano_function_mode", theano_function_mode, None,
+            "chooses how Pylearn2 compiled its Theano functions, and nothing is compiled here",
+        )
         self.monitoring_costs = monitoring_costs
         self.rng = make_np_rng(seed, which_method=["randn", "randint"])
 
@@ -190,7 +195,7 @@ class SGD(TrainingAlgorithm):
         self.model = model
         self._synchronize_batch_size(model)
         self._check_batch_memory(host)
-        model._test_batch_size = self.batch_size
+        model.test_batch_size = self.batch_size
         self.monitor = Monitor.get_monitor(model)
         self._check_uneven(model, dataset)
 

@@ -55,16 +55,22 @@ PACKAGE = "pylearn_vae"
 # Modules of this package whose functions load, save, import or run other files, the
 # loaders each with its own trust settings (serial.load(trusted=True), scripts'
 # main(["--trust"])), images.require importing any module by name, testing.browser
-# starting Chromium, sweep starting training processes: a file naming them could get
+# starting Chromium, sweep starting training processes, run and run_options
+# training other files: a file naming them could get
 # around the checks, so no file reaches them unless the user allows them.
-_NEVER_FROM_A_FILE = (
-    "pylearn_vae.config",
-    "pylearn_vae.scripts",
-    "pylearn_vae.sweep",
-    "pylearn_vae.testing.browser",
-    "pylearn_vae.utils.images",
-    "pylearn_vae.utils.safe_load",
-    "pylearn_vae.utils.serial",
+_NEVER_FROM_A_FILE = tuple(
+    f"{PACKAGE}.{name}"
+    for name in (
+        "config",
+        "run",
+        "run_options",
+        "scripts",
+        "sweep",
+        "testing.browser",
+        "utils.images",
+        "utils.safe_load",
+        "utils.serial",
+    )
 )
 _WHY_NEVER = "loads, saves, imports or runs other files"
 

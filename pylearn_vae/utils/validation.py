@@ -140,13 +140,15 @@ def check_positive_int_tuple(owner, name, value, length):
     return tuple(int(v) for v in value)
 
 
-def reject_ignored_option(owner, name, value, default, reason):
+def reject_ignored_option(owner, name, value, default, reason, remedy=None):
     """Raise ``ValueError`` when an option that would change nothing is given.
 
-    Pylearn2's constructors take some options that pylearn_vae does not implement, or
-    that only act together with another option. Accepting and ignoring one would build a
-    different model than the YAML asks for, so any value other than `default` (the value
-    that asks for nothing) is refused, naming the option and saying why.
+    The one rule for compatibility arguments (listed in ``docs/quirks.md``): Pylearn2's
+    signatures take some options that pylearn_vae does not implement, or that only act
+    together with another option. Accepting and ignoring one would build a different
+    model (or run) than the file or command asks for, so any value other than `default`
+    (the value that asks for nothing) is refused in one line, naming the option and
+    saying why.
 
     Parameters
     ----------
@@ -158,12 +160,15 @@ def reject_ignored_option(owner, name, value, default, reason):
         The value that asks for nothing (None, False, the documented default).
     reason : str
         Why the option would have no effect, e.g. ``"is not implemented"``.
+    remedy : str, optional
+        What to do instead; default ``"remove NAME (or set it to DEFAULT)"``.
     """
     if value is default or (isinstance(value, (str, numbers.Number)) and value == default):
         return
+    remedy = f"remove {name} (or set it to {default!r})" if remedy is None else remedy
     raise ValueError(
         f"{owner}: {name}={short_repr(value)} {reason}, so it would be silently ignored; "
-        f"remove {name} (or set it to {default!r})"
+        f"{remedy}"
     )
 
 def to_number(owner, name, value):

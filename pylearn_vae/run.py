@@ -1,0 +1,220 @@
+"""Build a training from a YAML file and run it: the library side of ``train.py``.
+
+:func:`train_file` loads the file (``${PYLEARN2_TRAIN_...}`` variables set, every object
+built, so every argument is checked before training starts), applies the run options
+(:class:`pylearn_vae.run_options.RunOptions`), refuses to replace an earlier run's
+results, and runs each phase's ``main_loop``. Failures are exceptions:
+:class:`RunRefused`, :class:`RunFinished`,
+:class:`pylearn_vae.train.TrainingInterrupted`, and whatever loading or training raises.
+
+Stopping and resuming (see :mod:`pylearn_vae.train`): a run keeps a checkpoint beside
+its save path; ``resume=True`` continues from it, ``overwrite=True`` starts again from
+scratch. Without either, a run whose output files exist is refused, and one whose
+every phase finished raises :class:`RunFinished`.
+"""
+
+import functools
+import gc
+import os
+
+from pylearn_vae import run_options
+from pylearn_vae.config.yaml_parse import load_train_file
+
+__all__ = ["RunFinished", "RunRefused", "describe_error", "load_run", "run_phases", "train_file"]
+
+
+class RunRefused(Exception):
+    """Starting the run would replace the results of an earlier one."""
+
+
+class RunFinished(Exception):
+    """The run finished earlier: there is nothing to do."""
+
+
+def train_file(
+    config,
+    options=None,
+    time_budget=None,
+    allow_modules=None,
+    trusted=False,
+    resume=False,
+    overwrite=False,
+):
+    """Load ``config`` and train each of its phases; what each phase reached and wrote.
+
+    Parameters
+    ----------
+    config : str
+        Path of the YAML file.
+    options : RunOptions or argparse.Namespace, optional
+        Run controls and output options (default: none given).
+    time_budget : float, optional
+        Seconds; training stops at the end of the epoch that exceeds it.
+    allow_modules : list of str, optional
+        Modules the file may build from besides ``pylearn_vae`` (see ``docs/security.md``).
+    trusted : bool
+        Build whatever the file names.
+    resume, overwrite : bool
+        Continue from the checkpoints, or start from scratch even if outputs exist.
+
+    Returns
+    -------
+    list of dict
+        :func:`pylearn_vae.run_options.describe_run` of each phase.
+
+    Raises
+    ------
+    RunRefused, RunFinished, pylearn_vae.train.TrainingInterrupted
+    """
+    options = run_options.RunOptions() if options is None else options
+    with run_options.use_backend(options):
+        train_obj = load_run(config, allow_modules, trusted, options.seed)
+        return run_phases(train_obj, time_budget, config, resume, overwrite, options)
+
+
+def load_run(config, allow_modules=None, trusted=False, seed=None):
+    """The file's objects, with ``seed`` given to them when not None."""
+    if os.environ.get("DISPLAY") is None:
+        os.environ.setdefault("MPLBACKEND", "Agg")
+    run_options.check_config_path(config)
+    load = functools.partial(load_train_file, allow_modules=allow_modules, trusted=trusted)
+    return run_options.load_with_seed(load, config, seed)
+
+
+def run_phases(train_obj, time_budget, config=None, resume=False, overwrite=False, options=None):
+    """Train each phase of ``train_obj`` (a ``Train`` or a list) with the run options;
+    see :func:`train_file` for the parameters and what it returns."""
+    if resume and overwrite:
+        raise ValueError("resume and overwrite exclude each other")
+    options = run_options.RunOptions() if options is None else options
+    is_list = isinstance(train_obj, (list, tuple))
+    phases = list(train_obj) if is_list else [train_obj]
+    del train_obj
+    # --out-dir moves the outputs (and checkpoints) before they are looked for.
+    reports = [
+        run_options.apply_run_options(phase, options, f"phase{n + 1}" if is_list else None)
+        for n, phase in enumerate(phases)
+    ]
+    runs = []
+    _check_output_kinds(phases)
+    if overwrite:
+        for phase in phases:
+            _remove_checkpoint(phase)
+    else:
+        _check_outputs(config, phases, resume)
+    for number in range(len(phases)):
+        if is_list:
+            os.environ["PYLEARN2_TRAIN_PHASE"] = f"phase{number + 1}"
+        phase = phases[number]
+        if resume and _checkpoint_state(phase) is not None:
+            phase.load_checkpoint()
+        phase.main_loop(time_budget=time_budget)
+        runs.append(run_options.describe_run(phase, reports[number]))
+        phases[number] = phase = None  # free this phase before the next one starts
+        gc.collect()
+    return runs
+
+
+def _check_output_kinds(phases):
+    """Refuse, before anything is written or removed, an output path where a symbolic
+    link, a device, a FIFO or a folder is (``--overwrite`` included)."""
+    from pylearn_vae.utils.serial import NotARegularFileError, check_output_path
+
+    for phase in phases:
+        paths = phase.output_paths() if hasattr(phase, "output_paths") else []
+        paths += [getattr(phase, "checkpoint_path", None)]
+        extensions = list(getattr(phase, "extensions", ()))
+        extensions += [e for ext in extensions for e in getattr(ext, "extensions", ())]
+        paths += [getattr(ext, "path", None) for ext in extensions]
+        for path in [p for p in paths if isinstance(p, str)]:
+            try:
+                check_output_path(path)
+            except NotARegularFileError as exc:
+                raise RunRefused(str(exc)) from None
+
+
+def _checkpoint_state(phase):
+    """The phase's checkpoint, or None if it has none (a broken one is refused)."""
+    from pylearn_vae.utils.checkpoint import read_checkpoint
+
+    path = getattr(phase, "checkpoint_path", None)
+    if path is None or not os.path.exists(path):
+        return None
+    try:
+        return read_checkpoint(path)
+    except (OSError, ValueError) as exc:
+        raise RunRefused(
+            f"the checkpoint {path} cannot be read ({_one_line(exc)}): use --overwrite to "
+            "start again from scratch"
+        ) from exc
+
+
+def _existing_outputs(phase):
+    """The phase's output files that exist (a top object that is not a Train has none)."""
+    paths = phase.output_paths() if hasattr(phase, "output_paths") else []
+    return [path for path in paths if os.path.exists(path)]
+
+
+def _check_outputs(config, phases, resume):
+    """Refuse (or report a finished run) when earlier results would be replaced."""
+    states = [_checkpoint_state(phase) for phase in phases]
+    if all(state is not None and state["finished"] for state in states):
+        outputs = ", ".join(path for phase in phases for path in _existing_outputs(phase))
+        raise RunFinished(
+            f"{config} has finished already ({_describe_state(states[-1])}); its outputs: "
+            f"{outputs}. Use --overwrite to train it again."
+        )
+    for phase, state in zip(phases, states, strict=True):
+        if state is None:
+            existing = _existing_outputs(phase)
+            if existing:
+                path = getattr(phase, "checkpoint_path", None)
+                missing = f"needs {path}, which is missing" if path else "has no checkpoint"
+                raise RunRefused(
+                    f"{existing[0]} exists already and would be replaced: use --overwrite to "
+                    f"train again from scratch (--resume {missing})"
+                )
+        elif not state["finished"] and not resume:
+            raise RunRefused(
+                f"an unfinished run of {config} stopped at {_describe_state(state)} "
+                f"({phase.checkpoint_path}): use --resume to continue it, or --overwrite "
+                "to start again from scratch"
+            )
+
+
+def _describe_state(state):
+    from pylearn_vae.train import describe_position
+
+    return describe_position(state["epochs_done"], state["batch"])
+
+
+def _remove_checkpoint(phase):
+    path = getattr(phase, "checkpoint_path", None)
+    if path is not None and os.path.exists(path):
+        os.remove(path)
+
+
+def describe_error(exc, config):
+    """One line for an error of the run of ``config``: ``file:line:column: problem`` for
+    YAML errors, else the message (prefixed with ``config`` unless it names it)."""
+    seen, cause = set(), exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        mark = getattr(cause, "problem_mark", None) or getattr(cause, "context_mark", None)
+        if mark is not None and getattr(mark, "line", None) is not None:
+            name = getattr(mark, "name", None)
+            name = config if not name or name.startswith("<") else name
+            where = f"{name}:{mark.line + 1}:{mark.column + 1}"
+            parts = [getattr(cause, "context", None), getattr(cause, "problem", None)]
+            problem = ": ".join(p for p in parts if p)
+            if cause is exc or not problem:
+                return f"{where}: {problem or type(cause).__name__}"
+            return f"{where}: {_one_line(exc)}"
+        cause = cause.__cause__ or cause.__context__
+    message = _one_line(exc)
+    return message if config in message else f"{config}: {message}"
+
+
+def _one_line(exc):
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return " ".join(lines) or "(no message)"
