@@ -34,7 +34,9 @@ __all__ = [
     "dense_relu",
     "diagonal_gaussian_kl",
     "gaussian_log_density",
+    "gaussian_log_density_gradients",
     "reparametrize",
+    "reparametrize_gradients",
     "sigmoid",
     "softplus",
 ]
@@ -288,7 +290,7 @@ def _gaussian_rows(x, mu, inv_sigma, constant, out):
     return d.sum(axis=-1, out=out)
 
 
-def _gaussian_gradients(argnums, ans, args):
+def gaussian_log_density_gradients(argnums, ans, args):
     """The hand-written gradients of the Gaussian log-density (any device)."""
     x, mu, log_sigma = args
 
@@ -304,7 +306,7 @@ def _gaussian_gradients(argnums, ans, args):
 
 
 defvjp_with_reference(
-    gaussian_log_density, ops.gaussian_log_density.reference, _gaussian_gradients
+    gaussian_log_density, ops.gaussian_log_density.reference, gaussian_log_density_gradients
 )
 
 
@@ -325,7 +327,7 @@ def _reparametrize_rows(mu, sigma, epsilon, out):
     return out
 
 
-def _reparametrize_gradients(argnums, ans, args):
+def reparametrize_gradients(argnums, ans, args):
     """The hand-written gradients of the reparametrization (any device)."""
     mu, log_sigma, epsilon = args
     grads = {
@@ -336,7 +338,7 @@ def _reparametrize_gradients(argnums, ans, args):
     return lambda g: tuple(unbroadcast(grads[i](g), numpy.shape(args[i])) for i in argnums)
 
 
-defvjp_with_reference(reparametrize, ops.reparametrize.reference, _reparametrize_gradients)
+defvjp_with_reference(reparametrize, ops.reparametrize.reference, reparametrize_gradients)
 
 
 # -- the diagonal Gaussian KL --------------------------------------------------------------

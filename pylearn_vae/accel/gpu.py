@@ -70,7 +70,7 @@ def gaussian_log_density(x, mu, log_sigma):
 
 
 defvjp_with_reference(
-    gaussian_log_density, ops.gaussian_log_density.reference, cpu._gaussian_gradients
+    gaussian_log_density, ops.gaussian_log_density.reference, cpu.gaussian_log_density_gradients
 )
 
 
@@ -81,7 +81,7 @@ def reparametrize(mu, log_sigma, epsilon):
     return kernel(*args)
 
 
-defvjp_with_reference(reparametrize, ops.reparametrize.reference, cpu._reparametrize_gradients)
+defvjp_with_reference(reparametrize, ops.reparametrize.reference, cpu.reparametrize_gradients)
 
 
 @primitive
