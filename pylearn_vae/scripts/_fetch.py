@@ -58,6 +58,18 @@ def fetch(url, folder, sha256, fname, progress=True):
         ) from exc
 
 
+def data_root(data_path=None):
+    """``data_path``, or ``$PYLEARN2_DATA_PATH`` when None, with ``~`` expanded."""
+    if data_path is None:
+        data_path = os.environ.get("PYLEARN2_DATA_PATH")
+        if not data_path:
+            raise ValueError(
+                "no data folder: set PYLEARN2_DATA_PATH (e.g. export PYLEARN2_DATA_PATH=~/data) "
+                "or pass --data-path"
+            )
+    return os.path.expanduser(data_path)
+
+
 def sha256_of(path):
     """SHA-256 of the (gunzipped, for ``.gz``) bytes of ``path``; a broken gzip is a
     ChecksumError."""

@@ -18,7 +18,7 @@ import tempfile
 
 import numpy
 
-from pylearn_vae.scripts._fetch import ChecksumError, fetch, sha256_of
+from pylearn_vae.scripts._fetch import ChecksumError, data_root, fetch, sha256_of
 
 __all__ = [
     "BASE_URL",
@@ -70,17 +70,10 @@ def download_binarized_mnist(
     list of str
         The ``.npy`` paths, one per set.
     """
-    if data_path is None:
-        data_path = os.environ.get("PYLEARN2_DATA_PATH")
-        if not data_path:
-            raise ValueError(
-                "no data folder: set PYLEARN2_DATA_PATH (e.g. export PYLEARN2_DATA_PATH=~/data) "
-                "or pass --data-path"
-            )
     checksums = CHECKSUMS if checksums is None else checksums
     if source is not None and not os.path.isdir(os.path.expanduser(source)):
         raise ValueError(f"--from {source}: no such folder")
-    folder = os.path.join(os.path.expanduser(data_path), "binarized_mnist")
+    folder = os.path.join(data_root(data_path), "binarized_mnist")
     os.makedirs(folder, exist_ok=True)
     paths = []
     for which_set in sets:

@@ -20,7 +20,7 @@ import os
 import sys
 from collections import namedtuple
 
-from pylearn_vae.scripts._fetch import ChecksumError, fetch, install_checked, sha256_of
+from pylearn_vae.scripts._fetch import ChecksumError, data_root, fetch, install_checked, sha256_of
 
 __all__ = ["FILES", "MIRRORS", "ChecksumError", "DownloadError", "download_mnist", "main"]
 
@@ -68,14 +68,7 @@ class DownloadError(OSError):
 
 def data_folder(data_path=None):
     """``<data_path>/mnist`` (default ``$PYLEARN2_DATA_PATH/mnist``)."""
-    if data_path is None:
-        data_path = os.environ.get("PYLEARN2_DATA_PATH")
-        if not data_path:
-            raise ValueError(
-                "no data folder: set PYLEARN2_DATA_PATH (e.g. export PYLEARN2_DATA_PATH=~/data) "
-                "or pass --data-path"
-            )
-    return os.path.join(os.path.expanduser(data_path), "mnist")
+    return os.path.join(data_root(data_path), "mnist")
 
 
 def download_mnist(data_path=None, source=None, mirrors=MIRRORS, progress=True, files=None):
