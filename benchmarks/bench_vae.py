@@ -65,6 +65,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.tables import PEERS, ROW_HEADER, markdown, row_cells  # noqa: E402
 from pylearn_vae import backend, ops  # noqa: E402
 from pylearn_vae import threads as our_threads  # noqa: E402
 from pylearn_vae.accel.memory import retain_freed_memory  # noqa: E402
@@ -81,7 +82,6 @@ TARGETS = {
     "memory_mb": 400.0,
 }
 # The peers, in the order of the table's columns, and what each is.
-PEERS = ("eager", "compile", "jax")
 PEER_LABELS = {"eager": "PyTorch eager", "compile": "torch.compile", "jax": "JAX jit"}
 # An AVX2 machine imitated per process (issue 13): NumPy's SIMD dispatch, OpenBLAS's
 # kernels, ATen's kernels, MKL and oneDNN; XLA's through XLA_FLAGS (XLA_ISA_FLAG).
@@ -807,57 +807,6 @@ def profile_steps(train, X, steps):
 
 
 # -- report ------------------------------------------------------------------------------
-def markdown(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-ROW_HEADER = [
-    "what",
-    "ours (ms)",
-    "eager (ms)",
-    *(f"{n} (ms) (ours/{n})" for n in PEERS if n != "eager"),
-    "ours/eager",
-    "ours/fastest",
-    "of matmul limit",
-    "target(s)",
-    "met?",
-]
-
-
-def row_cells(row):
-    """The cells of :data:`ROW_HEADER` for a row of :func:`make_row` (or its JSON)."""
-
-    def number(value, digits=2):
-        return "—" if value is None else f"{value:.{digits}f}"
-
-    ratios = row["ratios"]
-    peers = [number(row["others"].get(n)) for n in PEERS]
-    for i, name in enumerate(PEERS):  # eager's ratio has its own column
-        if name != "eager" and name in ratios:
-            peers[i] += f" ({number(ratios[name])})"
-    fastest = number(ratios.get("fastest"))
-    if ratios.get("fastest") is not None and row["fastest_of"] != list(PEERS):
-        fastest += f" (of {', '.join(row['fastest_of'])})"
-    fraction = row["matmul_fraction"]
-    targets, met = [], []
-    for name, bound in row["targets"].items():
-        shown = "" if name in ("eager", "fastest") else f" ({number(ratios.get(name))})"
-        targets.append(f"ours/{name} ≤ {bound}{shown}")
-        met.append({True: "yes", False: "no"}.get(row["met"].get(name), "—"))
-    return [
-        row["what"],
-        number(row["ours"]),
-        *peers,
-        number(ratios.get("eager")),
-        fastest,
-        "—" if fraction is None else f"{fraction:.0%}",
-        "; ".join(targets) or "—",
-        " / ".join(met) or "—",
-    ]
-
-
 def describe_machine(device, threads, peers):
     cpu = platform.processor() or platform.machine()
     with contextlib.suppress(OSError):

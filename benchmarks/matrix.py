@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_vae import ROW_HEADER, markdown, row_cells  # noqa: E402
+from benchmarks.tables import ROW_HEADER, markdown, row_cells  # noqa: E402
 
 BENCH = ROOT / "benchmarks" / "bench_vae.py"
 CONFIGS = (("native", 1), ("native", 2), ("avx2", 1), ("avx2", 2))
