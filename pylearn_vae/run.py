@@ -180,6 +180,12 @@ def _check_outputs(config, phases, resume):
                 f"({phase.checkpoint_path}): use --resume to continue it, or --overwrite "
                 "to start again from scratch"
             )
+    if resume and all(state is None for state in states):
+        path = getattr(phases[0], "checkpoint_path", None)
+        where = f"there is no {path}" if path else "its Train keeps no checkpoint"
+        raise RunRefused(
+            f"--resume: nothing to continue of {config} ({where}): train it without --resume"
+        )
 
 
 def _describe_state(state):

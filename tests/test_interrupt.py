@@ -193,9 +193,13 @@ def test_overwrite_starts_again_and_drops_the_old_checkpoint(tmp_path, reference
     assert_same_results(tmp_path, reference)
 
 
-def test_resume_without_anything_to_resume_starts_from_scratch(tmp_path, reference):
+def test_resume_without_a_checkpoint_is_refused_naming_the_path(tmp_path, capsys, reference):
     config = write_config(tmp_path)
-    assert run_main(config, "--resume") == 0
+    assert run_main(config, "--resume") == 2
+    err = capsys.readouterr().err.strip()
+    assert "--resume: nothing to continue" in err and str(tmp_path / "m.ckpt.pkl") in err
+    assert len(err.splitlines()) == 1 and not list(tmp_path.glob("m*.pkl"))
+    assert run_main(config) == 0  # without --resume it trains
     assert_same_results(tmp_path, reference)
 
 

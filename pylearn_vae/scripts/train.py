@@ -27,7 +27,8 @@ beside its save path (``exp.pkl`` -> ``exp.ckpt.pkl``). Ctrl-C or SIGTERM stops 
 the next batch boundary, writes the checkpoint, prints one line with the command that
 resumes it, and exits with status 130 or 143 (a second signal stops at once).
 ``--resume`` continues from the checkpoint; the result is the same as an uninterrupted
-run's. A run whose output files exist is not started again: a finished one says so and
+run's; with no checkpoint to continue it is refused with status 2, naming the path it
+looked for. A run whose output files exist is not started again: a finished one says so and
 exits 0, an unfinished one (or files without a checkpoint) is refused with status 2,
 naming ``--resume`` and ``--overwrite``; ``--overwrite`` starts again from scratch.
 """
@@ -177,7 +178,7 @@ def make_argument_parser():
         action="store_true",
         help="continue an interrupted run from its checkpoint (<save_path stem>.ckpt.pkl, "
         "written at every save and on Ctrl-C/SIGTERM); the result is the same as an "
-        "uninterrupted run's",
+        "uninterrupted run's; refused when there is no checkpoint",
     )
     again.add_argument(
         "--overwrite",
