@@ -13,6 +13,8 @@ scratch. Without either, a run whose output files exist is refused, and one whos
 every phase finished raises :class:`RunFinished`.
 """
 
+import contextlib
+import fcntl
 import functools
 import gc
 import os
@@ -97,22 +99,53 @@ def run_phases(train_obj, time_budget, config=None, resume=False, overwrite=Fals
     ]
     runs = []
     _check_output_kinds(phases)
-    if overwrite:
-        for phase in phases:
-            _remove_checkpoint(phase)
-    else:
-        _check_outputs(config, phases, resume)
-    for number in range(len(phases)):
-        if is_list:
-            os.environ["PYLEARN2_TRAIN_PHASE"] = f"phase{number + 1}"
-        phase = phases[number]
-        if resume and _checkpoint_state(phase) is not None:
-            phase.load_checkpoint()
-        phase.main_loop(time_budget=time_budget)
-        runs.append(run_options.describe_run(phase, reports[number]))
-        phases[number] = phase = None  # free this phase before the next one starts
-        gc.collect()
+    with _run_lock(phases, config):
+        if overwrite:
+            for phase in phases:
+                _remove_checkpoint(phase)
+        else:
+            _check_outputs(config, phases, resume)
+        for number in range(len(phases)):
+            if is_list:
+                os.environ["PYLEARN2_TRAIN_PHASE"] = f"phase{number + 1}"
+            phase = phases[number]
+            if resume and _checkpoint_state(phase) is not None:
+                phase.load_checkpoint()
+            phase.main_loop(time_budget=time_budget)
+            runs.append(run_options.describe_run(phase, reports[number]))
+            phases[number] = phase = None  # free this phase before the next one starts
+            gc.collect()
     return runs
+
+
+@contextlib.contextmanager
+def _run_lock(phases, config):
+    """Hold ``<first checkpoint>.lock`` for the run: a second process training the same
+    run (the same outputs) is refused, naming the first; nothing to hold without a
+    checkpoint. The lock (``flock``) goes with the process, however it ends."""
+    path = getattr(phases[0], "checkpoint_path", None) if phases else None
+    if not path:
+        yield
+        return
+    lock_path = path + ".lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            raise RunRefused(
+                f"{config} is being trained by another process (pid {holder}, holding "
+                f"{lock_path}): wait for it to end, or give this run another --out-dir"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:
+            yield
+        finally:
+            os.unlink(lock_path)
+    finally:
+        os.close(fd)
 
 
 def _check_output_kinds(phases):

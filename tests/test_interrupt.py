@@ -331,3 +331,20 @@ def test_a_full_disk_while_checkpointing_names_the_checkpoint(tmp_path, monkeypa
         yaml_parse.load(recipe(str(tmp_path))).main_loop()
     assert info.value.errno == errno.ENOSPC
     assert f"Cannot save the checkpoint to {tmp_path / 'm.ckpt.pkl'}" in str(info.value)
+
+
+def test_a_second_process_on_the_same_run_is_refused_naming_the_first(tmp_path, capsys):
+    import fcntl
+
+    config = write_config(tmp_path)
+    lock_path = tmp_path / "m.ckpt.pkl.lock"
+    with open(lock_path, "w") as held:  # another process training the run holds this
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.write("4242")
+        held.flush()
+        assert run_main(config) == 2
+        err = capsys.readouterr().err.strip()
+        assert "being trained by another process (pid 4242" in err and str(lock_path) in err
+        assert len(err.splitlines()) == 1 and not list(tmp_path.glob("m*.pkl"))
+    assert run_main(config) == 0  # once it is gone, the run trains, and leaves no lock
+    assert not lock_path.exists()
