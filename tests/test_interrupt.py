@@ -294,6 +294,7 @@ def open_text(path):
         return f.read()
 
 
+@pytest.mark.slow
 def test_a_list_of_phases_resumes_at_the_phase_that_was_stopped(tmp_path, reference, capsys):
     first, second = tmp_path / "one", tmp_path / "two"
     for folder in (first, second):

@@ -29,7 +29,8 @@ from pylearn_vae.utils import serial
 from pylearn_vae.utils.checkpoint import read_checkpoint
 
 
-@pytest.fixture(params=["float32", "float64"])
+# float64 repeats every float32 case: over a second in all, so with the slow tests.
+@pytest.fixture(params=["float32", pytest.param("float64", marks=pytest.mark.slow)])
 def floatx(request):
     old = backend.floatX()
     backend.set_floatX(request.param)
@@ -136,6 +137,7 @@ def test_stopped_twice_in_one_epoch_and_resumed_twice(tmp_path, reference):
 NO_ADJUSTOR = {"adjustor": NO_EXTENSION}
 
 
+@pytest.mark.slow  # six runs stopped and resumed: about 3 s
 @pytest.mark.parametrize(
     "parts",
     [

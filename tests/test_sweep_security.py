@@ -15,6 +15,7 @@ pytest.importorskip("cryptography")
 from pylearn_vae.sweep import runner  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+pytestmark = pytest.mark.slow  # one Dask cluster in a subprocess for the module: over a second
 
 SCRIPT = '''
 import json, urllib.error, urllib.request
