@@ -16,7 +16,8 @@ __all__ = ["ImportanceSamplingCriterion", "VAECriterion"]
 class _SampledCriterion(DefaultDataSpecsMixin, Cost):
     """Minus the batch mean of a per-example estimate of log p(x) from ``num_samples`` draws.
 
-    Subclasses say which estimate in :meth:`_estimate`; both criteria are unsupervised
+    Subclasses say which estimate in :meth:`_estimate` (or write :meth:`expr` themselves,
+    as :class:`VAECriterion` does); both criteria are unsupervised
     and stochastic (the estimate draws noise).
 
     Parameters
@@ -144,9 +145,6 @@ class VAECriterion(_SampledCriterion):
 
     def expr(self, model, data, encoding=None, **kwargs):
         return self._objective(model, *self._terms(model, data, encoding))
-
-    def _estimate(self, model, data, encoding=None):
-        return model.log_likelihood_lower_bound(data, self.num_samples, encoding=encoding)
 
     def get_monitoring_channels(self, model, data, encoding=None, **kwargs):
         """``kl_divergence_term`` and ``expectation_term`` (minus E_q log p(x|z)).
