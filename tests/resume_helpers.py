@@ -4,8 +4,8 @@ The hooks that count batches keep their count in a checkpoint (``_state_fields``
 the resumed run, built from the same YAML file, does not stop again at the same batch.
 """
 
+import io
 import os
-import pickle
 import signal
 import sys
 import time
@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from pylearn_vae.train_extensions import TrainExtension
-from pylearn_vae.utils import serial
+from pylearn_vae.utils import datafile, serial
 from pylearn_vae.utils.checkpoint import Stateful
 
 # The tutorial's recipe (momentum with MomentumAdjustor, ExponentialDecay, the best model
@@ -203,7 +203,7 @@ def _say(word):
 
 class KillDuringSave(TrainExtension):
     """With ``RESUME_TEST_KILL_SAVE="<epoch>,<n>"``: SIGKILL this process in the middle
-    of the ``n``-th pickle written from the periodic save of epoch ``<epoch>`` on (1:
+    of the ``n``-th file written from the periodic save of epoch ``<epoch>`` on (1:
     the model, 2: the checkpoint after it, 3: the next one), half of it on disk."""
 
     def on_save(self, model, dataset, algorithm):
@@ -213,16 +213,18 @@ class KillDuringSave(TrainExtension):
         epoch, nth = (int(x) for x in setting.split(","))
         if model.monitor.get_epochs_seen() != epoch:
             return
-        real_dump, calls = pickle.dump, []
+        real_write, calls = datafile.write, []
 
-        def dump(obj, f, *args, **kwargs):
+        def write(f, obj, *args, **kwargs):
             calls.append(obj)
             if len(calls) < nth:
-                return real_dump(obj, f, *args, **kwargs)
-            data = pickle.dumps(obj, *args, **kwargs)
+                return real_write(f, obj, *args, **kwargs)
+            buffer = io.BytesIO()
+            real_write(buffer, obj, *args, **kwargs)
+            data = buffer.getvalue()
             f.write(data[: len(data) // 2])
             f.flush()
             os.fsync(f.fileno())
             os.kill(os.getpid(), signal.SIGKILL)
 
-        pickle.dump = dump
+        datafile.write = write

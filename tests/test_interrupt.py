@@ -320,14 +320,14 @@ def test_a_list_of_phases_resumes_at_the_phase_that_was_stopped(tmp_path, refere
 
 
 def test_a_full_disk_while_checkpointing_names_the_checkpoint(tmp_path, monkeypatch):
-    real_save = serial._save_atomic_retrying
+    real_save = serial._save_atomic
 
     def no_space(filepath, obj):
         if filepath.endswith(".ckpt.pkl"):
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_save(filepath, obj)
 
-    monkeypatch.setattr(serial, "_save_atomic_retrying", no_space)
+    monkeypatch.setattr(serial, "_save_atomic", no_space)
     with pytest.raises(OSError) as info:
         yaml_parse.load(recipe(str(tmp_path))).main_loop()
     assert info.value.errno == errno.ENOSPC

@@ -24,7 +24,7 @@ ALLOWED = {
     ("space/__init__.py", "_value"),
     # The standard library's pure-Python unpickler, whose find_class the safe loader
     # overrides for every global (the C one cannot be hooked that way).
-    ("utils/safe_load.py", "_Unpickler"),
+    ("utils/safe_unpickle.py", "_Unpickler"),
     # namedtuple's _replace is public despite its underscore.
     ("scripts/_cli.py", "_replace"),
     # The mark this module puts on the exceptions it annotates (set on foreign objects).

@@ -129,14 +129,14 @@ def test_bernoulli_model_warns_about_data_outside_0_1(tmp_path, caplog):
 
 
 def test_a_full_disk_names_the_file(tmp_path, monkeypatch):
-    real_save = serial._save_atomic_retrying
+    real_save = serial._save_atomic
 
     def no_space(filepath, obj):
         if not filepath.endswith("/m.pkl"):  # the checkpoint (m.ckpt.pkl) is written
             return real_save(filepath, obj)
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(serial, "_save_atomic_retrying", no_space)
+    monkeypatch.setattr(serial, "_save_atomic", no_space)
     train = _train(tmp_path)
     with pytest.raises(OSError) as info:
         train.main_loop()

@@ -31,7 +31,6 @@ import functools
 import importlib
 import inspect
 import os
-import pickle
 import sys
 
 import numpy
@@ -45,7 +44,7 @@ __all__ = [
     "allowed_modules",
     "current_path",
     "package_modules",
-    "safe_unpickle",
+    "checked_dtype",
     "yaml_names",
 ]
 
@@ -133,7 +132,7 @@ def current_path(path):
     return path
 
 
-def _current_global(module, name):
+def current_global(module, name):
     """``(module, name)`` of a pickle global, after :data:`MOVED`."""
     if current_path(module) != module:
         return current_path(module), name
@@ -303,7 +302,7 @@ class LoadPolicy:
         )
 
     # -- pickles ----------------------------------------------------------------------------------
-    def check_pickle_global(self, filepath, module, name):
+    def check_pickle_global(self, filepath, module, name, risk=None):
         """Refuse global ``module.name`` of pickle ``filepath`` before it is imported.
 
         Returns
@@ -325,9 +324,9 @@ class LoadPolicy:
             why = f"{module} is not a module of {PACKAGE}"
         else:
             why = f"{module} is not part of {PACKAGE}, NumPy's arrays or the plain containers"
-        raise self._pickle_refused(filepath, module, name, why)
+        raise self._pickle_refused(filepath, module, name, why, risk)
 
-    def check_pickle_object(self, filepath, module, name, obj, kind):
+    def check_pickle_object(self, filepath, module, name, obj, kind, risk=None):
         """Refuse a global that is not a class (or, in a user module, a function) defined
         in ``module`` under the name ``name``: no walking to ``serial.os.system``."""
         defined_here = (
@@ -341,14 +340,50 @@ class LoadPolicy:
         if not ok:
             what = "a function" if inspect.isroutine(obj) else type(obj).__name__
             raise self._pickle_refused(
-                filepath, module, name, f"it is {what}, not a class defined in {module}"
+                filepath, module, name, f"it is {what}, not a class defined in {module}", risk
             )
 
-    def _pickle_refused(self, filepath, module, name, why):
+    def find_class(self, filepath, module, name):
+        """The class (or, in a user module, function) ``module.name`` of file
+        ``filepath``, after :data:`MOVED`, checked before and after it is imported.
+
+        Unlike a pickle's globals, NumPy's and the containers' are not found here: the
+        data files of :mod:`pylearn_vae.utils.datafile` describe those themselves.
+
+        Raises
+        ------
+        UnsafeFileError
+            ``module.name`` is not allowed; nothing it names was imported or called.
+        """
+        module, name = current_global(module, name)
+        risk = f"a data file builds only the classes of {PACKAGE} and of modules you allow"
+        kind = "user" if self.trusted else self.check_pickle_global(filepath, module, name, risk)
+        if kind is None:
+            why = "NumPy's and Python's own values are described, not named, in a data file"
+            raise self._pickle_refused(filepath, module, name, why, risk)
+        return self.resolve(filepath, module, name, kind, risk)
+
+    def resolve(self, filepath, module, name, kind, risk=None):
+        """Import ``module`` (already checked) and walk to ``name``; check what is found
+        when ``kind`` is ``'package'`` or ``'user'`` (see `check_pickle_global`)."""
+        try:
+            importlib.import_module(module)
+            obj = sys.modules[module]
+            for part in name.split("."):
+                obj = getattr(obj, part)
+        except (ImportError, AttributeError) as e:
+            raise ValueError(
+                f"{filepath}: it names {module}.{name}, which does not exist ({e})"
+            ) from None
+        if kind is not None and not self.trusted:
+            self.check_pickle_object(filepath, module, name, obj, kind, risk)
+        return obj
+
+    def _pickle_refused(self, filepath, module, name, why, risk=None):
+        risk = risk or "unpickling it could run any code"
         return UnsafeFileError(
-            f"{filepath}: refused to load global {module}.{name} ({why}): unpickling it could "
-            f"run any code. If you trust this file, load it with --trust (trusted=True); "
-            f"{_how_to_allow(module)}"
+            f"{filepath}: refused to load global {module}.{name} ({why}): {risk}. If you "
+            f"trust this file, load it with --trust (trusted=True); {_how_to_allow(module)}"
         )
 
 
@@ -407,56 +442,7 @@ def yaml_names():
     return names
 
 
-def _python2_name(module, name):
-    """The Python 3 name of a global a Python 2 pickle wrote (``__builtin__.set``)."""
-    import _compat_pickle
-
-    if (module, name) in _compat_pickle.NAME_MAPPING:
-        return _compat_pickle.NAME_MAPPING[(module, name)]
-    return _compat_pickle.IMPORT_MAPPING.get(module, module), name
-
-
-class _SafeUnpickler(pickle._Unpickler):
-    """The pure-Python ``pickle`` unpickler whose ``find_class`` asks a
-    :class:`LoadPolicy` first, and which checks every NumPy dtype it builds.
-
-    NumPy reads a dtype's flags from its pickled state, and a dtype whose flags say it
-    holds Python objects makes NumPy read an array's bytes as object pointers (a crash,
-    or worse). So ``numpy.dtype`` is replaced by :func:`_checked_dtype` (no object,
-    structured, void or subarray dtypes), and the state a pickle gives a dtype (its
-    ``BUILD``) must be the dtype's own state, but for its byte order. The pure-Python
-    unpickler is used because the C one gives no hook on ``BUILD``.
-    """
-
-    dispatch = dict(pickle._Unpickler.dispatch)
-
-    def __init__(self, file, filepath, policy, **kw):
-        super().__init__(file, **kw)
-        self._filepath = filepath
-        self._policy = policy
-
-    def find_class(self, module, name):
-        module, name = _current_global(*_python2_name(module, name))
-        kind = self._policy.check_pickle_global(self._filepath, module, name)
-        if (module, name) == ("numpy", "dtype"):
-            return functools.partial(_checked_dtype, self._filepath)
-        importlib.import_module(module)  # the checked name itself: no second renaming
-        obj = sys.modules[module]
-        for part in name.split("."):
-            obj = getattr(obj, part)
-        if kind is not None:
-            self._policy.check_pickle_object(self._filepath, module, name, obj, kind)
-        return obj
-
-    def load_build(self):
-        if len(self.stack) >= 2 and isinstance(self.stack[-2], numpy.dtype):
-            _check_dtype_state(self._filepath, self.stack[-2], self.stack[-1])
-        pickle._Unpickler.load_build(self)
-
-    dispatch[pickle.BUILD[0]] = load_build
-
-
-def _dtype_refused(filepath, what):
+def dtype_refused(filepath, what):
     return UnsafeFileError(
         f"{filepath}: refused to load {what}: a NumPy dtype in a model file must be a plain "
         "number type (object and structured dtypes can make NumPy read bytes as pointers). "
@@ -464,63 +450,14 @@ def _dtype_refused(filepath, what):
     )
 
 
-def _checked_dtype(filepath, spec, align=False, copy=False):
+def checked_dtype(filepath, spec, align=False, copy=False):
     """``numpy.dtype(spec, align, copy)`` for a plain number, bool, string or time type."""
     if not isinstance(spec, str):
-        raise _dtype_refused(filepath, f"a dtype made from {type(spec).__name__}")
+        raise dtype_refused(filepath, f"a dtype made from {type(spec).__name__}")
     try:
         dtype = numpy.dtype(spec, bool(align), bool(copy))
     except (TypeError, ValueError) as e:
-        raise _dtype_refused(filepath, f"the dtype {spec[:40]!r} ({e})") from None
+        raise dtype_refused(filepath, f"the dtype {spec[:40]!r} ({e})") from None
     if dtype.hasobject or dtype.kind in "OV" or dtype.names is not None or dtype.subdtype:
-        raise _dtype_refused(filepath, f"the dtype {spec[:40]!r}")
+        raise dtype_refused(filepath, f"the dtype {spec[:40]!r}")
     return dtype
-
-
-def _check_dtype_state(filepath, dtype, state):
-    """Refuse a dtype state other than ``dtype``'s own: only its byte order, and for a
-    datetime its unit, may differ."""
-    own = dtype.__reduce__()[2]
-    ok = (
-        isinstance(state, tuple)
-        and len(state) == len(own)
-        and len(own) >= 8
-        and state[0] == own[0]
-        and state[1] in ("<", ">", "|", "=")
-        and state[2:8] == own[2:8]
-    )
-    if ok and len(own) > 8:  # datetime metadata: (None, (unit, count, 1, 1))
-        meta = state[8]
-        ok = (
-            dtype.kind in "Mm"
-            and isinstance(meta, tuple)
-            and len(meta) == 2
-            and meta[0] is None
-            and isinstance(meta[1], tuple)
-            and len(meta[1]) == 4
-            and isinstance(meta[1][0], bytes)
-            and len(meta[1][0]) <= 8
-            and all(type(n) is int and 0 < n < 2**31 for n in meta[1][1:])
-        )
-    if not ok:
-        raise _dtype_refused(filepath, f"a {dtype} dtype with altered flags or fields")
-
-
-def safe_unpickle(file, filepath, policy, encoding="latin1"):
-    """Unpickle from open binary ``file`` under ``policy`` (``filepath`` for messages).
-
-    Raises
-    ------
-    UnsafeFileError
-        The pickle names a global the policy refuses; nothing it names was called.
-    """
-    if policy.trusted:
-        return _MovedNamesUnpickler(file, encoding=encoding).load()
-    return _SafeUnpickler(file, filepath, policy, encoding=encoding).load()
-
-
-class _MovedNamesUnpickler(pickle.Unpickler):
-    """``pickle.Unpickler`` (no checks: a trusted file) that finds moved classes."""
-
-    def find_class(self, module, name):
-        return super().find_class(*_current_global(module, name))

@@ -23,13 +23,13 @@ import os
 import pickle
 import stat
 import struct
-import sys
 import tempfile
 import time
 
 import numpy as np
 
-from pylearn_vae.utils import safe_load
+from pylearn_vae.utils import datafile, safe_load
+from pylearn_vae.utils.safe_unpickle import safe_unpickle
 from pylearn_vae.utils.string_utils import preprocess
 
 __all__ = [
@@ -44,7 +44,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_RECURSION_LIMIT = 50000
 _LOAD_ATTEMPTS = 4  # first try plus retries after 0.5, 1 and 2 seconds
 
 
@@ -164,9 +163,10 @@ def save(filepath, obj, on_overwrite="ignore"):
     """Save `obj` to `filepath`, atomically.
 
     ``.npy`` files are written with ``numpy.save``, ``.joblib`` files with joblib when it
-    is installed, anything else is pickled with protocol ``$PYLEARN2_PICKLE_PROTOCOL``
-    (default ``pickle.HIGHEST_PROTOCOL``; Pylearn2 used 0). Missing parent folders are
-    created.
+    is installed, anything else (``.pkl`` included) as a data file that cannot carry
+    code (:mod:`pylearn_vae.utils.datafile`: arrays in ``.npz`` layout plus a JSON
+    description of the objects; Pylearn2 pickled, docs/quirks.md). Missing parent
+    folders are created.
 
     Parameters
     ----------
@@ -186,30 +186,16 @@ def save(filepath, obj, on_overwrite="ignore"):
         The parent is not a folder or is not writable.
     NotARegularFileError
         A symbolic link, a device, a FIFO, a socket or a folder is at ``filepath``.
+    pylearn_vae.utils.datafile.UnsavableError
+        (a TypeError) ``obj`` holds something that is not data (a function, an object
+        that pickles through its own ``__reduce__``); the message names where it is.
     """
     if on_overwrite not in ("ignore", "backup"):
         raise ValueError(f"on_overwrite must be 'ignore' or 'backup', got {on_overwrite!r}")
     filepath = preprocess(filepath)
     folder = os.path.dirname(os.path.abspath(filepath))
     mkdir_p(folder)
-    _save_atomic_retrying(filepath, obj)
-
-
-def _save_atomic_retrying(filepath, obj):
-    try:
-        _save_atomic(filepath, obj)
-    except RecursionError:
-        logger.warning(
-            "Max recursion depth exceeded while saving %s; retrying with limit %d",
-            filepath,
-            _RECURSION_LIMIT,
-        )
-        old_limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))
-        try:
-            _save_atomic(filepath, obj)
-        finally:
-            sys.setrecursionlimit(old_limit)
+    _save_atomic(filepath, obj)
 
 
 def _save_atomic(filepath, obj):
@@ -245,23 +231,7 @@ def _write(f, filepath, obj):
 
         joblib.dump(obj, f)
     else:
-        pickle.dump(obj, f, protocol=_pickle_protocol())
-
-
-def _pickle_protocol():
-    value = os.environ.get("PYLEARN2_PICKLE_PROTOCOL")
-    if value is None:
-        return pickle.HIGHEST_PROTOCOL
-    try:
-        protocol = int(value)
-    except ValueError:
-        protocol = None
-    if protocol is None or protocol > pickle.HIGHEST_PROTOCOL:
-        raise ValueError(
-            f"PYLEARN2_PICKLE_PROTOCOL={value!r} is not a pickle protocol; use an integer "
-            f"up to {pickle.HIGHEST_PROTOCOL} (negative means the highest)"
-        )
-    return protocol
+        datafile.write(f, obj, root=os.path.basename(filepath))
 
 
 def _target_mode(filepath):
@@ -330,11 +300,15 @@ def _remove_quietly(path):
 def load(filepath, retry=True, allow_modules=None, trusted=False):
     """Load an object saved by `save` (or a NumPy, text or MATLAB file), safely.
 
-    ``.npy``/``.npz`` go through ``numpy.load`` (``allow_pickle=False``), ``.amat`` and
-    ``*txt`` through ``numpy.loadtxt``, ``.mat`` through ``scipy.io.loadmat``, anything
-    else is unpickled (``latin-1`` for Python 2 pickles) by an unpickler that builds only
-    this package's classes, NumPy arrays, dtypes and random generators, plain containers
-    and the classes and functions of `allow_modules` (see
+    A data file (what :func:`save` writes, whatever its extension) is rebuilt by
+    :func:`pylearn_vae.utils.datafile.read`: arrays read with ``allow_pickle=False``,
+    objects only of this package's classes and those of `allow_modules`, nothing
+    called. Other ``.npy``/``.npz`` files go through ``numpy.load``
+    (``allow_pickle=False``), ``.amat`` and ``*txt`` through ``numpy.loadtxt``, ``.mat``
+    through ``scipy.io.loadmat``; anything else is a pickle (an earlier version of
+    pylearn-vae wrote them; ``latin-1`` for Python 2 pickles), read by an unpickler that
+    builds only this package's classes, NumPy arrays, dtypes and random generators,
+    plain containers and the classes and functions of `allow_modules` (see
     :mod:`pylearn_vae.utils.safe_load` and ``docs/security.md``). Objects without a
     ``yaml_src`` get ``yaml_src = '!pkl: "<absolute path>"'``.
 
@@ -387,17 +361,8 @@ def load(filepath, retry=True, allow_modules=None, trusted=False):
 
 def _read(filepath, policy):
     _, ext = os.path.splitext(filepath)
-    if ext in (".npy", ".npz"):
-        try:
-            return np.load(filepath, allow_pickle=policy.trusted)
-        except ValueError as e:
-            if "allow_pickle" not in str(e):
-                raise
-            raise safe_load.UnsafeFileError(
-                f"{filepath}: refused to load an array of pickled Python objects: unpickling "
-                "them could run any code. If you trust this file, load it with --trust "
-                "(trusted=True)"
-            ) from None
+    if ext == ".npy" or (ext == ".npz" and not _is_data_file(filepath)):
+        return _read_numpy(filepath, policy)
     if ext == ".amat" or filepath.endswith("txt"):
         return np.loadtxt(filepath)
     if ext == ".mat":
@@ -415,15 +380,42 @@ def _read(filepath, policy):
 
         return joblib.load(filepath)
     with open(filepath, "rb") as f:
-        try:
-            return safe_load.safe_unpickle(f, filepath, policy)
-        except safe_load.UnsafeFileError:
+        if datafile.is_data_file(f):
+            return datafile.read(f, filepath, policy)
+        return _unpickle(f, filepath, policy)
+
+
+def _is_data_file(filepath):
+    with open(filepath, "rb") as f:
+        if not datafile.is_data_file(f):
+            return False
+    with np.load(filepath, allow_pickle=False) as archive:
+        return datafile.DESCRIPTION in archive.files
+
+
+def _read_numpy(filepath, policy):
+    try:
+        return np.load(filepath, allow_pickle=policy.trusted)
+    except ValueError as e:
+        if "allow_pickle" not in str(e):
             raise
-        except (
-            pickle.UnpicklingError, EOFError, ValueError, IndexError, KeyError, OverflowError,
-            struct.error,
-        ) as e:
-            raise ValueError(
-                f"{filepath!r} is not a valid pickle file ({type(e).__name__}: {e}); it may "
-                "be truncated or in another format"
-            ) from e
+        raise safe_load.UnsafeFileError(
+            f"{filepath}: refused to load an array of pickled Python objects: unpickling "
+            "them could run any code. If you trust this file, load it with --trust "
+            "(trusted=True)"
+        ) from None
+
+
+def _unpickle(f, filepath, policy):
+    try:
+        return safe_unpickle(f, filepath, policy)
+    except safe_load.UnsafeFileError:
+        raise
+    except (
+        pickle.UnpicklingError, EOFError, ValueError, IndexError, KeyError, OverflowError,
+        struct.error,
+    ) as e:
+        raise ValueError(
+            f"{filepath!r} is not a valid pickle file ({type(e).__name__}: {e}); it may "
+            "be truncated or in another format"
+        ) from e
