@@ -15,12 +15,14 @@ every phase finished raises :class:`RunFinished`.
 
 import contextlib
 import fcntl
-import functools
 import gc
 import os
 
 from pylearn_vae import run_options
-from pylearn_vae.config.yaml_parse import load_train_file
+from pylearn_vae.config import settings as run_settings
+from pylearn_vae.config.yaml_parse import instantiate, load_train_file
+from pylearn_vae.train_checkpoint import SettingsChanged, check_settings
+from pylearn_vae.utils.stop_signals import describe_position
 
 __all__ = ["RunFinished", "RunRefused", "describe_error", "load_run", "run_phases", "train_file"]
 
@@ -75,12 +77,23 @@ def train_file(
 
 
 def load_run(config, allow_modules=None, trusted=False, seed=None):
-    """The file's objects, with ``seed`` given to them when not None."""
+    """The file's objects, with ``seed`` given to them when not None, each ``Train``
+    knowing its settings (:mod:`pylearn_vae.config.settings`) for its checkpoint."""
     if os.environ.get("DISPLAY") is None:
         os.environ.setdefault("MPLBACKEND", "Agg")
     run_options.check_config_path(config)
-    load = functools.partial(load_train_file, allow_modules=allow_modules, trusted=trusted)
-    return run_options.load_with_seed(load, config, seed)
+    graph = load_train_file(
+        config, allow_modules=allow_modules, trusted=trusted, instantiate=False
+    )
+    if seed is not None:
+        run_options.set_seeds(graph, seed)
+    described = run_settings.describe(graph)
+    built = instantiate(graph)
+    pairs = zip(built, described, strict=True) if isinstance(built, list) else [(built, described)]
+    for phase, phase_settings in pairs:
+        if hasattr(phase, "settings"):
+            phase.settings = phase_settings
+    return built
 
 
 def run_phases(train_obj, time_budget, config=None, resume=False, overwrite=False, options=None):
@@ -189,13 +202,25 @@ def _existing_outputs(phase):
 
 
 def _check_outputs(config, phases, resume):
-    """Refuse (or report a finished run) when earlier results would be replaced."""
+    """Refuse (or report a finished run) when earlier results would be replaced, or
+    when ``resume`` would continue a checkpoint with other settings."""
     states = [_checkpoint_state(phase) for phase in phases]
-    if all(state is not None and state["finished"] for state in states):
+    if resume:
+        for phase, state in zip(phases, states, strict=True):
+            if state is not None:
+                try:
+                    check_settings(phase, state, phase.checkpoint_path)
+                except SettingsChanged as exc:
+                    raise RunRefused(f"--resume: {exc}") from None
+    extended = [
+        resume and state is not None and hasattr(phase, "extends") and phase.extends(state)
+        for phase, state in zip(phases, states, strict=True)
+    ]
+    if not any(extended) and all(state is not None and state["finished"] for state in states):
         outputs = ", ".join(path for phase in phases for path in _existing_outputs(phase))
         raise RunFinished(
             f"{config} has finished already ({_describe_state(states[-1])}); its outputs: "
-            f"{outputs}. Use --overwrite to train it again."
+            f"{outputs}. Use --overwrite to train it again, or --resume with more --epochs."
         )
     for phase, state in zip(phases, states, strict=True):
         if state is None:
@@ -222,8 +247,6 @@ def _check_outputs(config, phases, resume):
 
 
 def _describe_state(state):
-    from pylearn_vae.train import describe_position
-
     return describe_position(state["epochs_done"], state["batch"])
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "given_controls",
     "load_with_seed",
     "output_mode",
+    "set_seeds",
     "use_backend",
 ]
 
@@ -67,6 +68,12 @@ def given_controls(args):
 
 
 # -- overriding the file ---------------------------------------------------------------
+
+
+def set_seeds(graph, seed):
+    """Give ``seed`` to the model, the algorithm and every ``seed:`` of a graph loaded
+    with ``instantiate=False`` (see :func:`load_with_seed`)."""
+    _set_seeds(graph, seed, set())
 
 
 def load_with_seed(load, config, seed):

@@ -21,86 +21,49 @@ Stopping and resuming (not in Pylearn2)
 ---------------------------------------
 A run keeps a *checkpoint* beside its save path (``model.pkl`` -> ``model.ckpt.pkl``,
 see :attr:`Train.checkpoint_path`), written atomically after the first monitoring
-step, at every periodic save, at the end, and when the run is stopped: the parameters,
-the learning rule's state, every schedule, counter, termination criterion and
-extension, the monitor's history and the state of every random generator, as plain
-data (:mod:`pylearn_vae.utils.checkpoint`).
+step, at every periodic save, at the end, and when the run is stopped: what it holds
+and how it is given back is :mod:`pylearn_vae.train_checkpoint`.
 SIGINT (Ctrl-C) or SIGTERM during :meth:`Train.main_loop` finishes the current batch,
 writes the checkpoint and raises :class:`TrainingInterrupted`; a second signal stops at
-once (every save is atomic, so no file is left half-written).
+once (:mod:`pylearn_vae.utils.stop_signals`).
 :meth:`Train.resume` (or :meth:`Train.load_checkpoint` then ``main_loop``) continues a
 run from its checkpoint, on the CPU with exactly the numbers an uninterrupted run would
-have produced.
+have produced. A finished run whose termination criterion counts epochs only continues
+when it now allows more epochs (``train.py --epochs 8 --resume`` after 5), with the
+numbers of a run of that many epochs from the start.
 """
 
-import contextlib
-import datetime
 import logging
-import math
 import os
 import signal
-import threading
 import time
 import warnings
 
+from pylearn_vae import train_checkpoint
 from pylearn_vae.models.model import Param
 from pylearn_vae.monitor import Monitor
 from pylearn_vae.space import NullSpace
+from pylearn_vae.termination_criteria import counts_epochs_only, epoch_limit
+from pylearn_vae.train_checks import check_finite_channels, check_training_data
 from pylearn_vae.training_algorithms.training_algorithm import Interrupted
 from pylearn_vae.utils import serial
-from pylearn_vae.utils.checkpoint import (
-    checkpoint_contents,
-    checkpoint_path_for,
-    get_state_of,
-    params_state,
-    plain,
-    read_checkpoint,
-    set_params_state,
-    set_states_of,
-)
-from pylearn_vae.utils.rng import generator_states, set_generator_states
+from pylearn_vae.utils.checkpoint import read_checkpoint
+from pylearn_vae.utils.stop_signals import StopOnSignals, TrainingInterrupted, describe_position
 from pylearn_vae.utils.string_utils import preprocess
-from pylearn_vae.utils.validation import (
-    check_data_values,
-    check_nonnegative_int,
-    check_writable_file,
-    outside_0_1,
-)
+from pylearn_vae.utils.timing import log_timing, time_string
+from pylearn_vae.utils.validation import check_nonnegative_int, check_writable_file
 
-__all__ = ["Train", "TrainingInterrupted", "describe_position", "log_timing", "time_string"]
-
-# Attributes the walk for random generators does not enter: the monitor (its datasets
-# are reached through the Train object) and copies of the model.
-_NOT_GENERATOR_OWNERS = ("monitor", "best_model", "_model")
+__all__ = [
+    "Train",
+    "TrainingInterrupted",
+    "check_finite_channels",
+    "check_training_data",
+    "describe_position",
+    "log_timing",
+    "time_string",
+]
 
 log = logging.getLogger(__name__)
-
-
-def time_string(seconds):
-    """``'%f seconds'`` below a minute, else ``str(timedelta)`` (``'0:01:05.5'``)."""
-    if seconds < 60:
-        return f"{seconds:f} seconds"
-    return str(datetime.timedelta(seconds=seconds))
-
-
-@contextlib.contextmanager
-def log_timing(logger, task, level=logging.INFO, final_msg=None, callbacks=None):
-    """Log ``'<task>...'`` then ``'<task> done. Time elapsed: <t>'`` around a block.
-
-    With ``final_msg`` the closing line is ``'<final_msg> <t>'``; each callback gets
-    the elapsed seconds.
-    """
-    if task is not None:
-        logger.log(level, "%s...", task)
-    start = time.perf_counter()
-    yield
-    elapsed = time.perf_counter() - start
-    if final_msg is None:
-        logger.log(level, "%s done. Time elapsed: %s", task, time_string(elapsed))
-    else:
-        logger.log(level, "%s %s", final_msg, time_string(elapsed))
-    for callback in callbacks or ():
-        callback(elapsed)
 
 
 class _SerializationGuard:
@@ -111,54 +74,6 @@ class _SerializationGuard:
             "You tried to pickle the training dataset while saving the model; the model "
             "should not hold a reference to it."
         )
-
-
-def describe_position(epochs_done, batch):
-    """``'the end of epoch 3'`` or ``'epoch 4, batch 17'``: where a checkpoint was taken."""
-    if batch:
-        return f"epoch {epochs_done + 1}, batch {batch}"
-    return f"the end of epoch {epochs_done}"
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """:meth:`Train.main_loop` was stopped by a signal (or :meth:`Train.request_stop`).
-
-    Attributes
-    ----------
-    signum : int
-        ``signal.SIGINT`` or ``signal.SIGTERM``.
-    checkpoint_path : str or None
-        The checkpoint to resume from: the one written on the way out, or after a
-        second signal the last one written before (None when there is none).
-    epochs_done, batch : int
-        The run stopped after ``batch`` batches of the epoch that follows the
-        ``epochs_done`` complete ones (batch 0: between epochs).
-    at_once : bool
-        A second signal stopped the run without a new checkpoint.
-    """
-
-    def __init__(self, signum, checkpoint_path, epochs_done, batch, at_once=False):
-        self.signum = signum
-        self.checkpoint_path = checkpoint_path
-        self.epochs_done = epochs_done
-        self.batch = batch
-        self.at_once = at_once
-        name = signal.Signals(signum).name
-        where = describe_position(epochs_done, batch)
-        if at_once:
-            message = f"stopped at once by a second {name}; no new checkpoint written"
-            if checkpoint_path is not None:
-                message += f" (the last one is {checkpoint_path})"
-        elif checkpoint_path is None:
-            message = f"stopped by {name} at {where}; no checkpoint (the run has no save path)"
-        else:
-            message = f"stopped by {name} at {where}; checkpoint saved to {checkpoint_path}"
-        super().__init__(message)
-
-    @property
-    def exit_status(self):
-        """``128 + signum``: 130 for SIGINT, 143 for SIGTERM."""
-        return 128 + int(self.signum)
 
 
 class Train:
@@ -224,7 +139,10 @@ class Train:
                 raise ValueError(f"Train: extensions must be TrainExtensions, got {ext!r}")
         self.training_seconds = Param(0.0, name="training_seconds_this_epoch")
         self.total_seconds = Param(0.0, name="total_seconds_last_epoch")
-        self._last_saved_epoch = None
+        # The epoch of the last save (None before one); the run's settings as plain
+        # data (pylearn_vae.config.settings), set by whoever built it from a file.
+        self.last_saved_epoch = None
+        self.settings = None
 
     @staticmethod
     def _default_save_path():
@@ -284,8 +202,9 @@ class Train:
         """Train until the algorithm (or an extension, or the time budget) says stop.
 
         After :meth:`load_checkpoint` it continues the checkpoint's run instead of
-        starting one (and does nothing if that run had finished). SIGINT and SIGTERM
-        stop it cleanly at the next batch boundary (see :class:`TrainingInterrupted`).
+        starting one (a finished run only if it may now train more epochs). SIGINT and
+        SIGTERM stop it cleanly at the next batch boundary (see
+        :class:`TrainingInterrupted`).
 
         Parameters
         ----------
@@ -299,9 +218,13 @@ class Train:
         """
         t0 = time.perf_counter()
         self._stop_signal = None
+        self.nothing_to_do = False
         for path in self.output_paths():
             serial.remove_stale_temporaries(path)
-        with self._stop_on_signals():
+        signals = StopOnSignals(
+            self.request_stop, self.stop_requested, self._last_checkpoint, self._epochs_seen
+        )
+        with signals:
             try:
                 self._train(t0, time_budget)
             except Interrupted as exc:  # between two batches of an epoch
@@ -314,19 +237,33 @@ class Train:
                         tuner.finish()
 
     def _train(self, t0, time_budget):
+        train_epoch, keep_going = self._prepare()
+        monitor = self.model.monitor
+        cont = self._start_or_resume(keep_going)
+        if cont is None:
+            return
+        succeeded = not cont
+        while cont:
+            if self.stop_requested():
+                self._stop(0)
+            if self.exceeded_time_budget(t0, time_budget):
+                break
+            cont = self._one_epoch(train_epoch, keep_going)
+            succeeded = not cont  # the final save below records the last epoch once
+        monitor.training_succeeded = succeeded
+        unsaved = self.last_saved_epoch != monitor.get_epochs_seen()
+        if self.save_freq > 0 and (succeeded or unsaved):
+            self.save()
+        if self.save_freq > 0:
+            self.write_checkpoint(finished=succeeded)
+
+    def _prepare(self):
+        """Set up, check the data and the channels; ``(train_epoch, keep_going)``."""
         self.setup()
         if self.algorithm is None:
             train_epoch, keep_going = self.model.train_all, self.model.continue_learning
-            what = "Model.train_all"
         else:
-
-            def train_epoch(dataset):
-                return self.algorithm.train(dataset=dataset)
-
-            def keep_going():
-                return self.algorithm.continue_learning(self.model)
-
-            what = "TrainingAlgorithm.train"
+            train_epoch, keep_going = self.algorithm.train, self._algorithm_continues
             self.algorithm.stop_check = self.stop_requested
         monitor = getattr(self.model, "monitor", None)
         if monitor is None:
@@ -341,53 +278,70 @@ class Train:
         check_training_data(
             self.model, self.dataset, getattr(self.algorithm, "monitoring_dataset", None)
         )
+        return train_epoch, keep_going
 
+    def _algorithm_continues(self):
+        return self.algorithm.continue_learning(self.model)
+
+    def _start_or_resume(self, keep_going):
+        """Monitor epoch 0, or give the run its checkpoint's state: whether to train on
+        (None: a finished run with nothing more to do)."""
         resume, self._resume_state = getattr(self, "_resume_state", None), None
-        if resume is not None:
-            self.set_state(resume)
-            where = describe_position(resume["epochs_done"], resume["batch"])
-            if resume["finished"]:
-                log.info("This run had finished at %s: nothing to do.", where)
-                return
-            cont, succeeded = True, False
-            log.info("Resuming from the checkpoint written at %s.", where)
-        else:
+        if resume is None:
             cont = self.run_callbacks_and_monitoring()
             cont = bool(keep_going() and cont)
-            succeeded = not cont
             if cont and self.save_freq > 0:
                 self.write_checkpoint()  # so a run stopped in its first epoch can resume
-        while cont:
-            if self.stop_requested():
-                self._stop(0)
-            if self.exceeded_time_budget(t0, time_budget):
-                break
-            with log_timing(log, None, logging.DEBUG, "Total time this epoch:", [self._set_total]):
-                with log_timing(
-                    log, None, final_msg="Time this epoch:", callbacks=[self._set_training]
-                ):
-                    rval = train_epoch(self.dataset)
-                if rval is not None:
-                    raise ValueError(
-                        f"{what} should not return anything. Use continue_learning to "
-                        "control whether learning continues."
-                    )
-                monitor.report_epoch()
-                cont = self.run_callbacks_and_monitoring()
-                cont = bool(keep_going() and cont)
-                if not cont:
-                    # The final save below records this epoch once, as succeeded.
-                    succeeded = True
-                elif self.save_freq > 0 and monitor.get_epochs_seen() % self.save_freq == 0:
-                    self.save()
-                    self.write_checkpoint()
-        monitor.training_succeeded = succeeded
-        if self.save_freq > 0 and (
-            succeeded or self._last_saved_epoch != monitor.get_epochs_seen()
-        ):
-            self.save()
-        if self.save_freq > 0:
-            self.write_checkpoint(finished=succeeded)
+            return cont
+        train_checkpoint.restore_run_state(self, resume)
+        where = describe_position(resume["epochs_done"], resume["batch"])
+        if not resume["finished"]:
+            log.info("Resuming from the checkpoint written at %s.", where)
+            return True
+        if self._counts_epochs_only() and keep_going():  # asking changes nothing
+            log.info("Continuing the run that had finished at %s: more epochs asked.", where)
+            return True
+        log.info("This run had finished at %s: nothing to do.", where)
+        self.nothing_to_do = True
+        return None
+
+    def _counts_epochs_only(self):
+        criterion = getattr(self.algorithm, "termination_criterion", None)
+        return criterion is not None and counts_epochs_only(criterion)
+
+    def extends(self, state):
+        """Whether resuming the finished run of checkpoint ``state`` trains on: its
+        termination criterion counts epochs only and now allows more than it had done
+        (``--epochs 8`` after a run of 5). Gives the criterion the checkpoint's state.
+        """
+        if not state["finished"] or not self._counts_epochs_only():
+            return False
+        criterion = self.algorithm.termination_criterion
+        algorithm_state = state.get("algorithm") or {}
+        criterion.set_state(algorithm_state.get("termination_criterion"))
+        limit = epoch_limit(criterion, state["epochs_done"])
+        return limit is not None and limit > state["epochs_done"]
+
+    def _one_epoch(self, train_epoch, keep_going):
+        """Train one epoch, monitor it and save when due; whether to go on."""
+        with log_timing(log, None, logging.DEBUG, "Total time this epoch:", [self._set_total]):
+            timing = [self._set_training]
+            with log_timing(log, None, final_msg="Time this epoch:", callbacks=timing):
+                rval = train_epoch(self.dataset)
+            if rval is not None:
+                what = "Model.train_all" if self.algorithm is None else "TrainingAlgorithm.train"
+                raise ValueError(
+                    f"{what} should not return anything. Use continue_learning to control "
+                    "whether learning continues."
+                )
+            self.model.monitor.report_epoch()
+            cont = self.run_callbacks_and_monitoring()
+            cont = bool(keep_going() and cont)
+            epochs = self.model.monitor.get_epochs_seen()
+            if cont and self.save_freq > 0 and epochs % self.save_freq == 0:
+                self.save()
+                self.write_checkpoint()
+        return cont
 
     # -- stopping ----------------------------------------------------------------------
     def request_stop(self, signum=signal.SIGINT):
@@ -403,43 +357,15 @@ class Train:
         path = self.checkpoint_path
         if path is not None:
             self.write_checkpoint()
-        raise TrainingInterrupted(
-            self._stop_signal, path, self.model.monitor.get_epochs_seen(), batches_done
-        )
+        raise TrainingInterrupted(self._stop_signal, path, self._epochs_seen(), batches_done)
 
-    @contextlib.contextmanager
-    def _stop_on_signals(self):
-        """SIGINT/SIGTERM request a stop; a second one stops at once (main thread only)."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        previous = {}
+    def _last_checkpoint(self):
+        path = self.checkpoint_path
+        return path if path is not None and os.path.exists(path) else None
 
-        def handler(signum, frame):
-            if not self.stop_requested():
-                self._stop_signal = signum
-                if os.isatty(2):  # a person at a terminal sees the key press was heard
-                    os.write(
-                        2,
-                        b"Stopping after the current batch to write a checkpoint "
-                        b"(signal again to stop at once)...\n",
-                    )
-                return
-            for number, old in previous.items():
-                signal.signal(number, old)
-            path = self.checkpoint_path
-            last = path if path is not None and os.path.exists(path) else None
-            monitor = getattr(self.model, "monitor", None)
-            epochs = 0 if monitor is None else monitor.get_epochs_seen()
-            raise TrainingInterrupted(signum, last, epochs, 0, at_once=True)
-
-        for number in (signal.SIGINT, signal.SIGTERM):
-            previous[number] = signal.signal(number, handler)
-        try:
-            yield
-        finally:
-            for number, old in previous.items():
-                signal.signal(number, old)
+    def _epochs_seen(self):
+        monitor = getattr(self.model, "monitor", None)
+        return 0 if monitor is None else monitor.get_epochs_seen()
 
     def _set_training(self, seconds):
         self.training_seconds.set_value(seconds)
@@ -481,7 +407,7 @@ class Train:
             finally:
                 _unguard(self.dataset, guarded)
         self.first_save = False
-        self._last_saved_epoch = self.model.monitor.get_epochs_seen()
+        self.last_saved_epoch = self.model.monitor.get_epochs_seen()
 
     # -- checkpoints -----------------------------------------------------------------------
     @property
@@ -494,11 +420,7 @@ class Train:
         explicit = getattr(self, "_checkpoint_path", None)
         if explicit is not None:
             return explicit
-        if self.save_path is not None:
-            return checkpoint_path_for(self.save_path)
-        if os.environ.get("PYLEARN2_TRAIN_FILE_FULL_STEM") is not None:
-            return checkpoint_path_for(self._default_save_path())
-        return None
+        return train_checkpoint.checkpoint_path(self, self._default_save_path)
 
     @checkpoint_path.setter
     def checkpoint_path(self, path):
@@ -516,64 +438,14 @@ class Train:
         return unique
 
     def get_state(self, finished=False):
-        """The whole state of the run, as the plain-data dict a checkpoint holds.
-
-        Parameters
-        ----------
-        finished : bool
-            Record that the run is over (a resumed finished run does nothing).
-        """
-        monitor = self.model.monitor
-        algorithm_state = None if self.algorithm is None else self.algorithm.get_state()
-        position = None
-        if isinstance(algorithm_state, dict):
-            position = algorithm_state.get("position")
-        return {
-            "finished": bool(finished),
-            "epochs_done": monitor.get_epochs_seen(),
-            "batch": position["batch"] if position else 0,
-            "train": {
-                "first_save": self.first_save,
-                "last_saved_epoch": self._last_saved_epoch,
-                "timing": params_state([self.training_seconds, self.total_seconds]),
-            },
-            "model": {
-                "params": params_state(self.model.get_params()),
-                "tag": {key: plain(dict(value)) for key, value in self.model.tag.items()},
-            },
-            "monitor": monitor.get_state(),
-            "algorithm": algorithm_state,
-            "extensions": [get_state_of(ext) for ext in self.extensions],
-            "generators": generator_states(self, _NOT_GENERATOR_OWNERS),
-        }
+        """The whole state of the run, as the plain-data dict a checkpoint holds
+        (:func:`pylearn_vae.train_checkpoint.run_state`)."""
+        return train_checkpoint.run_state(self, finished=finished)
 
     def set_state(self, state):
-        """Give the run (after :meth:`setup`) the state :meth:`get_state` returned.
-
-        Raises
-        ------
-        ValueError
-            The state does not fit this run (another model, channels or generators).
-        """
-        set_params_state(
-            self.model.get_params(), state["model"]["params"], "the model's parameters"
-        )
-        tag = self.model.tag
-        tag.clear()
-        tag.update({key: dict(value) for key, value in state["model"]["tag"].items()})
-        self.model.monitor.set_state(state["monitor"])
-        if self.algorithm is None:
-            if state["algorithm"] is not None:
-                raise ValueError("the checkpoint was written by a run with a training algorithm")
-        else:
-            self.algorithm.set_state(state["algorithm"])
-        set_states_of(self.extensions, state["extensions"], "extensions")
-        set_generator_states(self, state["generators"], _NOT_GENERATOR_OWNERS)
-        self.first_save = state["train"]["first_save"]
-        self._last_saved_epoch = state["train"]["last_saved_epoch"]
-        set_params_state(
-            [self.training_seconds, self.total_seconds], state["train"]["timing"], "timing"
-        )
+        """Give the run (after :meth:`setup`) the state :meth:`get_state` returned
+        (:func:`pylearn_vae.train_checkpoint.restore_run_state`)."""
+        train_checkpoint.restore_run_state(self, state)
 
     def write_checkpoint(self, finished=False):
         """Save :meth:`get_state` to :attr:`checkpoint_path` (atomically); no path: no-op."""
@@ -581,7 +453,7 @@ class Train:
         if path is None:
             return
         with log_timing(log, None, logging.DEBUG, f"Checkpoint written to {path} in"):
-            contents = checkpoint_contents(self.get_state(finished=finished))
+            contents = train_checkpoint.describe_contents(self, finished)
             save_naming_the_file(path, contents, "the checkpoint")
 
     def load_checkpoint(self, path=None):
@@ -595,15 +467,23 @@ class Train:
         Returns
         -------
         dict
-            The checkpoint (``'finished'``, ``'epoch'``, ``'batch'``, ...).
+            The checkpoint (``'finished'``, ``'epochs_done'``, ``'batch'``, ...).
+
+        Raises
+        ------
+        pylearn_vae.train_checkpoint.SettingsChanged
+            (a ValueError) The run's settings differ from the checkpoint's in what alters
+            the model, the data or the optimization (each change named).
         """
         path = self.checkpoint_path if path is None else preprocess(path)
         if path is None:
             raise ValueError(
                 "this Train has no checkpoint path (no save_path): pass the checkpoint's path"
             )
-        self._resume_state = read_checkpoint(path)
-        return self._resume_state
+        state = read_checkpoint(path)
+        train_checkpoint.check_settings(self, state, path)
+        self._resume_state = state
+        return state
 
     @classmethod
     def resume(cls, config_path, allow_modules=None, trusted=False):
@@ -654,52 +534,6 @@ def save_naming_the_file(path, model, what="the model"):
         raise OSError(
             exc.errno, f"Cannot save {what} to {path}: {exc.strerror or exc}", path
         ) from exc
-
-
-def check_finite_channels(monitor, dataset_names=None):
-    """Stop training (RuntimeError) when a monitoring channel's latest value is NaN or inf.
-
-    The message names the channel, its dataset and the epoch; as with a non-finite
-    cost (see :mod:`pylearn_vae.training_algorithms.sgd`), nothing more is saved.
-    """
-    dataset_names = dataset_names or {}
-    for name, channel in monitor.channels.items():
-        if not channel.val_record:
-            continue
-        value = float(channel.val_record[-1])
-        if not math.isfinite(value):
-            dataset = dataset_names.get(id(channel.dataset))
-            where = "" if dataset is None else f" (monitoring dataset {dataset!r})"
-            raise RuntimeError(
-                f"monitoring channel {name}{where} is {value} at epoch "
-                f"{monitor.get_epochs_seen()}: training stopped. Check that dataset's values "
-                "and try a smaller learning rate"
-            )
-
-
-def check_training_data(model, dataset, monitoring_datasets=None):
-    """Before training: every dataset's values must be finite (ValueError), and a warning
-    is logged when the model's conditional is a
-    :class:`~pylearn_vae.models.vae.conditional.BernoulliVector` and they are not in
-    ``[0, 1]`` (only logged: Pylearn2's own VAE test YAMLs train one on Gaussian noise).
-    """
-    from pylearn_vae.models.vae.conditional import BernoulliVector
-
-    binary = isinstance(getattr(model, "conditional", None), BernoulliVector)
-    named = [("training dataset", dataset)] + [
-        (f"monitoring dataset {name!r}", d) for name, d in (monitoring_datasets or {}).items()
-    ]
-    seen = set()
-    for what, data in named:
-        get = getattr(data, "get_design_matrix", None)
-        if get is None or id(data) in seen:
-            continue
-        seen.add(id(data))
-        what = f"the {what} ({type(data).__name__})"
-        X = check_data_values(what, get())
-        problem = outside_0_1(what, X) if binary else None
-        if problem:
-            log.warning("%s", problem)
 
 
 def _guard(dataset):

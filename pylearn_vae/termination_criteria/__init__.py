@@ -17,6 +17,7 @@ __all__ = [
     "MonitorBased",
     "Or",
     "TerminationCriterion",
+    "counts_epochs_only",
     "epoch_limit",
 ]
 
@@ -224,3 +225,14 @@ def epoch_limit(criterion, epochs_seen=0):
             return min(known) if known else None
         return max(limits) if known and len(known) == len(limits) else None
     return None
+
+
+def counts_epochs_only(criterion):
+    """Whether ``criterion`` decides by the epoch count alone: an :class:`EpochCounter`,
+    or an :class:`And`/:class:`Or` of such. Asking one again changes nothing, and a
+    finished run it stopped may continue when its limit is raised."""
+    if isinstance(criterion, EpochCounter):
+        return True
+    if isinstance(criterion, _Combination):
+        return all(counts_epochs_only(c) for c in criterion.criteria)
+    return False

@@ -1,8 +1,8 @@
 """Checkpoints: the whole state of a training run as plain data, to resume it exactly.
 
 A checkpoint is a dict of plain data -- ``dict``, ``list``, ``tuple``, ``str``, numbers,
-``None`` and NumPy arrays, no objects of this package -- pickled atomically by
-:func:`pylearn_vae.utils.serial.save` beside the run's ``save_path``
+``None`` and NumPy arrays, no objects of this package -- saved atomically as a data file
+by :func:`pylearn_vae.utils.serial.save` beside the run's ``save_path``
 (:func:`checkpoint_path_for`: ``model.pkl`` -> ``model.ckpt.pkl``). Resuming re-builds
 the run's objects from its YAML file, then gives each its state back, so datasets are
 never pickled and a resumed run continues with the very numbers an uninterrupted one
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 FORMAT = "pylearn_vae checkpoint"
-VERSION = 1
+VERSION = 2  # 2 added "settings"; 1 is still read
 
 
 def plain(value):
@@ -164,9 +164,10 @@ def read_checkpoint(path):
     state = serial.load(path)
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(f"{path} is not a pylearn_vae checkpoint")
-    if state.get("version") != VERSION:
+    if state.get("version") not in (1, VERSION):
         raise ValueError(
             f"{path} is a checkpoint of version {state.get('version')}; this pylearn_vae "
             f"reads version {VERSION}"
         )
+    state.setdefault("settings", None)
     return state
