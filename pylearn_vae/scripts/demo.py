@@ -261,7 +261,7 @@ def serve(folder, port=8000, announce=print):
 
 def build_parser():
     parser = _cli.ArgumentParser(
-        examples=EXAMPLES, prog=_commands.prog("vae_demo.py"), description=__doc__.splitlines()[0]
+        prog=_commands.prog("vae_demo.py"), description=__doc__.splitlines()[0], examples=EXAMPLES
     )
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument("-o", "--out", default="demo", help="folder of the page (default demo/)")
