@@ -1,5 +1,6 @@
 """Install pylearn-vae: ``pip install -e '.[test]'``."""
 
+import ast
 import os
 import shutil
 
@@ -10,6 +11,30 @@ from setuptools.command.build_py import build_py
 # (``pip install .``, a wheel) carries a copy as pylearn_vae/data/mnist10k.npz, where
 # pylearn_vae.datasets.mnist10k.default_path looks first.
 EMBEDDED_DATA = [os.path.join("data", "mnist10k.npz")]
+
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def console_scripts():
+    """``pylearn-vae-NAME=pylearn_vae.scripts.MODULE:main`` for each script of the registry,
+    ``SCRIPTS`` in pylearn_vae/scripts/_commands.py (its file in bin/ -> its module),
+    read from the file's text so that nothing of the package, nor its dependencies, is
+    imported. NAME is the module's name with dashes, as ``_commands.console_script``
+    says."""
+    path = os.path.join(HERE, "pylearn_vae", "scripts", "_commands.py")
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), path)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [
+            "SCRIPTS"
+        ]:
+            modules = ast.literal_eval(node.value).values()
+            return [
+                f"pylearn-vae-{module.replace('_', '-')}=pylearn_vae.scripts.{module}:main"
+                for module in modules
+            ]
+    raise RuntimeError(f"{path} has no SCRIPTS = {{...}}: setup.py reads its scripts there")
 
 
 class BuildWithData(build_py):
@@ -32,7 +57,7 @@ setup(
         "Pylearn2's variational autoencoder framework, reimplemented on NumPy and "
         "autograd, with CuPy for the GPU"
     ),
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=open(os.path.join(HERE, "README.md"), encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     license="BSD-3-Clause",
     python_requires=">=3.10",
@@ -100,24 +125,5 @@ setup(
         "fuzz": ["hypothesis>=6", "atheris; python_version < '3.12'"],
     },
     cmdclass={"build_py": BuildWithData},
-    entry_points={
-        "console_scripts": [
-            "pylearn-vae-train=pylearn_vae.scripts.train:main",
-            "pylearn-vae-nll=pylearn_vae.scripts.nll:main",
-            "pylearn-vae-samples=pylearn_vae.scripts.samples:main",
-            "pylearn-vae-reconstruct=pylearn_vae.scripts.reconstruct:main",
-            "pylearn-vae-latent-report=pylearn_vae.scripts.latent_report:main",
-            "pylearn-vae-print-monitor=pylearn_vae.scripts.print_monitor:main",
-            "pylearn-vae-plot-monitor=pylearn_vae.scripts.plot_monitor:main",
-            "pylearn-vae-summarize-model=pylearn_vae.scripts.summarize_model:main",
-            "pylearn-vae-show-weights=pylearn_vae.scripts.show_weights:main",
-            "pylearn-vae-manifold=pylearn_vae.scripts.manifold:main",
-            "pylearn-vae-latent-scatter=pylearn_vae.scripts.latent_scatter:main",
-            "pylearn-vae-interpolate=pylearn_vae.scripts.interpolate:main",
-            "pylearn-vae-demo=pylearn_vae.scripts.demo:main",
-            "pylearn-vae-sweep=pylearn_vae.scripts.sweep:main",
-            "pylearn-vae-download-mnist=pylearn_vae.scripts.download_mnist:main",
-            "pylearn-vae-download-binarized-mnist=pylearn_vae.scripts.download_binarized_mnist:main",
-        ]
-    },
+    entry_points={"console_scripts": console_scripts()},
 )

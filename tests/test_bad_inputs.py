@@ -26,6 +26,7 @@ import pytest
 from pylearn_vae.datasets.idx import write_idx
 from pylearn_vae.scripts import (
     _cli,
+    _memory,
     demo,
     interpolate,
     latent_report,
@@ -579,7 +580,7 @@ def test_corpus_size():
 
 
 def test_too_many_samples_is_refused_up_front(files, capsys, monkeypatch):
-    monkeypatch.setattr(_cli, "available_memory", lambda: 2**30)
+    monkeypatch.setattr(_memory, "available_memory", lambda: 2**30)
     argv = [str(files["model"]), "-n", "1000000", "-o", str(files["root"] / "out" / "x.png")]
     status, captured = run_script(files, samples.main, argv, capsys)
     assert status == RUNTIME

@@ -26,7 +26,7 @@ ALLOWED = {
     # overrides for every global (the C one cannot be hooked that way).
     ("utils/safe_unpickle.py", "_Unpickler"),
     # namedtuple's _replace is public despite its underscore.
-    ("scripts/_cli.py", "_replace"),
+    ("scripts/_loading.py", "_replace"),
     # The mark this module puts on the exceptions it annotates (set on foreign objects).
     ("config/yaml_parse.py", "_yaml_context"),
     # Pylearn2's Train marks the dataset it saves with this attribute of the same name.

@@ -1,12 +1,16 @@
-"""A non-editable ``pip install .`` carries the embedded digits as package data."""
+"""A non-editable ``pip install .`` carries the embedded digits as package data, and its
+console scripts are the registered scripts."""
 
 import os
 import shutil
 import subprocess
 import sys
 import venv
+import zipfile
 
 import pytest
+
+from pylearn_vae.scripts import _commands
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _SKIP = {".git", "build", "dist", "out", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache"}
@@ -60,6 +64,12 @@ def test_non_editable_install_finds_the_embedded_data(tmp_path):
         cwd=tmp_path,
     )
     (wheel,) = dist.glob("pylearn_vae-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt")]
+        declared = archive.read(name).decode().split("\n")
+    for module in _commands.SCRIPTS.values():
+        entry = f"{_commands.console_script(module)} = pylearn_vae.scripts.{module}:main"
+        assert entry in declared, (entry, declared)
     # A venv of its own, without the base Python's packages; it sees this run's packages
     # (numpy, autograd, ...) through a .pth file, after its own site-packages, so the
     # installed pylearn_vae is the one it imports (a .pth line adds a folder, not the
@@ -115,3 +125,13 @@ def test_non_editable_install_finds_the_embedded_data(tmp_path):
     assert out[0].startswith(str(env_dir)), out
     assert out[1].startswith(str(env_dir)) and out[1].endswith("pylearn_vae/data/mnist10k.npz")
     assert out[2] == "(8000, 784)"
+    done = subprocess.run(
+        [str(env_dir / "bin" / "pylearn-vae-nll"), "--help"],
+        check=True,
+        env=dict(environ, COLUMNS="200"),
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+    )
+    assert done.stdout.startswith("usage: pylearn-vae-nll ")
+    assert "\nexamples:\n  pylearn-vae-nll yaml_examples/" in done.stdout

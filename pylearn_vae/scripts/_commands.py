@@ -1,47 +1,79 @@
-"""How the user runs the scripts, so that messages name them and suggest commands that way.
+"""The scripts' registry, and how the user runs them, so that messages name them and
+suggest commands that way.
 
-Every script can be run three ways: as a file of the repository's ``bin/``
-(``python bin/vae_samples.py``), as the console script ``pip install`` puts on the
-``PATH`` (``pylearn-vae-samples``), or as a module (``python -m
-pylearn_vae.scripts.samples``). A script's errors are signed with the name the user
-called it by (:func:`prog`), and the next commands it prints (``train.py``'s ``Next:``,
-the resume hint, ``--help``'s examples) are written the way the user ran this one
-(:func:`command`): ``pylearn-vae-nll ...`` after ``pylearn-vae-train``, ``python
-bin/vae_nll.py ...`` after ``python bin/train.py``, and ``python ../clone/bin/vae_nll.py``
-after ``python ../clone/bin/train.py``.
+:data:`SCRIPTS` registers every script: its file in ``bin/`` and its module. Every
+script can be run three ways: as a file of the repository's ``bin/`` (``python
+bin/vae_samples.py``), as the console script ``pip install`` puts on the ``PATH``
+(``pylearn-vae-samples``), or as a module (``python -m pylearn_vae.scripts.samples``).
+A script's errors are signed with the name the user called it by (:func:`prog`), and
+the next commands it prints (``train.py``'s ``Next:``, the resume hint, ``--help``'s
+examples) are written the way the user ran this one (:func:`command`): ``pylearn-vae-nll
+...`` after ``pylearn-vae-train``, ``python bin/vae_nll.py ...`` after ``python
+bin/train.py``, and ``python ../clone/bin/vae_nll.py`` after ``python
+../clone/bin/train.py``.
 """
 
+import importlib
 import os
 import shlex
 import shutil
 import sys
 
-__all__ = ["SCRIPTS", "command", "prog"]
+__all__ = ["SCRIPTS", "command", "console_script", "prog", "run_file", "script_of"]
 
-# Each script: its file in bin/, its console script (setup.py's entry_points) and module.
+# The registry of the scripts: the name of each one's file in bin/ -> its module in
+# pylearn_vae/scripts/. Its console script is console_script(module). A new script is its
+# module plus one line here (docs/contributing.md); setup.py reads this dict (without
+# importing the package) for its console scripts, and tests/test_commands.py checks that
+# bin/ has the file. Keep it a literal dict of strings: setup.py parses it with ast.
 SCRIPTS = {
-    "train.py": ("pylearn-vae-train", "train"),
-    "vae_nll.py": ("pylearn-vae-nll", "nll"),
-    "vae_samples.py": ("pylearn-vae-samples", "samples"),
-    "vae_reconstruct.py": ("pylearn-vae-reconstruct", "reconstruct"),
-    "vae_latent_report.py": ("pylearn-vae-latent-report", "latent_report"),
-    "print_monitor.py": ("pylearn-vae-print-monitor", "print_monitor"),
-    "plot_monitor.py": ("pylearn-vae-plot-monitor", "plot_monitor"),
-    "summarize_model.py": ("pylearn-vae-summarize-model", "summarize_model"),
-    "show_weights.py": ("pylearn-vae-show-weights", "show_weights"),
-    "vae_manifold.py": ("pylearn-vae-manifold", "manifold"),
-    "vae_latent_scatter.py": ("pylearn-vae-latent-scatter", "latent_scatter"),
-    "vae_interpolate.py": ("pylearn-vae-interpolate", "interpolate"),
-    "vae_demo.py": ("pylearn-vae-demo", "demo"),
-    "sweep.py": ("pylearn-vae-sweep", "sweep"),
-    "download_binarized_mnist.py": (
-        "pylearn-vae-download-binarized-mnist",
-        "download_binarized_mnist",
-    ),
-    "download_mnist.py": ("pylearn-vae-download-mnist", "download_mnist"),
+    "train.py": "train",
+    "vae_nll.py": "nll",
+    "vae_samples.py": "samples",
+    "vae_reconstruct.py": "reconstruct",
+    "vae_latent_report.py": "latent_report",
+    "print_monitor.py": "print_monitor",
+    "plot_monitor.py": "plot_monitor",
+    "summarize_model.py": "summarize_model",
+    "show_weights.py": "show_weights",
+    "vae_manifold.py": "manifold",
+    "vae_latent_scatter.py": "latent_scatter",
+    "vae_interpolate.py": "interpolate",
+    "vae_demo.py": "demo",
+    "sweep.py": "sweep",
+    "download_binarized_mnist.py": "download_binarized_mnist",
+    "download_mnist.py": "download_mnist",
 }
 
-_ENTRY_POINTS = {entry for entry, _ in SCRIPTS.values()}
+
+def console_script(module):
+    """The console script ``pip install`` puts on the ``PATH`` for the script module
+    ``module``: ``'pylearn-vae-'`` and the module's name with dashes
+    (``'latent_report'`` -> ``'pylearn-vae-latent-report'``); setup.py names them so."""
+    return "pylearn-vae-" + module.replace("_", "-")
+
+
+_ENTRY_POINTS = {console_script(module): script for script, module in SCRIPTS.items()}
+
+
+def script_of(name):
+    """The registered script (its file in ``bin/``) that ``name`` (that file's name or
+    its console script's) runs, or None."""
+    return name if name in SCRIPTS else _ENTRY_POINTS.get(name)
+
+
+def run_file(path):
+    """Run the script registered under the file name of ``path`` (a file of ``bin/``,
+    each of which calls this with its own path); returns its exit status."""
+    script = os.path.basename(path)
+    if script not in SCRIPTS:
+        print(
+            f"{script}: error: {script} is not a registered script: add its line, "
+            f'"{script}": "MODULE", to SCRIPTS in pylearn_vae/scripts/_commands.py',
+            file=sys.stderr,
+        )
+        return 2
+    return importlib.import_module(f"pylearn_vae.scripts.{SCRIPTS[script]}").main()
 
 
 def _called():
@@ -53,7 +85,7 @@ def prog(script):
     """The name to sign ``script``'s messages with (``script`` is its file in ``bin/``,
     e.g. ``'vae_samples.py'``): its console-script name when the user ran that
     (``'pylearn-vae-samples'``), otherwise ``script``."""
-    entry = SCRIPTS[script][0]
+    entry = console_script(SCRIPTS[script])
     return entry if os.path.basename(_called()) == entry else script
 
 
@@ -69,7 +101,8 @@ def command(script):
       is such a file in the current folder, else the console script when it is on the
       ``PATH``, else ``python -m pylearn_vae.scripts.MODULE``.
     """
-    entry, module = SCRIPTS[script]
+    module = SCRIPTS[script]
+    entry = console_script(module)
     called = _called()
     name = os.path.basename(called)
     if name in _ENTRY_POINTS:

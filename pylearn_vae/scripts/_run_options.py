@@ -10,11 +10,9 @@ __all__ = ["add_run_arguments", "summary_lines"]
 
 
 def add_run_arguments(parser):
-    """The run-control and output options of ``train.py``, and its --help's examples."""
-    from pylearn_vae.scripts._cli import HelpFormatter, examples_epilog, positive_int
+    """The run-control and output options of ``train.py``."""
+    from pylearn_vae.scripts._cli import positive_int
 
-    parser.formatter_class = HelpFormatter
-    parser.epilog = "\n\n".join(filter(None, [parser.epilog, examples_epilog("train.py")]))
     controls = parser.add_argument_group(
         "run controls", "override the YAML file for this run; recorded in the saved model"
     )

@@ -42,6 +42,12 @@ from pylearn_vae.utils import serial
 
 __all__ = ["UnsupportedModelError", "export_model", "main", "page_html", "serve", "write_page"]
 
+# What --help ends with: commands that run this script (their arguments; the README's
+# main job writes the models they load).
+EXAMPLES = [
+    "yaml_examples/vae_mnist10k_best.pkl -o demo/ --serve",
+]
+
 TEMPLATE = Path(__file__).with_name("demo_page.html")
 PLACEHOLDER = "/*VAE_DATA*/"
 
@@ -255,7 +261,7 @@ def serve(folder, port=8000, announce=print):
 
 def build_parser():
     parser = _cli.ArgumentParser(
-        prog=_commands.prog("vae_demo.py"), description=__doc__.splitlines()[0]
+        prog=_commands.prog("vae_demo.py"), description=__doc__.splitlines()[0], examples=EXAMPLES
     )
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument("-o", "--out", default="demo", help="folder of the page (default demo/)")
@@ -272,7 +278,10 @@ def build_parser():
     parser.add_argument("--which-set", default="test", help="split (default test)")
     parser.add_argument("--serve", action="store_true", help="serve the folder on 127.0.0.1")
     parser.add_argument(
-        "--port", type=_cli.nonnegative_int, default=8000, help="port for --serve (0: any free)"
+        "--port",
+        type=_cli.nonnegative_int,
+        default=8000,
+        help="port for --serve (0: any free) (default: %(default)s)",
     )
     return parser
 

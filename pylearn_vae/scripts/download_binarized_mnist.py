@@ -25,8 +25,15 @@ __all__ = [
     "CHECKSUMS",
     "ChecksumError",
     "DownloadError",
+    "build_parser",
     "download_binarized_mnist",
     "main",
+]
+
+# What --help ends with: commands that run this script (their arguments).
+EXAMPLES = [
+    "--data-path ~/data   # downloads (pip install 'pylearn-vae[data]')",
+    "--data-path ~/data --from amat/   # .amat files you have",
 ]
 
 BASE_URL = "http://www.cs.toronto.edu/~larocheh/public/datasets/binarized_mnist/"
@@ -143,19 +150,21 @@ def _convert(amat_path, npy_path):
         raise
 
 
-def main(argv=None):
-    """Command line: ``download_binarized_mnist.py [--data-path DIR] [--base-url URL]
-    [--from DIR]``."""
+def build_parser():
     from pylearn_vae.scripts import _commands
-    from pylearn_vae.scripts._cli import ArgumentParser, clear_errors
+    from pylearn_vae.scripts._cli import ArgumentParser
 
     parser = ArgumentParser(
-        prog=_commands.prog("download_binarized_mnist.py"), description=__doc__.splitlines()[0]
+        prog=_commands.prog("download_binarized_mnist.py"),
+        description=__doc__.splitlines()[0],
+        examples=EXAMPLES,
     )
     parser.add_argument(
         "--data-path", help="root data folder (default: $PYLEARN2_DATA_PATH)", default=None
     )
-    parser.add_argument("--base-url", default=BASE_URL, help="where the .amat files are")
+    parser.add_argument(
+        "--base-url", default=BASE_URL, help="where the .amat files are (default: %(default)s)"
+    )
     parser.add_argument(
         "--from",
         dest="source",
@@ -164,6 +173,15 @@ def main(argv=None):
         help="take the .amat files from this folder instead of downloading them",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv=None):
+    """Command line: ``download_binarized_mnist.py [--data-path DIR] [--base-url URL]
+    [--from DIR]``."""
+    from pylearn_vae.scripts._cli import clear_errors
+
+    parser = build_parser()
     args = parser.parse_args(argv)
     try:
         with clear_errors(parser.prog, args.debug):

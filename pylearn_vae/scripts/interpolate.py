@@ -19,6 +19,12 @@ from pylearn_vae.scripts.samples import add_grid_arguments, check_grid_output, w
 
 __all__ = ["interpolation_rows", "main", "random_pairs"]
 
+# What --help ends with: commands that run this script (their arguments; the README's
+# main job writes the models they load).
+EXAMPLES = [
+    "yaml_examples/vae_mnist10k_2d.pkl --pairs 3,7 10,42 -o interp.png",
+]
+
 
 def interpolation_rows(model, X, pairs, steps=10):
     """The images of the interpolation picture, row after row.
@@ -71,7 +77,9 @@ def random_pairs(num_examples, num_pairs, seed):
 
 def build_parser():
     parser = _cli.ArgumentParser(
-        prog=_commands.prog("vae_interpolate.py"), description=__doc__.splitlines()[0]
+        prog=_commands.prog("vae_interpolate.py"),
+        description=__doc__.splitlines()[0],
+        examples=EXAMPLES,
     )
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument(
@@ -79,7 +87,10 @@ def build_parser():
     )
     parser.add_argument("-n", type=_cli.positive_int, default=8, help="random pairs (default 8)")
     parser.add_argument(
-        "--seed", type=_cli.nonnegative_int, default=1234, help="seed of the random pairs"
+        "--seed",
+        type=_cli.nonnegative_int,
+        default=1234,
+        help="seed of the random pairs (default: %(default)s)",
     )
     parser.add_argument(
         "--steps", type=_cli.nonnegative_int, default=10, help="points on each line (default 10)"

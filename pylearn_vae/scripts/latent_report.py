@@ -21,6 +21,13 @@ from pylearn_vae.utils import images, serial
 
 __all__ = ["LatentReport", "latent_report", "main"]
 
+# What --help ends with: commands that run this script (their arguments; the README's
+# main job writes the models they load).
+EXAMPLES = [
+    "yaml_examples/vae_mnist10k_best.pkl -o latent.png",
+    "yaml_examples/vae_mnist10k_best.pkl --threshold 0.05",
+]
+
 TABLE_ROWS = 20  # units listed by default; --all lists every one
 
 
@@ -118,7 +125,9 @@ def save_bar_chart(report, path):
 
 def build_parser():
     parser = _cli.ArgumentParser(
-        prog=_commands.prog("vae_latent_report.py"), description=__doc__.splitlines()[0]
+        prog=_commands.prog("vae_latent_report.py"),
+        description=__doc__.splitlines()[0],
+        examples=EXAMPLES,
     )
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument(
@@ -131,7 +140,7 @@ def build_parser():
         type=_cli.nonnegative_float,
         default=0.01,
         help="a unit is active when the variance over the data of its posterior mean "
-        "exceeds this (Burda et al. use 0.01)",
+        "exceeds this (Burda et al. use 0.01) (default: %(default)s)",
     )
     parser.add_argument("--limit", type=_cli.positive_int, help="use only the first N examples")
     parser.add_argument(

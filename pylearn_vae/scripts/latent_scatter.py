@@ -21,6 +21,12 @@ from pylearn_vae.utils import images, serial
 
 __all__ = ["Panel", "draw_scatter", "main", "pca_projection", "scatter_panels"]
 
+# What --help ends with: commands that run this script (their arguments; the README's
+# main job writes the models they load).
+EXAMPLES = [
+    "yaml_examples/vae_mnist10k_2d.pkl -o scatter.png",
+]
+
 
 @dataclasses.dataclass
 class Panel:
@@ -131,14 +137,20 @@ def draw_scatter(panels, labels=None, suptitle=None):
 
 def build_parser():
     parser = _cli.ArgumentParser(
-        prog=_commands.prog("vae_latent_scatter.py"), description=__doc__.splitlines()[0]
+        prog=_commands.prog("vae_latent_scatter.py"),
+        description=__doc__.splitlines()[0],
+        examples=EXAMPLES,
     )
     parser.add_argument("model", help="the trained model's .pkl")
-    parser.add_argument("-o", "--out", default="scatter.png", help="PNG to write")
+    parser.add_argument(
+        "-o", "--out", default="scatter.png", help="PNG to write (default: %(default)s)"
+    )
     parser.add_argument("--dataset", help="dataset name, .yaml file or YAML text")
     parser.add_argument("--which-set", default="test", help="split (default test)")
     parser.add_argument("--limit", type=_cli.positive_int, help="use only the first N examples")
-    parser.add_argument("--dpi", type=_cli.positive_int, default=100, help="resolution")
+    parser.add_argument(
+        "--dpi", type=_cli.positive_int, default=100, help="resolution (default: %(default)s)"
+    )
     return parser
 
 

@@ -24,6 +24,12 @@ from pylearn_vae.utils import images
 
 __all__ = ["Manifold", "main", "manifold", "quantile_grid"]
 
+# What --help ends with: commands that run this script (their arguments; the README's
+# main job writes the models they load).
+EXAMPLES = [
+    "yaml_examples/vae_mnist10k_2d.pkl -o manifold.png -n 20",
+]
+
 
 @dataclasses.dataclass
 class Manifold:
@@ -110,13 +116,22 @@ def manifold(model, n=20, units=None, X=None):
 
 def build_parser():
     parser = _cli.ArgumentParser(
-        prog=_commands.prog("vae_manifold.py"), description=__doc__.splitlines()[0]
+        prog=_commands.prog("vae_manifold.py"),
+        description=__doc__.splitlines()[0],
+        examples=EXAMPLES,
     )
     parser.add_argument("model", help="the trained model's .pkl")
-    parser.add_argument("-n", type=_cli.positive_int, default=20, help="grid points per axis")
+    parser.add_argument(
+        "-n",
+        type=_cli.positive_int,
+        default=20,
+        help="grid points per axis (default: %(default)s)",
+    )
     parser.add_argument("--units", type=_latent.int_pair, help="the two units to vary, A,B")
     parser.add_argument("--dataset", help="dataset name, .yaml file or YAML text")
-    parser.add_argument("--which-set", default="test", help="split choosing the units")
+    parser.add_argument(
+        "--which-set", default="test", help="split choosing the units (default: %(default)s)"
+    )
     parser.add_argument("--limit", type=_cli.positive_int, help="use only the first N examples")
     add_grid_arguments(parser, "manifold.png")
     return parser

@@ -27,11 +27,20 @@ from pylearn_vae.scripts import _cli, _commands
 
 __all__ = ["NLLResult", "build_parser", "chunk_sizes", "importance_sampled_nll", "main"]
 
+# What --help ends with: commands that run this script (their arguments; the README's
+# main job writes the models they load).
+EXAMPLES = [
+    "yaml_examples/vae_mnist10k_best.pkl -k 5000 --seed 1234",
+    "yaml_examples/vae_mnist10k_best.pkl -k 100 --limit 500   # a quick estimate",
+    "fashion_vae.pkl --dataset fashion_mnist --which-set test",
+]
+
 
 def build_parser():
     parser = _cli.ArgumentParser(
         prog=_commands.prog("vae_nll.py"),
         description="Importance-sampled NLL (nats) of a trained VAE, with the ELBO terms.",
+        examples=EXAMPLES,
     )
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument(
@@ -53,7 +62,7 @@ def build_parser():
         "--memory-mb",
         type=_cli.positive_float,
         default=DEFAULT_MEMORY_MB,
-        help="memory for the k samples of one chunk of examples, in MiB",
+        help="memory for the k samples of one chunk of examples, in MiB (default: %(default)s)",
     )
     parser.add_argument(
         "--seed", type=_cli.nonnegative_int, default=1234, help="noise seed (default 1234)"

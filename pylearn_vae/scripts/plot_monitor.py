@@ -21,6 +21,14 @@ from pylearn_vae.utils import serial
 
 __all__ = ["main", "read_channels", "select_channels"]
 
+# What --help ends with: commands that run this script (their arguments; the README's
+# main job writes the models they load).
+EXAMPLES = [
+    "yaml_examples/vae_mnist10k.monitor.csv -o curves.png   # while it trains, too",
+    "yaml_examples/vae_mnist10k_best.pkl -o curves.png --channels 'valid_*' --x epochs "
+    "--yrange 100:140",
+]
+
 X_RECORDS = {
     "examples": "example_record",
     "batches": "batch_record",
@@ -93,21 +101,27 @@ def parse_yrange(text):
 
 def build_parser():
     parser = _cli.ArgumentParser(
-        prog=_commands.prog("plot_monitor.py"), description=__doc__.splitlines()[0]
+        prog=_commands.prog("plot_monitor.py"),
+        description=__doc__.splitlines()[0],
+        examples=EXAMPLES,
     )
     parser.add_argument(
         "model_paths",
         nargs="+",
         help="saved models (.pkl) or channel logs (.csv, written by train.py beside the model)",
     )
-    parser.add_argument("-o", "--out", default="curves.png", help="image to write (PNG)")
+    parser.add_argument(
+        "-o", "--out", default="curves.png", help="image to write (PNG) (default: %(default)s)"
+    )
     parser.add_argument(
         "--channels",
         nargs="+",
         default=list(DEFAULT_CHANNELS),
         help="channel names or patterns (default '*objective')",
     )
-    parser.add_argument("--x", choices=sorted(X_RECORDS), default="examples", help="x axis")
+    parser.add_argument(
+        "--x", choices=sorted(X_RECORDS), default="examples", help="x axis (default: %(default)s)"
+    )
     parser.add_argument(
         "--yrange",
         type=parse_yrange,

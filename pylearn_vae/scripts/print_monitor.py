@@ -10,6 +10,12 @@ from pylearn_vae.utils.progress import format_duration, format_number
 
 __all__ = ["get_monitor", "main", "monitor_report"]
 
+# What --help ends with: commands that run this script (their arguments; the README's
+# main job writes the models they load).
+EXAMPLES = [
+    "yaml_examples/vae_mnist10k_best.pkl",
+]
+
 
 def get_monitor(model, path):
     """``model.monitor``, or a clear error when the model was never trained."""
@@ -43,7 +49,9 @@ def monitor_report(monitor):
 
 def build_parser():
     parser = _cli.ArgumentParser(
-        prog=_commands.prog("print_monitor.py"), description=__doc__.splitlines()[0]
+        prog=_commands.prog("print_monitor.py"),
+        description=__doc__.splitlines()[0],
+        examples=EXAMPLES,
     )
     parser.add_argument("model_paths", nargs="+", help="saved models (.pkl)")
     return parser

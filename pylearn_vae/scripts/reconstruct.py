@@ -16,10 +16,19 @@ from pylearn_vae.scripts.samples import add_grid_arguments, check_grid_output, w
 
 __all__ = ["interleave_reconstructions", "main"]
 
+# What --help ends with: commands that run this script (their arguments; the README's
+# main job writes the models they load).
+EXAMPLES = [
+    "yaml_examples/vae_mnist10k_best.pkl -n 50 -o recon.png",
+    "yaml_examples/vae_mnist10k_best.pkl --noisy --which-set valid",
+]
+
 
 def build_parser():
     parser = _cli.ArgumentParser(
-        prog=_commands.prog("vae_reconstruct.py"), description=__doc__.splitlines()[0]
+        prog=_commands.prog("vae_reconstruct.py"),
+        description=__doc__.splitlines()[0],
+        examples=EXAMPLES,
     )
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument(

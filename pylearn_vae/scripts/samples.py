@@ -21,6 +21,13 @@ from pylearn_vae.utils import images
 
 __all__ = ["draw_samples", "main", "write_grid"]
 
+# What --help ends with: commands that run this script (their arguments; the README's
+# main job writes the models they load).
+EXAMPLES = [
+    "yaml_examples/vae_mnist10k_best.pkl -n 100 -o samples.png",
+    "yaml_examples/vae_mnist10k_best.pkl -n 36 --binary --zoom 4",
+]
+
 
 # What images.save_png writes, whatever the name: refuse other extensions.
 GRID_EXTENSIONS = (".png",)
@@ -97,7 +104,10 @@ def add_grid_arguments(parser, default_output):
         "--cols", type=_cli.positive_int, help="images per grid row (default: a square grid)"
     )
     parser.add_argument(
-        "--border", type=_cli.nonnegative_int, default=1, help="pixels between images"
+        "--border",
+        type=_cli.nonnegative_int,
+        default=1,
+        help="pixels between images (default: %(default)s)",
     )
     parser.add_argument(
         "--zoom",
@@ -114,7 +124,9 @@ def add_grid_arguments(parser, default_output):
 
 def build_parser():
     parser = _cli.ArgumentParser(
-        prog=_commands.prog("vae_samples.py"), description=__doc__.splitlines()[0]
+        prog=_commands.prog("vae_samples.py"),
+        description=__doc__.splitlines()[0],
+        examples=EXAMPLES,
     )
     parser.add_argument("model", help="the trained model's .pkl")
     parser.add_argument(

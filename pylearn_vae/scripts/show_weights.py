@@ -19,10 +19,18 @@ from pylearn_vae.utils import images
 
 __all__ = ["main"]
 
+# What --help ends with: commands that run this script (their arguments; the README's
+# main job writes the models they load).
+EXAMPLES = [
+    "yaml_examples/vae_mnist10k_best.pkl -o weights.png --zoom 2",
+]
+
 
 def build_parser():
     parser = _cli.ArgumentParser(
-        prog=_commands.prog("show_weights.py"), description=__doc__.splitlines()[0]
+        prog=_commands.prog("show_weights.py"),
+        description=__doc__.splitlines()[0],
+        examples=EXAMPLES,
     )
     parser.add_argument("path", help="the trained model's .pkl")
     parser.add_argument(

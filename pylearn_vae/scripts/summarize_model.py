@@ -17,6 +17,12 @@ from pylearn_vae.utils.progress import format_duration
 
 __all__ = ["main", "summarize"]
 
+# What --help ends with: commands that run this script (their arguments; the README's
+# main job writes the models they load).
+EXAMPLES = [
+    "yaml_examples/vae_mnist10k_best.pkl",
+]
+
 
 def _stats(values):
     return f"({values.min():g}, {values.mean():g}, {values.max():g})"
@@ -57,7 +63,9 @@ def summarize(model):
 
 def build_parser():
     parser = _cli.ArgumentParser(
-        prog=_commands.prog("summarize_model.py"), description=__doc__.splitlines()[0]
+        prog=_commands.prog("summarize_model.py"),
+        description=__doc__.splitlines()[0],
+        examples=EXAMPLES,
     )
     parser.add_argument("path", help="saved model (.pkl)")
     return parser

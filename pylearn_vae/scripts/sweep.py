@@ -23,16 +23,21 @@ import os
 import signal
 import sys
 
-from pylearn_vae.scripts import _cli
+from pylearn_vae.scripts import _cli, _commands
 
 __all__ = ["build_parser", "main"]
 
-PROG = "sweep.py"
+# What --help ends with: commands that run this script (their arguments).
+EXAMPLES = [
+    "yaml_examples/sweeps/vae_mnist10k.yaml --dry-run   # check and list its 24 trials",
+    "yaml_examples/sweeps/vae_mnist10k.yaml --out sweeps/quick --set max_epochs=30 --nll 500",
+    "--report sweeps/quick   # reprint its table",
+]
 
 
 def build_parser():
     parser = _cli.ArgumentParser(
-        prog=PROG,
+        prog=_commands.prog("sweep.py"),
         description="Run the trials of a sweep file on Dask and tabulate their results.",
         epilog="Point it at a cluster: start `dask scheduler --protocol tls --tls-ca-file "
         "ca.pem --tls-cert node.pem --tls-key node.key` on one machine and `dask worker "
@@ -40,6 +45,7 @@ def build_parser():
         "command the client certificate in ~/.config/dask/distributed.yaml, then pass "
         "--scheduler tls://HOST:8786 (docs/security.md, section Sweeps); SWEEP_DIR must "
         "be on a file system every worker sees.",
+        examples=EXAMPLES,
     )
     parser.add_argument("sweep", nargs="?", help="the sweep file (YAML)")
     parser.add_argument(
@@ -91,73 +97,105 @@ def _interrupt(signum, frame):
 @_cli.quiet_on_broken_pipe
 def main(argv=None):
     """Command line; returns the exit status."""
-    from pylearn_vae.sweep import results, runner, spec
+    from pylearn_vae.sweep import spec
 
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.report:
         if args.sweep:
             parser.error("give either a sweep file or --report SWEEP_DIR, not both")
-        with _cli.clear_errors(PROG, args.debug):
-            table = results.write_report(args.report)
-        print(table.markdown(), end="")
-        return 0
+        return _reprint(args)
     if not args.sweep:
         parser.error("give a sweep file (or --report SWEEP_DIR)")
     try:
-        sweep = spec.load_sweep(args.sweep)
-        sweep.allow_modules, sweep.trusted = tuple(args.allow_modules), args.trust
-        sweep.override([spec.parse_assignment(text) for text in args.set])
-        if args.nll is not None:
-            sweep.nll = args.nll
-        rendered = sweep.check()
+        return _sweep(args)
     except spec.SweepError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{_commands.prog('sweep.py')}: error: {exc}", file=sys.stderr)
         return 2
+
+
+def _reprint(args):
+    """``--report SWEEP_DIR``: rewrite and print the table of a sweep folder."""
+    from pylearn_vae.sweep import results
+
+    with _cli.clear_errors(_commands.prog("sweep.py"), args.debug):
+        table = results.write_report(args.report)
+    print(table.markdown(), end="")
+    return 0
+
+
+def _sweep(args):
+    """Check the sweep, then list its trials (``--dry-run``) or run those left to run and
+    print the table; a refused sweep raises :class:`~pylearn_vae.sweep.spec.SweepError`."""
+    from pylearn_vae.sweep import runner, spec
+
+    sweep = spec.load_sweep(args.sweep)
+    sweep.allow_modules, sweep.trusted = tuple(args.allow_modules), args.trust
+    sweep.override([spec.parse_assignment(text) for text in args.set])
+    if args.nll is not None:
+        sweep.nll = args.nll
+    rendered = sweep.check()
     sweep_dir = args.out or os.path.splitext(args.sweep)[0]
     if args.dry_run:
         for trial, _ in rendered:
             print(f"{trial.name}: {trial.describe(sweep.varied) or '(no varied values)'}")
         print(f"{len(rendered)} trials would run in {os.path.abspath(sweep_dir)}")
         return 0
-    try:
-        todo = runner.prepare(sweep, sweep_dir, rendered)
-    except spec.SweepError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
+    todo = runner.prepare(sweep, sweep_dir, rendered)
     print(
         f"sweep {args.sweep}: {len(rendered)} trials in {os.path.abspath(sweep_dir)}; "
         f"{len(rendered) - len(todo)} done earlier (skipped), {len(todo)} to run",
         flush=True,
     )
-    if todo:
+    if todo and _run_on_dask(args, sweep, todo) == 130:
+        return 130
+    return _final_table(sweep_dir)
+
+
+def _run_on_dask(args, sweep, todo):
+    """Run the trials ``todo`` on the cluster the options name; 130 when stopped by
+    Ctrl-C or SIGTERM, else None. A missing Dask is a
+    :class:`~pylearn_vae.sweep.spec.SweepError`."""
+    from pylearn_vae.sweep import runner, spec
+
+    try:
+        client, cluster = runner.connect(args.scheduler, args.workers, args.dashboard)
+    except runner.MissingDask as exc:
+        raise spec.SweepError(str(exc)) from exc
+    try:
+        print(f"Dask: {_describe_cluster(args, client, cluster)}", flush=True)
+        previous = signal.signal(signal.SIGTERM, _interrupt)
         try:
-            client, cluster = runner.connect(args.scheduler, args.workers, args.dashboard)
-        except (runner.MissingDask, spec.SweepError) as exc:
-            print(f"{PROG}: error: {exc}", file=sys.stderr)
-            return 2
-        try:
-            count = 0 if cluster is None else len(cluster.workers)
-            plural = "s" if count != 1 else ""
-            where = args.scheduler or f"a LocalCluster of {count} single-threaded worker{plural}"
-            if cluster is None:
-                board = f"dashboard {client.dashboard_link}"
-            elif args.dashboard is None:
-                board = "TLS with temporary credentials; no dashboard (--dashboard :8787 for one)"
-            else:
-                board = f"TLS with temporary credentials; dashboard {client.dashboard_link}"
-            print(f"Dask: {where}; {board}", flush=True)
-            previous = signal.signal(signal.SIGTERM, _interrupt)
-            try:
-                runner.run(sweep, todo, client, progress=False if args.no_progress else None)
-            finally:
-                signal.signal(signal.SIGTERM, previous)
-        except KeyboardInterrupt:
-            return 130
+            runner.run(sweep, todo, client, progress=False if args.no_progress else None)
         finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            signal.signal(signal.SIGTERM, previous)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return None
+
+
+def _describe_cluster(args, client, cluster):
+    """Where the trials run and how the cluster is reached, for the line ``Dask: ...``."""
+    count = 0 if cluster is None else len(cluster.workers)
+    plural = "s" if count != 1 else ""
+    where = args.scheduler or f"a LocalCluster of {count} single-threaded worker{plural}"
+    if cluster is None:
+        board = f"dashboard {client.dashboard_link}"
+    elif args.dashboard is None:
+        board = "TLS with temporary credentials; no dashboard (--dashboard :8787 for one)"
+    else:
+        board = f"TLS with temporary credentials; dashboard {client.dashboard_link}"
+    return f"{where}; {board}"
+
+
+def _final_table(sweep_dir):
+    """Write and print the sweep's table; 0 when every trial is done, else 1."""
+    from pylearn_vae.sweep import results
+
     table = results.write_report(sweep_dir)
     print(table.markdown(), end="")
     print(f"tables: {os.path.join(sweep_dir, 'results.md')}, results.csv", end="")

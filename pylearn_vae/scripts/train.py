@@ -56,6 +56,13 @@ __all__ = [
 
 EXIT_REFUSED = 2
 
+# What --help ends with: commands that run this script (their arguments).
+EXAMPLES = [
+    "yaml_examples/vae_mnist10k.yaml",
+    "yaml_examples/vae_mnist10k.yaml --epochs 5 --out-dir runs/quick   # a quick look",
+    "yaml_examples/vae_mnist10k.yaml --seed 3 --tensorboard runs/tb --images-every 10",
+]
+
 
 def train(
     config,
@@ -144,6 +151,7 @@ def make_argument_parser():
         "whole. Running again: a finished run only says so (exit status 0); a run whose "
         "output files exist is refused (exit status 2) unless --resume or --overwrite is "
         "given.",
+        examples=EXAMPLES,
     )
     parser.add_argument(
         "--level-name",
