@@ -466,9 +466,7 @@ def monitor_batches(train):
     """``[(X, batch_size), ...]``: each dataset the main job's monitor evaluates, as it does."""
     monitor = train.model.monitor
     found = []
-    for dataset, size, count in zip(
-        monitor._datasets, monitor._batch_size, monitor._num_batches, strict=True
-    ):
+    for dataset, _, size, count, _ in monitor.iteration_parameters():
         X = numpy.ascontiguousarray(backend.to_host(dataset.X), dtype="float32")
         if size is None:
             size = math.ceil(X.shape[0] / count) if count else X.shape[0]
@@ -502,7 +500,7 @@ def check_peers(train, peers, X_host):
     X = backend.asarray(X_host)
     try:
         ours = float(backend.to_host(algorithm.cost.expr(model, X)))
-        algorithm._sgd_update(X, 0)
+        algorithm.sgd_update(X, 0)
     finally:
         model.posterior.noise = noise
     updated = {p.name: backend.to_host(p.get_value()) for p in model.get_params()}
@@ -555,7 +553,7 @@ def bench_step(train, peers, X_host, repeats, inner, sync, what, targets):
     algorithm = train.algorithm
     counter = iter(range(1, 10**9))
     X = backend.asarray(X_host)
-    fns = {"ours": lambda: algorithm._sgd_update(X, next(counter))}
+    fns = {"ours": lambda: algorithm.sgd_update(X, next(counter))}
     for name, peer in peers.items():
         fns[name] = functools.partial(peer.model.step, peer.to_array(X_host))
     products = matmul_reference(backend.xp(), X_host.shape[0])
@@ -800,7 +798,7 @@ def profile_steps(train, X, steps):
     profiler = cProfile.Profile()
     profiler.enable()
     for i in range(steps):
-        algorithm._sgd_update(X, i + 1)
+        algorithm.sgd_update(X, i + 1)
     profiler.disable()
     order = os.environ.get("PROFILE_SORT", "cumulative")  # e.g. PROFILE_SORT=tottime
     pstats.Stats(profiler, stream=sys.stdout).sort_stats(order).print_stats(30)
@@ -966,16 +964,25 @@ def main(argv=None):
         print(json.dumps(main_job_epoch(args.main_job_epoch, args.repeats)))
         return 0
     if os.environ.get(ISA_CHILD) != args.isa:
-        env = isa_environment(args.isa, os.environ, args.threads)
-        # An empty TorchInductor cache: torch.compile's first call then includes its whole
-        # compilation, and no kernel compiled for the other machine class is reused (one
-        # compiled under native, reused under avx2, gave a loss of 4e22: check_peers
-        # stopped the run).
-        with tempfile.TemporaryDirectory(prefix=f"bench_vae_inductor_{args.isa}_") as cache:
-            env["TORCHINDUCTOR_CACHE_DIR"] = cache
-            command = [sys.executable, str(Path(__file__).resolve()), *argv]
-            return subprocess.call(command, env=env)
+        return rerun_for_isa(args, argv)
+    return run(args)
 
+
+def rerun_for_isa(args, argv):
+    """Run this benchmark again in a subprocess that imitates ``args.isa``; its status."""
+    env = isa_environment(args.isa, os.environ, args.threads)
+    # An empty TorchInductor cache: torch.compile's first call then includes its whole
+    # compilation, and no kernel compiled for the other machine class is reused (one
+    # compiled under native, reused under avx2, gave a loss of 4e22: check_peers
+    # stopped the run).
+    with tempfile.TemporaryDirectory(prefix=f"bench_vae_inductor_{args.isa}_") as cache:
+        env["TORCHINDUCTOR_CACHE_DIR"] = cache
+        command = [sys.executable, str(Path(__file__).resolve()), *argv]
+        return subprocess.call(command, env=env)
+
+
+def run(args):
+    """Every measurement ``args`` asks for, in this process; prints the tables."""
     threads = Threads(args.threads)  # before torch is imported: NumPy's own BLAS
     # What bin/train.py and bin/vae_nll.py do for their process (pylearn_vae/accel/memory.py),
     # on request only: it is process-wide, so the peers timed here get it too, and
@@ -984,8 +991,7 @@ def main(argv=None):
     if args.device == "gpu":
         backend.set_device("gpu")
     train = build_train()
-    model, dataset = train.model, train.dataset
-    X_train = numpy.ascontiguousarray(backend.to_host(dataset.X), dtype="float32")
+    X_train = numpy.ascontiguousarray(backend.to_host(train.dataset.X), dtype="float32")
     X_host = X_train[:200]
     if args.profile:
         profile_steps(train, backend.asarray(X_host), args.profile)
@@ -993,7 +999,7 @@ def main(argv=None):
 
     if args.no_torch:
         print("PyTorch: skipped (--no-torch); measuring ours only")
-    peers = load_peers(args.peers, args.device, model, train.algorithm, threads)
+    peers = load_peers(args.peers, args.device, train.model, train.algorithm, threads)
     torch = sys.modules.get("torch")
     sync = make_sync(args.device)
     machine = describe_machine(args.device, threads, peers)
@@ -1008,13 +1014,48 @@ def main(argv=None):
     if peers:
         check_peers(train, peers, X_host)
 
+    rows, rates = step_rows(args, train, peers, X_train, sync, threads)
+    epochs = 1 if args.quick else max(3, args.repeats // 8)
+    device = args.device.upper()
+    rows.append(
+        bench_epoch(
+            train, peers, epochs, sync, f"epoch, {device} (40 batches of 200, `SGD.train`)"
+        )
+    )
+    rows.append(nll_row(args, train, peers, sync))
+    if args.device == "cpu" and not args.no_main_job:
+        rounds = 1 if args.quick else 3
+        rows.append(bench_monitor_share(train, rounds, sync))
+        if "eager" in peers:
+            rows.append(bench_busy_epoch(rounds, 1, competing=False))
+            rows.append(bench_busy_epoch(rounds, 1))
+
+    first_calls = print_report(args, rows, rates, peers)
+    if not args.no_memory:
+        print_memory(args)
+    if args.json:
+        result = {
+            "isa": args.isa,
+            "device": args.device,
+            "threads": threads.count,
+            "machine": machine,
+            "rows": rows,
+            "rates": [{"batch": b, **r} for b, r in rates],
+            "first_calls": first_calls,
+        }
+        Path(args.json).write_text(json.dumps(result, indent=1), encoding="utf-8")
+    return 0
+
+
+def step_rows(args, train, peers, X_train, sync, threads):
+    """The training-step rows (batch 200; on a GPU a big batch too) and their rates."""
     device, quick = args.device.upper(), args.quick
     inner = 2 if quick else 20
     rows, rates = [], []
     row, rate = bench_step(
         train,
         peers,
-        X_host,
+        X_train[:200],
         args.repeats,
         inner,
         sync,
@@ -1041,14 +1082,13 @@ def main(argv=None):
         )
         rows.append(row)
         rates.append((big.shape[0], rate))
-    epochs = 1 if quick else max(3, args.repeats // 8)
-    rows.append(
-        bench_epoch(
-            train, peers, epochs, sync, f"epoch, {device} (40 batches of 200, `SGD.train`)"
-        )
-    )
+    return rows, rates
 
-    k, n_eval = (20, 20) if quick else (1000, args.nll_digits)
+
+def nll_row(args, train, peers, sync):
+    """The row of the importance-sampled NLL of the first test digits."""
+    device = args.device.upper()
+    k, n_eval = (20, 20) if args.quick else (1000, args.nll_digits)
     chunk = min(10 if args.device == "cpu" else 100, n_eval)
     X_test = backend.to_host(train.algorithm.monitoring_dataset["test"].X)
     X_eval = numpy.ascontiguousarray(X_test[:n_eval], dtype="float32")
@@ -1057,25 +1097,22 @@ def main(argv=None):
         if args.device == "cpu"
         else {}
     )
-    rows.append(
-        bench_nll(
-            model,
-            peers,
-            X_eval,
-            k,
-            chunk,
-            args.nll_repeats,
-            sync,
-            f"NLL k={k}, {n_eval:,} test digits, {device} ({chunk} per call)",
-            nll_targets,
-        )
+    return bench_nll(
+        train.model,
+        peers,
+        X_eval,
+        k,
+        chunk,
+        args.nll_repeats,
+        sync,
+        f"NLL k={k}, {n_eval:,} test digits, {device} ({chunk} per call)",
+        nll_targets,
     )
-    if args.device == "cpu" and not args.no_main_job:
-        rows.append(bench_monitor_share(train, 1 if quick else 3, sync))
-        if "eager" in peers:
-            rows.append(bench_busy_epoch(1 if quick else 3, 1, competing=False))
-            rows.append(bench_busy_epoch(1 if quick else 3, 1))
 
+
+def print_report(args, rows, rates, peers):
+    """Print the table of ``rows``, the step's GFLOP/s and the peers' first calls (which
+    it returns: ``{peer: {what: seconds}}``)."""
     print()
     print(markdown(ROW_HEADER, [row_cells(r) for r in rows]))
     print()
@@ -1092,34 +1129,26 @@ def main(argv=None):
             f"{PEER_LABELS[name]}: first call (compilation included, not in the timings): "
             + ", ".join(f"{what} {seconds:.1f} s" for what, seconds in calls.items())
         )
+    return first_calls
 
-    if not args.no_memory:
-        memory = bench_memory(
-            args.device, 1 if quick else 3, 10 if quick else 1000, 20 if quick else None
-        )
-        print()
-        mem_rows = [
-            [
-                what,
-                f"{mb:.0f}",
-                "—" if target is None else f"≤ {target:.0f}",
-                "—" if target is None else ("yes" if mb <= target else "no"),
-            ]
-            for what, mb, target in memory
+
+def print_memory(args):
+    """Measure and print the peak resident memory table."""
+    quick = args.quick
+    memory = bench_memory(
+        args.device, 1 if quick else 3, 10 if quick else 1000, 20 if quick else None
+    )
+    print()
+    mem_rows = [
+        [
+            what,
+            f"{mb:.0f}",
+            "—" if target is None else f"≤ {target:.0f}",
+            "—" if target is None else ("yes" if mb <= target else "no"),
         ]
-        print(markdown(["peak resident memory", "MB (10^6 B)", "target", "met?"], mem_rows))
-    if args.json:
-        result = {
-            "isa": args.isa,
-            "device": args.device,
-            "threads": threads.count,
-            "machine": machine,
-            "rows": rows,
-            "rates": [{"batch": b, **r} for b, r in rates],
-            "first_calls": first_calls,
-        }
-        Path(args.json).write_text(json.dumps(result, indent=1), encoding="utf-8")
-    return 0
+        for what, mb, target in memory
+    ]
+    print(markdown(["peak resident memory", "MB (10^6 B)", "target", "met?"], mem_rows))
 
 
 if __name__ == "__main__":

@@ -21,24 +21,33 @@ nothing here is differentiated.
 
 Batches of several channels are read from one iterator per dataset whose data specs
 are the union of the channels' ``(space, source)`` leaves; :mod:`pylearn_vae.utils.data_specs`
-does that bookkeeping (Pylearn2's ``DataSpecsMapping``).
+does that bookkeeping (Pylearn2's ``DataSpecsMapping``). What the channels of a batch
+share and how one pass averages them is :mod:`pylearn_vae.monitor_pass`.
 """
 
 import logging
-import re
 import time
 from collections import OrderedDict
 
-import numpy
-
 from pylearn_vae import backend
+from pylearn_vae.monitor_channels import MONITOR_SEED, add_cost_channels, value_function
+from pylearn_vae.monitor_pass import BatchSharing, WeightedMeans, check_scalar, evaluate_batches
+from pylearn_vae.monitor_state import (
+    RECORD_FIELDS,
+    copy_history,
+    dataset_sources,
+    histories,
+    restore_histories,
+)
 from pylearn_vae.space import NullSpace
-from pylearn_vae.utils.data_specs import flatten_data_specs, nest_batch, union_data_specs
+from pylearn_vae.utils.data_specs import flatten_data_specs, union_data_specs
 from pylearn_vae.utils.iteration import is_stochastic
 from pylearn_vae.utils.rng import make_np_rng
+from pylearn_vae.utils.string_utils import number_aware_alphabetical_key
 from pylearn_vae.utils.validation import reject_ignored_option
 
 __all__ = [
+    "MONITOR_SEED",
     "Monitor",
     "MonitorChannel",
     "number_aware_alphabetical_key",
@@ -46,19 +55,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-# The seed every stochastic monitoring pass starts from, so each pass sees the same batches.
-MONITOR_SEED = (2013, 2, 22)
-
-_RECORD_FIELDS = (
-    "doc",
-    "example_record",
-    "batch_record",
-    "time_record",
-    "epoch_record",
-    "val_record",
-)
-
 
 # -- channels ------------------------------------------------------------------------------
 
@@ -95,7 +91,7 @@ class MonitorChannel:
         self.val_record = []
 
     def __getstate__(self):
-        return {field: getattr(self, field, None) for field in _RECORD_FIELDS}
+        return {field: getattr(self, field, None) for field in RECORD_FIELDS}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
@@ -104,106 +100,7 @@ class MonitorChannel:
         return f"MonitorChannel({self.name!r}, last={self.val_record[-1:]})"
 
 
-def _check_scalar(value, name):
-    """``value`` itself, after checking that it is a scalar (read on the device: no sync)."""
-    shape = numpy.shape(value)  # an array's own .shape: no copy from the device
-    if shape != ():
-        raise ValueError(
-            f"monitoring channel {name!r} must give a 0-d scalar, got an array of shape "
-            f"{tuple(shape)}: reduce it (e.g. .mean()) in the channel"
-        )
-    return value
-
-
-class _WeightedMeans:
-    """Example-weighted means of channel values, read back from the device once.
-
-    Each batch's values stay where they were computed; :meth:`means` turns all of them
-    into Python floats with one device-to-host transfer (``backend.scalars_to_host``),
-    instead of one synchronisation per channel per batch, then sums them in float64 in
-    the order they came.
-    """
-
-    def __init__(self):
-        self._names, self._values, self._weights = [], [], []
-
-    def add(self, name, value, weight=1.0):
-        value = _check_scalar(value, name)
-        if backend.get_array_module(value) is numpy:
-            value = float(value)  # on the host already: read now, costs no sync
-        self._names.append(name)
-        self._values.append(value)
-        self._weights.append(weight)
-
-    def means(self, names):
-        """``{name: sum of weight * value}`` for ``names`` (0.0 for one never added)."""
-        totals = dict.fromkeys(names, 0.0)
-        floats = backend.scalars_to_host(self._values)
-        for name, number, weight in zip(self._names, floats, self._weights, strict=True):
-            totals[name] += number * weight
-        return totals
-
-
-class _PerBatch:
-    """Computes a dict of channel values once per batch; channels read its entries.
-
-    A cost's ``get_monitoring_channels`` returns all its channels at once; each of
-    them is a channel here, and this cache makes one call serve them all.
-    """
-
-    _EMPTY = object()
-
-    def __init__(self, compute):
-        self.compute = compute
-        self.clear()
-
-    def clear(self):
-        self._data = self._EMPTY
-        self._values = None
-
-    def __call__(self, data):
-        if data is not self._data:
-            self._values = self.compute(data)
-            self._data = data
-        return self._values
-
-    def entry(self, key):
-        def val(data):
-            return self(data)[key]
-
-        return val
-
-
-#: Rows of the batches the monitor hands a model's ``get_monitoring_shared`` together (a
-#: VAE computes their encode/decode pass as one batch): five batches of 200.
-GROUP_ROWS = 1000
-
-
-def _groups(iterator, rows):
-    """Lists of consecutive batches (flat tuples) of about ``rows`` rows in all."""
-    group, count = [], 0
-    for flat in iterator:
-        group.append(flat)
-        count += flat[0].shape[0]
-        if count >= rows:
-            yield group
-            group, count = [], 0
-    if group:
-        yield group
-
-
-# -- ordering and formatting ------------------------------------------------------------------
-
-_DIGITS = re.compile(r"(\d+)")
-
-
-def number_aware_alphabetical_key(name):
-    """Sort key comparing digit runs as numbers, before letters (``l2`` < ``l10`` < ``la``)."""
-    return tuple(
-        (0, int(token), "") if token.isdigit() else (1, 0, token)
-        for token in _DIGITS.split(name)
-        if token
-    )
+# -- formatting -------------------------------------------------------------------------------
 
 
 def _format_value(value):
@@ -239,10 +136,7 @@ class Monitor:
         self._num_batches = []
         self._rng_seed = []
         self._plans = None
-        self._batch_caches = []
-        self._shared = {}  # what the model shares among the current batch's channels
-        self._monitored_costs = []
-        self._model_specs = None
+        self._sharing = BatchSharing()  # what the channels of the current batch share
         self.t0 = time.time()
         self.training_succeeded = False
         self.time_budget_exceeded = False
@@ -280,6 +174,20 @@ class Monitor:
 
     def get_epochs_seen(self):
         return self._epochs_seen
+
+    def iteration_parameters(self):
+        """Per monitored dataset, in order: ``(dataset, mode, batch_size, num_batches,
+        seed)`` as :meth:`add_dataset` was given them (a list of tuples)."""
+        return list(
+            zip(
+                self._datasets,
+                self._iteration_mode,
+                self._batch_size,
+                self._num_batches,
+                self._rng_seed,
+                strict=True,
+            )
+        )
 
     # -- datasets and channels ---------------------------------------------------------------
     def add_dataset(
@@ -368,58 +276,55 @@ class Monitor:
         )
         if data_specs is None:
             data_specs = (NullSpace(), "")
+        dataset = self._channel_dataset(name, dataset)
+        old = self._history_for(name)
+        val, doc = value_function(val)
+        channel = MonitorChannel(val, name, data_specs, dataset, prereqs, doc)
+        if channel.data_free:
+            backend.scalars_to_host([check_scalar(val(), name)])  # fail now, not later
+        if old is not None:
+            copy_history(old, channel)
+        self.channels[name] = channel
+        self._plans = None
+
+    def _channel_dataset(self, name, dataset):
+        """The monitored dataset a new channel ``name`` reads (``dataset`` or the only one)."""
         if dataset is None:
             if len(self._datasets) == 1:
-                dataset = self._datasets[0]
-            elif not self._datasets:
+                return self._datasets[0]
+            if not self._datasets:
                 raise ValueError(
                     f"You tried to add a channel ({name}) to a Monitor that has no dataset."
                 )
-            else:
-                raise ValueError(
-                    f"You added a channel ({name}) to a Monitor that has multiple datasets, "
-                    "and did not specify which dataset to use it with."
-                )
+            raise ValueError(
+                f"You added a channel ({name}) to a Monitor that has multiple datasets, "
+                "and did not specify which dataset to use it with."
+            )
         if self._dataset_index(dataset) is None:
             raise ValueError(
                 f"The dataset specified for channel {name} is not one of the monitor's "
                 "datasets: add it with add_dataset first"
             )
+        return dataset
+
+    def _history_for(self, name):
+        """The channel whose records a new channel ``name`` takes over, or None.
+
+        A channel unpickled with the model is a history only (no val): the new channel
+        takes it over, so a saved model trained further (model: !pkl: ...) continues its
+        curves (Pylearn2 raised here). Otherwise ``on_channel_conflict`` decides.
+        """
         if self.on_channel_conflict not in ("error", "copy_history", "overwrite"):
             raise ValueError(
                 "on_channel_conflict should be either 'error', 'copy_history', or 'overwrite'"
             )
         old = self.channels.get(name)
-        # A channel unpickled with the model is a history only (no val): the new channel
-        # takes it over, so a saved model trained further (model: !pkl: ...) continues
-        # its curves. Pylearn2 raised here.
-        continued = old is not None and not hasattr(old, "val")
-        if old is not None and not continued and self.on_channel_conflict == "error":
+        if old is None:
+            return None
+        continued = not hasattr(old, "val")
+        if not continued and self.on_channel_conflict == "error":
             raise ValueError(f"Tried to create the same channel twice ({name})")
-        doc = None
-        if hasattr(val, "get_value"):
-            param = val
-            doc = getattr(param, "doc", None)
-
-            def val():
-                return param.get_value(borrow=True)
-
-        elif not callable(val):
-            constant = val
-
-            def val():
-                return constant
-
-        else:
-            doc = getattr(val, "__doc__", None)
-        channel = MonitorChannel(val, name, data_specs, dataset, prereqs, doc)
-        if channel.data_free:
-            backend.scalars_to_host([_check_scalar(val(), name)])  # fail now, not later
-        if old is not None and (continued or self.on_channel_conflict == "copy_history"):
-            for field in _RECORD_FIELDS[1:]:
-                setattr(channel, field, list(getattr(old, field)))
-        self.channels[name] = channel
-        self._plans = None
+        return old if continued or self.on_channel_conflict == "copy_history" else None
 
     def setup(
         self,
@@ -451,75 +356,10 @@ class Monitor:
         if "" in costs:
             raise ValueError("extra_costs may not use the name '' (that is the main cost)")
         costs[""] = cost
-        cost_monitoring_args = dict(cost_monitoring_args or {})
-        cost_names = sorted(costs)
-        model = self.model
-
-        specs = [costs[c].get_data_specs(model) for c in cost_names]
-        specs.append(model.get_monitoring_data_specs())
-        union = []
-        structures = [flatten_data_specs(s, union)[0] for s in specs]
-
-        # One cache per cost (its objective and channels) and one for the model, so a
-        # batch computes each dict once; each reads what the model shares among the
-        # batch's channels (self._shared).
-        caches = []
-        for c in cost_names:
-
-            def compute(data, cost=costs[c]):
-                return cost.get_monitoring_values(
-                    model, data, self._shared, cost_monitoring_args
-                )
-
-            caches.append(_PerBatch(compute))
-        caches.append(_PerBatch(lambda data: model.get_monitoring_channels(data, **self._shared)))
-        self._batch_caches.extend(caches)
-        self._monitored_costs = [costs[c] for c in cost_names]
-        self._model_specs = specs[-1]
-
-        first = next(iter(dataset.values()))
-        probe = self._probe(first, union, structures)
-        custom = OrderedDict()  # name -> (val, data_specs)
-        if probe[-1] is not None:  # the probe draws no training noise, as a monitoring round
-            self._shared = model.get_monitoring_shared([probe[-1]], self._monitored_costs)[0]
-        try:
-            for i, c in enumerate(cost_names):
-                prefix = "" if c == "" else c + "_"
-                for key in list(caches[i](probe[i]))[1:]:  # the first is the objective
-                    custom[prefix + key] = (caches[i].entry(key), specs[i])
-            for key in caches[-1](probe[-1]):
-                custom[key] = (caches[-1].entry(key), specs[-1])
-        finally:
-            self._shared = {}
-        for cache in caches:
-            cache.clear()
-
-        seed = list(MONITOR_SEED) if is_stochastic(mode) else None
-        for dataset_name, cur_dataset in dataset.items():
-            self.add_dataset(cur_dataset, mode, batch_size, num_batches, seed)
-            dprefix = "" if dataset_name == "" else dataset_name + "_"
-            for i, c in enumerate(cost_names):
-                name = dprefix + ("objective" if c == "" else c)
-                prereqs = obj_prereqs if c == "" else None
-                objective = caches[i].entry("objective")
-                self.add_channel(name, None, objective, cur_dataset, prereqs, specs[i])
-            for key, (val, data_specs) in custom.items():
-                self.add_channel(dprefix + key, None, val, cur_dataset, data_specs=data_specs)
-
-    def _probe(self, dataset, union, structures):
-        """One small sequential batch per data specs, to learn the channel names."""
-        if not union:
-            return [None] * len(structures)
-        size = min(int(getattr(self.model, "test_batch_size", 2)), dataset.get_num_examples())
-        iterator = dataset.iterator(
-            mode="sequential",
-            batch_size=size,
-            num_batches=1,
-            data_specs=union_data_specs(union),
-            return_tuple=True,
+        add_cost_channels(
+            self, self._sharing, dataset, costs, batch_size, num_batches, mode, obj_prereqs,
+            dict(cost_monitoring_args or {}),
         )
-        flat = next(iter(iterator))
-        return [nest_batch(s, flat) for s in structures]
 
     # -- evaluation --------------------------------------------------------------------------
     def _build_plans(self):
@@ -533,33 +373,23 @@ class Monitor:
                     continue
                 structure = flatten_data_specs(channel.data_specs, union)[0]
                 entries.append((channel, structure))
-            plans.append((union, entries, self._model_structure(union)))
+            plans.append((union, entries, self._sharing.model_structure(union)))
         self._plans = plans
         return plans
 
-    def _model_structure(self, union):
-        """Where the model's monitoring data sits in ``union``, or None."""
-        specs = getattr(self, "_model_specs", None)
-        if specs is None:
-            return None
-        extended = list(union)
-        structure = flatten_data_specs(specs, extended)[0]
-        return None if len(extended) != len(union) else structure
-
     def _evaluate_dataset(self, i, union, entries, model_structure, sums):
         """Adds each channel's per-batch values over one pass of dataset ``i`` to ``sums``."""
-        dataset = self._datasets[i]
-        data_free = [(c, s) for c, s in entries if s is None]
         with_data = [(c, s) for c, s in entries if s is not None]
         # A data-free value is the same for every batch, so its weighted mean is itself.
-        for channel, _ in data_free:
-            for prereq in channel.prereqs:
-                prereq()
-            sums.add(channel.name, channel.val())
+        for channel, structure in entries:
+            if structure is None:
+                for prereq in channel.prereqs:
+                    prereq()
+                sums.add(channel.name, channel.val())
         if not with_data:
             return
         seed = self._rng_seed[i]
-        iterator = dataset.iterator(
+        iterator = self._datasets[i].iterator(
             mode=self._iteration_mode[i],
             batch_size=self._batch_size[i],
             num_batches=self._num_batches[i],
@@ -567,45 +397,14 @@ class Monitor:
             return_tuple=True,
             rng=None if seed is None else make_np_rng(seed),
         )
-        expected = iterator.num_examples
-        seen = 0
-        for group in _groups(iterator, GROUP_ROWS):
-            data = [
-                {s: nest_batch(s, flat) for s in dict.fromkeys(s for _, s in with_data)}
-                for flat in group
-            ]
-            # What the model shares among a batch's channels (a VAE's encode/decode
-            # pass, computed for the whole group at once), handed to each batch's.
-            shared = [{} for _ in group]
-            if model_structure is not None:
-                shared = self.model.get_monitoring_shared(
-                    [nest_batch(model_structure, flat) for flat in group], self._monitored_costs
-                )
-            try:
-                for flat, batches, batch_shared in zip(group, data, shared, strict=True):
-                    self._shared = batch_shared
-                    n = flat[0].shape[0]
-                    for cache in self._batch_caches:
-                        cache.clear()
-                    for channel, structure in with_data:
-                        for prereq in channel.prereqs:
-                            prereq(batches[structure])
-                        sums.add(channel.name, channel.val(batches[structure]), n / expected)
-                    seen += n
-            finally:
-                self._shared = {}
-        for cache in self._batch_caches:
-            cache.clear()
-        if seen != expected:
-            raise RuntimeError(
-                f"the monitoring iterator of dataset {i} said it had {expected} examples "
-                f"but gave {seen}"
-            )
+        evaluate_batches(
+            self.model, iterator, with_data, model_structure, self._sharing, sums, f"dataset {i}"
+        )
 
     def __call__(self):
         """Evaluate every channel on its dataset, record the values and log them."""
         plans = self._plans if self._plans is not None else self._build_plans()
-        sums = _WeightedMeans()
+        sums = WeightedMeans()
         for i, (union, entries, model_structure) in enumerate(plans):
             self._evaluate_dataset(i, union, entries, model_structure, sums)
         # One device-to-host transfer for every channel of every dataset.
@@ -637,10 +436,7 @@ class Monitor:
             "elapsed": time.time() - self.t0,
             "training_succeeded": bool(self.training_succeeded),
             "time_budget_exceeded": bool(self.time_budget_exceeded),
-            "channels": {
-                name: {field: list(getattr(channel, field)) for field in _RECORD_FIELDS[1:]}
-                for name, channel in self.channels.items()
-            },
+            "channels": histories(self.channels),
         }
 
     def set_state(self, state):
@@ -649,48 +445,29 @@ class Monitor:
         The histories replace the channels' (nothing is appended twice) and the clock of
         ``time_record`` continues from the saved elapsed time.
         """
-        saved = state["channels"]
-        if set(saved) != set(self.channels):
-            raise ValueError(
-                "the monitor's channels differ from the checkpoint's (was the YAML file "
-                f"changed?): only here {sorted(set(self.channels) - set(saved))}, only in "
-                f"the checkpoint {sorted(set(saved) - set(self.channels))}"
-            )
+        restore_histories(self.channels, state["channels"])
         self._num_batches_seen = state["batches_seen"]
         self._examples_seen = state["examples_seen"]
         self._epochs_seen = state["epochs_seen"]
         self.t0 = time.time() - state["elapsed"]
         self.training_succeeded = state["training_succeeded"]
         self.time_budget_exceeded = state["time_budget_exceeded"]
-        for name, channel in self.channels.items():
-            for field in _RECORD_FIELDS[1:]:
-                setattr(channel, field, list(saved[name][field]))
 
     # -- pickling ---------------------------------------------------------------------------------
     def __getstate__(self):
         state = dict(self.__dict__)
-        datasets = []
-        for d in self._datasets:
-            if isinstance(d, str):
-                datasets.append(d)
-            elif getattr(d, "yaml_src", None) is not None:
-                datasets.append(d.yaml_src)
-            else:
-                log.warning(
-                    "Pickling a Monitor whose dataset %s was not built from YAML: the "
-                    "pickle cannot say which data it monitored.",
-                    type(d).__name__,
-                )
-                datasets.append("")
-        state["_datasets"] = datasets
+        state["_datasets"] = dataset_sources(self._datasets)
         state["_plans"] = None
-        state["_batch_caches"] = []
-        state["_shared"] = {}
-        state["_monitored_costs"] = []
+        # What the channels of a batch share is rebuilt by setup; the pickle keeps the
+        # model's monitoring data specs under the names it always had.
+        sharing = state.pop("_sharing")
+        state.update(_batch_caches=[], _shared={}, _monitored_costs=[])
+        state["_model_specs"] = sharing.model_specs
         return state
 
     def __setstate__(self, state):
-        state.setdefault("_shared", {})
-        state.setdefault("_monitored_costs", [])
-        state.setdefault("_model_specs", None)
+        state = dict(state)
+        for key in ("_batch_caches", "_shared", "_monitored_costs"):
+            state.pop(key, None)
+        state["_sharing"] = BatchSharing(state.pop("_model_specs", None))
         self.__dict__.update(state)

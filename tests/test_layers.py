@@ -4,7 +4,9 @@
   library, never the other way round.
 - No cross-module reach into a private attribute: ``obj._name`` (or ``getattr(obj,
   "_name")``) where ``obj`` is not ``self``/``cls`` and no class or function of the same
-  module defines ``_name``, apart from the few listed in :data:`ALLOWED`.
+  module defines ``_name``, apart from the few listed in :data:`ALLOWED`. The benchmark
+  scripts (``benchmarks/``) are held to the same rule: they time the library through its
+  public API.
 """
 
 import ast
@@ -13,6 +15,7 @@ import pathlib
 import pylearn_vae
 
 PACKAGE = pathlib.Path(pylearn_vae.__file__).parent
+BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
 
 # (module, attribute) pairs a module may reach for although it does not define them.
 ALLOWED = {
@@ -34,6 +37,9 @@ ALLOWED = {
     # A Conditional's appended output layer (models/vae/conditional.py), used to word an
     # error message about that layer's size.
     ("models/mlp.py", "_default_output_layer"),
+    # os._exit is public (the exit of a forked child that must not run its parent's
+    # cleanup); the fuzzer's children end with it.
+    ("benchmarks/fuzz.py", "_exit"),
 }
 
 _ACCESSORS = ("getattr", "setattr", "hasattr", "delattr")
@@ -41,6 +47,14 @@ _ACCESSORS = ("getattr", "setattr", "hasattr", "delattr")
 
 def _modules():
     return sorted(PACKAGE.rglob("*.py"))
+
+
+def _checked_files():
+    """``(name, path)`` of every file the private-reach rule holds: the library's modules
+    (named relative to the package) and the benchmark scripts (``benchmarks/...``)."""
+    files = [(path.relative_to(PACKAGE).as_posix(), path) for path in _modules()]
+    files += [(f"benchmarks/{path.name}", path) for path in sorted(BENCHMARKS.glob("*.py"))]
+    return files
 
 
 def _defined(tree):
@@ -118,8 +132,7 @@ def test_no_library_module_imports_the_scripts():
 
 def test_no_module_reaches_into_another_modules_privates():
     offenders = []
-    for path in _modules():
-        relative = path.relative_to(PACKAGE).as_posix()
+    for relative, path in _checked_files():
         for line, name in private_reach(path):
             if (relative, name) not in ALLOWED:
                 offenders.append(f"{relative}:{line}: {name}")
@@ -128,10 +141,14 @@ def test_no_module_reaches_into_another_modules_privates():
 
 def test_the_allowed_list_has_no_stale_entries():
     used = set()
-    for path in _modules():
-        relative = path.relative_to(PACKAGE).as_posix()
+    for relative, path in _checked_files():
         used.update((relative, name) for _, name in private_reach(path))
     assert ALLOWED <= used
+
+
+def test_the_benchmarks_are_checked():
+    names = {name for name, _ in _checked_files()}
+    assert {"benchmarks/bench_vae.py", "benchmarks/count_ops.py", "monitor.py"} <= names
 
 
 def test_the_check_finds_a_reach(tmp_path):

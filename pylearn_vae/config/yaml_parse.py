@@ -224,11 +224,7 @@ def _import_dotted(path, check_step=None, may_import=None):
     if not all(part.isidentifier() for part in parts):
         raise ImportError(f"{path!r} is not a dotted Python name like package.module.Class")
     if len(parts) == 1:
-        if hasattr(builtins, path):
-            return getattr(builtins, path)
-        guess = _closest(path, dir(builtins))
-        hint = f" Did you mean {guess}?" if guess else ""
-        raise ImportError(f"Could not import {path}: it is not a builtin.{hint}")
+        return _builtin(path)
     obj = None
     for j, part in enumerate(parts):
         prefix = ".".join(parts[: j + 1])
@@ -239,25 +235,47 @@ def _import_dotted(path, check_step=None, may_import=None):
             continue
         importable = may_import is None or may_import(prefix)
         if importable and (j == 0 or hasattr(obj, "__path__")):  # `part` may be a submodule
-            try:
-                obj = importlib.import_module(prefix)
+            module = _import_module(prefix)
+            if module is not None:
+                obj = module
                 continue
-            except ModuleNotFoundError as e:
-                if e.name != prefix:
-                    raise ImportError(f"Could not import {prefix}; ImportError was {e}") from e
-            except ImportError as e:
-                raise ImportError(f"Could not import {prefix}; ImportError was {e}") from e
         if j == 0:
             raise _no_module_error(path)
-        names = dir(obj)
-        if hasattr(obj, "__path__"):
-            names += [m.name for m in pkgutil.iter_modules(obj.__path__)]
-        guess = _closest(part, names)
-        hint = f" Did you mean {'.'.join(parts[:j] + [guess])}?" if guess else ""
-        raise AttributeError(
-            f"Could not evaluate {prefix}.{hint} ({parts[j - 1]!r} has no {part!r})"
-        )
+        raise _no_attribute_error(parts, j, obj)
     return obj
+
+
+def _builtin(name):
+    """The builtin ``name``; ImportError suggesting the closest one when there is none."""
+    if hasattr(builtins, name):
+        return getattr(builtins, name)
+    guess = _closest(name, dir(builtins))
+    hint = f" Did you mean {guess}?" if guess else ""
+    raise ImportError(f"Could not import {name}: it is not a builtin.{hint}")
+
+
+def _import_module(prefix):
+    """The module ``prefix``, or None when there is no such module (an ImportError while
+    importing one that exists is raised, naming it)."""
+    try:
+        return importlib.import_module(prefix)
+    except ModuleNotFoundError as e:
+        if e.name != prefix:
+            raise ImportError(f"Could not import {prefix}; ImportError was {e}") from e
+    except ImportError as e:
+        raise ImportError(f"Could not import {prefix}; ImportError was {e}") from e
+    return None
+
+
+def _no_attribute_error(parts, j, obj):
+    """AttributeError for ``parts[j]``, missing from ``obj``, suggesting the closest name."""
+    part, prefix = parts[j], ".".join(parts[: j + 1])
+    names = dir(obj)
+    if hasattr(obj, "__path__"):
+        names += [m.name for m in pkgutil.iter_modules(obj.__path__)]
+    guess = _closest(part, names)
+    hint = f" Did you mean {'.'.join(parts[:j] + [guess])}?" if guess else ""
+    return AttributeError(f"Could not evaluate {prefix}.{hint} ({parts[j - 1]!r} has no {part!r})")
 
 
 def _no_module_error(path):

@@ -61,6 +61,38 @@ _NO_INPUT_SPACE = "Input space has not been provided."
 # Drawing an irange layer's weights holds the matrix, two uniform draws and a mask.
 _DRAW_COPIES = 3
 
+def _check_layers(layers):
+    """Refuse an empty list of layers, one that is no Layer, or two with the same name."""
+    if not isinstance(layers, (list, tuple)) or len(layers) == 0:
+        raise ValueError("MLP needs a non-empty list of layers")
+    for layer in layers:
+        if not isinstance(layer, Layer):
+            raise TypeError(f"MLP layers must be Layer instances, got {layer!r}")
+    names = [layer.layer_name for layer in layers]
+    for name in names:
+        if names.count(name) > 1:
+            raise ValueError(f"MLP.__init__ given two or more layers with same name: {name}")
+
+
+def _check_mlp_options(owner, nested, batch_size, input_source, target_source, nvis):
+    """Check the sizes, and refuse on a ``nested`` MLP what its parent model drives."""
+    if batch_size is not None:
+        check_positive_int(owner, "batch_size", batch_size)
+    if nested:
+        # A nested MLP (one without nvis or input_space) is driven by its parent.
+        for name, value, default, instead in [
+            ("batch_size", batch_size, None, "give batch_size to the training algorithm"),
+            ("input_source", input_source, "features", "costs read the top model's"),
+            ("target_source", target_source, "targets", "costs read the top model's"),
+        ]:
+            reject_ignored_option(
+                owner, name, value, default,
+                f"is not read from a nested MLP, which its parent model drives; {instead}",
+            )
+    if nvis is not None:
+        check_positive_int(owner, "nvis", nvis)
+
+
 class MLP(Layer):
     """A stack of layers.
 
@@ -99,32 +131,10 @@ class MLP(Layer):
         monitor_targets=True,
     ):
         super().__init__()
-        if not isinstance(layers, (list, tuple)) or len(layers) == 0:
-            raise ValueError("MLP needs a non-empty list of layers")
-        for layer in layers:
-            if not isinstance(layer, Layer):
-                raise TypeError(f"MLP layers must be Layer instances, got {layer!r}")
-        names = [layer.layer_name for layer in layers]
-        for name in names:
-            if names.count(name) > 1:
-                raise ValueError(f"MLP.__init__ given two or more layers with same name: {name}")
+        _check_layers(layers)
         nested = nvis is None and input_space is None
         owner = layer_label(self, layer_name)
-        if batch_size is not None:
-            check_positive_int(owner, "batch_size", batch_size)
-        if nested:
-            # A nested MLP (one without nvis or input_space) is driven by its parent.
-            for name, value, default, instead in [
-                ("batch_size", batch_size, None, "give batch_size to the training algorithm"),
-                ("input_source", input_source, "features", "costs read the top model's"),
-                ("target_source", target_source, "targets", "costs read the top model's"),
-            ]:
-                reject_ignored_option(
-                    owner, name, value, default,
-                    f"is not read from a nested MLP, which its parent model drives; {instead}",
-                )
-        if nvis is not None:
-            check_positive_int(owner, "nvis", nvis)
+        _check_mlp_options(owner, nested, batch_size, input_source, target_source, nvis)
         reject_ignored_option(
             owner, "monitor_targets", monitor_targets, True,
             "has nothing to act on: pylearn_vae's MLP reports no monitoring channels",
@@ -141,21 +151,19 @@ class MLP(Layer):
         self.freeze_set = set()
         self.seed = seed
         self._input_space_known = False
-        if nvis is not None or input_space is not None:
+        self._nested = nested
+        if not nested:
             if layer_name is not None:
                 raise ValueError(
                     "only a nested MLP (one built without nvis or input_space) takes a "
                     f"layer_name; got layer_name={layer_name!r}"
                 )
-            self._nested = False
             self.rng = make_np_rng(seed, [2013, 1, 4], which_method=["uniform", "randn"])
             if nvis is not None:
                 if input_space is not None:
                     raise ValueError("give MLP either nvis or input_space, not both")
                 input_space = VectorSpace(nvis)
             self._update_layer_input_spaces(input_space)
-        else:
-            self._nested = True
 
     @property
     def nested(self):
@@ -279,6 +287,26 @@ class MLP(Layer):
         return outputs if return_all else state_below
 
 
+def _check_weight_draw(owner, irange, istdev, sparse_init, sparse_stdev, include_prob):
+    """Check the arguments of a Linear layer's weight draw; refuse those that do nothing
+    (``sparse_stdev`` without ``sparse_init``, ``include_prob`` without ``irange``)."""
+    for name, value in [("irange", irange), ("istdev", istdev)]:
+        if value is not None:
+            check_nonnegative_float(owner, name, value)
+    if sparse_init is not None:
+        check_positive_int(owner, "sparse_init", sparse_init)
+    else:
+        reject_ignored_option(
+            owner, "sparse_stdev", sparse_stdev, 1.0, "only scales sparse_init weights"
+        )
+    check_nonnegative_float(owner, "sparse_stdev", sparse_stdev)
+    check_probability(owner, "include_prob", include_prob)
+    if irange is None:
+        reject_ignored_option(
+            owner, "include_prob", include_prob, 1.0, "only masks irange weights"
+        )
+
+
 class Linear(Layer):
     """A dense layer ``x @ W + b`` (and the base of the elementwise layers below).
 
@@ -342,21 +370,7 @@ class Linear(Layer):
             )
         owner = layer_label(self, layer_name)
         dim = check_positive_int(owner, "dim", dim)
-        for name, value in [("irange", irange), ("istdev", istdev)]:
-            if value is not None:
-                check_nonnegative_float(owner, name, value)
-        if sparse_init is not None:
-            check_positive_int(owner, "sparse_init", sparse_init)
-        else:
-            reject_ignored_option(
-                owner, "sparse_stdev", sparse_stdev, 1.0, "only scales sparse_init weights"
-            )
-        check_nonnegative_float(owner, "sparse_stdev", sparse_stdev)
-        check_probability(owner, "include_prob", include_prob)
-        if irange is None:
-            reject_ignored_option(
-                owner, "include_prob", include_prob, 1.0, "only masks irange weights"
-            )
+        _check_weight_draw(owner, irange, istdev, sparse_init, sparse_stdev, include_prob)
         for name, value in [("max_row_norm", max_row_norm), ("max_col_norm", max_col_norm)]:
             if value is not None:
                 check_positive_float(owner, name, value)

@@ -25,9 +25,10 @@ The template is a training YAML with ``${NAME}`` (or Pylearn2's ``%(name)s``, wi
 ``%`` conversion such as ``%(lr).4f``) placeholders. ``${PYLEARN2_...}`` names are left
 for ``train.py`` to fill (``${PYLEARN2_TRAIN_FILE_FULL_STEM}`` names each trial's saves
 after its folder). Every other placeholder must be defined by the sweep and every value
-the sweep defines must fill a placeholder. Each trial's YAML is rendered and parsed (its
-classes imported) before anything runs; a problem is a :class:`SweepError` naming the
-trial, the placeholder and the value.
+the sweep defines must fill a placeholder (:mod:`pylearn_vae.sweep.template`; its names
+are importable from here too). Each trial's YAML is rendered and parsed (its classes
+imported) before anything runs; a problem is a :class:`SweepError` naming the trial, the
+placeholder and the value.
 """
 
 import ast
@@ -41,9 +42,12 @@ import re
 import yaml
 
 from pylearn_vae.config import yaml_parse
+from pylearn_vae.sweep.errors import SweepError
+from pylearn_vae.sweep.template import TRAIN_PREFIX, format_value, placeholders, render
 
 __all__ = [
     "SEED_NAME",
+    "TRAIN_PREFIX",
     "Sweep",
     "SweepError",
     "Trial",
@@ -56,27 +60,10 @@ __all__ = [
 
 #: The placeholder the ``seeds`` list fills.
 SEED_NAME = "seed"
-#: Placeholders with this prefix are ``train.py``'s (environment variables).
-TRAIN_PREFIX = "PYLEARN2_"
 
 _KEYS = ("template", "channel", "nll", "fixed", "grid", "random", "seeds")
-_DOLLAR = re.compile(r"\$\{([^}]*)\}")
-_PERCENT = re.compile(r"%\(([^)]*)\)([-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa])")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DRAW = re.compile(r"^\s*(log-uniform|uniform|choice)\s*\((.*)\)\s*$", re.S)
-
-
-class SweepError(ValueError):
-    """The sweep file, its template or one of its trials is wrong (one-line message)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Placeholder:
-    """One ``${name}`` or ``%(name)s`` in the template (``line`` counts from 1)."""
-
-    name: str
-    line: int
-    text: str
 
 
 @dataclasses.dataclass
@@ -291,75 +278,6 @@ def _near(found, line):
     return [p for p in above if p.line == closest]
 
 
-def placeholders(text):
-    """Every ``${name}`` / ``%(name)s`` of ``text`` except ``${PYLEARN2_...}``."""
-    found = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        for match in _DOLLAR.finditer(line):
-            if not match.group(1).startswith(TRAIN_PREFIX):
-                found.append(Placeholder(match.group(1), number, match.group(0)))
-        for match in _PERCENT.finditer(line):
-            found.append(Placeholder(match.group(1), number, match.group(0)))
-    return found
-
-
-def format_value(value):
-    """A value as YAML text: numbers round-trip, strings are inserted as they are."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ".nan"
-        if math.isinf(value):
-            return ".inf" if value > 0 else "-.inf"
-        return repr(value)
-    if isinstance(value, (int, str)):
-        return str(value)
-    raise SweepError(
-        f"a {type(value).__name__} ({value!r}) cannot fill a placeholder: give a number, "
-        "a boolean or a string (YAML text such as '!obj:...' is a string)"
-    )
-
-
-def render(text, values):
-    """``text`` with its ``${name}`` and ``%(name)X`` placeholders filled from ``values``.
-
-    ``${PYLEARN2_...}`` stays for ``train.py``; when ``%(name)`` placeholders are used,
-    ``%%`` becomes ``%`` as with Python's ``%`` operator (how Pylearn2 filled templates).
-    """
-
-    def dollar(match):
-        name = match.group(1)
-        if name.startswith(TRAIN_PREFIX):
-            return match.group(0)
-        return _fill(match.group(0), name, values, format_value)
-
-    def percent(match):
-        name, conversion = match.group(1), match.group(2)
-        if conversion.endswith("s"):
-            return _fill(match.group(0), name, values, format_value)
-        return _fill(match.group(0), name, values, lambda v: ("%" + conversion) % v)
-
-    out = _DOLLAR.sub(dollar, text)
-    if _PERCENT.search(out):
-        pieces = out.split("%%")
-        out = "%".join(_PERCENT.sub(percent, piece) for piece in pieces)
-    return out
-
-
-def _fill(text, name, values, formatter):
-    if name not in values:
-        raise SweepError(f"placeholder {text} is not defined by the sweep")
-    try:
-        return formatter(values[name])
-    except SweepError as exc:
-        raise SweepError(f"placeholder {text}: {exc}") from None
-    except (TypeError, ValueError) as exc:
-        raise SweepError(
-            f"placeholder {text}: value {values[name]!r} does not fit: {exc}"
-        ) from None
-
-
 def _label(value):
     """A value as the table shows it: short floats as written, long ones to 4 digits."""
     if isinstance(value, float):
@@ -444,6 +362,32 @@ def parse_assignment(text):
 def load_sweep(path):
     """Read and check the sweep file at ``path`` (not its trials: see :meth:`Sweep.check`)."""
     path = os.fspath(path)
+    data = _read_mapping(path)
+    template_path = os.path.join(os.path.dirname(path), str(data["template"]))
+    if not os.path.isfile(template_path):
+        raise SweepError(f"{path}: template {data['template']!r} not found at {template_path}")
+    with open(template_path, encoding="utf-8") as f:
+        template = f.read()
+    sweep = Sweep(path=path, template_path=template_path, template=template)
+    sweep.channel = str(data.get("channel", sweep.channel))
+    sweep.nll = _positive(path, "nll", data.get("nll"))
+    sweep.fixed = _load_fixed(path, data.get("fixed") or {})
+    grid = data.get("grid") or {}
+    if not isinstance(grid, dict):
+        raise SweepError(f"{path}: 'grid' must be a mapping name: [values]")
+    sweep.grid = {name: _axis(name, values, path) for name, values in grid.items()}
+    _load_random(sweep, data.get("random"))
+    seeds = data.get("seeds")
+    if seeds is not None:
+        sweep.seeds = list(range(seeds)) if isinstance(seeds, int) else seeds
+        if not isinstance(sweep.seeds, list) or not sweep.seeds:
+            raise SweepError(f"{path}: 'seeds' must be a non-empty list of seeds or a count")
+    _check_names(path, list(sweep.fixed) + sweep.varied)
+    return sweep
+
+
+def _read_mapping(path):
+    """The sweep file's mapping, with known keys only and a ``template``."""
     if not os.path.isfile(path):
         raise SweepError(f"{path}: no such sweep file")
     try:
@@ -459,38 +403,25 @@ def load_sweep(path):
         )
     if "template" not in data:
         raise SweepError(f"{path}: no 'template' (the training YAML with placeholders)")
-    template_path = os.path.join(os.path.dirname(path), str(data["template"]))
-    if not os.path.isfile(template_path):
-        raise SweepError(f"{path}: template {data['template']!r} not found at {template_path}")
-    with open(template_path, encoding="utf-8") as f:
-        template = f.read()
-    sweep = Sweep(path=path, template_path=template_path, template=template)
-    sweep.channel = str(data.get("channel", sweep.channel))
-    sweep.nll = _positive(path, "nll", data.get("nll"))
-    fixed = data.get("fixed") or {}
+    return data
+
+
+def _load_fixed(path, fixed):
     if not isinstance(fixed, dict):
         raise SweepError(f"{path}: 'fixed' must be a mapping name: value")
     for name, value in fixed.items():
         if isinstance(value, (dict, list)):
             _refuse(name, value)
-    sweep.fixed = dict(fixed)
-    grid = data.get("grid") or {}
-    if not isinstance(grid, dict):
-        raise SweepError(f"{path}: 'grid' must be a mapping name: [values]")
-    sweep.grid = {name: _axis(name, values, path) for name, values in grid.items()}
-    _load_random(sweep, data.get("random"))
-    seeds = data.get("seeds")
-    if seeds is not None:
-        sweep.seeds = list(range(seeds)) if isinstance(seeds, int) else seeds
-        if not isinstance(sweep.seeds, list) or not sweep.seeds:
-            raise SweepError(f"{path}: 'seeds' must be a non-empty list of seeds or a count")
-    names = list(sweep.fixed) + sweep.varied
+    return dict(fixed)
+
+
+def _check_names(path, names):
+    """Refuse a name that is no placeholder name or that is defined twice."""
     for name in names:
         if not _NAME.match(str(name)):
             raise SweepError(f"{path}: {name!r} is not a placeholder name (letters, digits, _)")
         if names.count(name) > 1:
             raise SweepError(f"{path}: {name!r} is defined twice (fixed, grid, random or seeds)")
-    return sweep
 
 
 def _load_random(sweep, block):

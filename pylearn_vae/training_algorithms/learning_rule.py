@@ -16,7 +16,7 @@ the same gradients gives the same answer.
 ``get_updates_in_place(learning_rate, grads, lr_scalers=None)`` is the training step's
 variant (not in Pylearn2): the same new values, which a rule may write into the stored
 arrays of the parameters and of its state instead of new ones (:class:`Momentum` does,
-on the CPU); :meth:`~.sgd.SGD._sgd_update` calls it, after ``SGD.setup`` made each
+on the CPU); :meth:`~.sgd.SGD.sgd_update` calls it, after ``SGD.setup`` made each
 parameter own its array. By default it is ``get_updates``.
 
 ``add_channels_to_monitor(monitor, monitoring_dataset)`` adds the rule's data-free

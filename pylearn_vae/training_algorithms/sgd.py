@@ -359,7 +359,7 @@ class SGD(TrainingAlgorithm):
         for batch_index, flat in enumerate(batches, done + 1):
             for callback in self.on_load_batch:
                 callback(*flat)
-            self._sgd_update(nest_batch(structure, flat), batch_index)
+            self.sgd_update(nest_batch(structure, flat), batch_index)
             monitor.report_batch(flat[0].shape[0])
             for callback in callbacks:
                 callback(self)
@@ -418,8 +418,19 @@ class SGD(TrainingAlgorithm):
         set_state_of(self.termination_criterion, state["termination_criterion"])
         self._resume = state["position"]
 
-    def _sgd_update(self, data, batch_index):
-        """One step on ``data``; raises before updating when the cost is not finite."""
+    def sgd_update(self, data, batch_index):
+        """One step on ``data``; raises before updating when the cost is not finite.
+
+        Pylearn2's ``SGD.sgd_update`` (a compiled function of the batch). :meth:`train`
+        calls it for each batch; a benchmark may call it to time one step.
+
+        Parameters
+        ----------
+        data : array or tuple
+            One batch in the cost's data specs, e.g. ``X`` of shape ``(batch, nvis)``.
+        batch_index : int
+            The batch's number within the epoch (from 1); names it in the error.
+        """
         model = self.model
         value, grads, _ = self.cost.get_value_and_gradients(model, data, **self._fixed_vars)
         cost_value = float(value)  # the one host sync of a step

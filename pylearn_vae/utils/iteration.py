@@ -20,17 +20,24 @@ mode                                stochastic  fancy  each batch is
 ==================================  ==========  =====  =============================
 
 Stochastic iterators reuse a RandomState they are given (advancing it), so a dataset
-that passes its own ``rng`` gets a new order every epoch.
+that passes its own ``rng`` gets a new order every epoch. How a batch's rows are read from
+the dataset's arrays (cast once, taken, placed on the device) is
+:mod:`pylearn_vae.utils.source_arrays`.
 """
 
 import math
-import weakref
 
 import numpy
 
-from pylearn_vae import backend
-from pylearn_vae.space import CompositeSpace
 from pylearn_vae.utils.rng import make_np_rng
+from pylearn_vae.utils.source_arrays import (
+    format_as,
+    joined_rows,
+    prepared_source,
+    split_data_specs,
+    take_rows,
+    to_device,
+)
 
 __all__ = [
     "BatchwiseShuffledSequentialIterator",
@@ -304,34 +311,6 @@ _iteration_schemes = {
 }
 
 
-def joined_rows(batches):
-    """Batches ``(rows_i, ...)`` as one ``(sum rows_i, ...)`` array.
-
-    A read-only view when they are consecutive rows of one host array (a sequential
-    iterator's batches are views of the dataset), so nothing is copied; otherwise a new
-    array (``concatenate``).
-    """
-    first = batches[0]
-    xp = backend.get_array_module(*batches)
-    if xp is not numpy or first.base is None:
-        return xp.concatenate(batches, axis=0)
-    address = first.__array_interface__["data"][0]
-    for batch in batches:
-        if (
-            batch.base is not first.base
-            or batch.dtype != first.dtype
-            or batch.strides != first.strides
-            or batch.shape[1:] != first.shape[1:]
-            or batch.__array_interface__["data"][0] != address
-        ):
-            return numpy.concatenate(batches, axis=0)
-        address += batch.shape[0] * first.strides[0]
-    rows = sum(batch.shape[0] for batch in batches)
-    return numpy.lib.stride_tricks.as_strided(
-        first, (rows,) + first.shape[1:], first.strides, writeable=False
-    )
-
-
 def resolve_iterator_class(mode):
     """The subset iterator class of a mode name (a class is returned as is)."""
     if isinstance(mode, str):
@@ -354,44 +333,6 @@ def is_stochastic(mode):
 def has_uniform_batch_size(mode):
     """Whether every batch of the mode has exactly ``batch_size`` rows."""
     return resolve_iterator_class(mode).uniform_batch_size
-
-
-# Per dataset, the read-only (possibly cast) copy of each source the iterators index:
-# {dataset: {(source, dtype): (raw array, prepared array)}}. Weak keys: the copy dies with
-# its dataset and is never pickled with it; the raw array is kept to notice replacement.
-_prepared = weakref.WeakKeyDictionary()
-
-
-def _prepare(dataset, source, data, data_space, space):
-    """``data`` cast once to ``space``'s float dtype (cached), as a read-only array.
-
-    Casting the whole design matrix once, instead of every batch, keeps the per-batch
-    work to one index and one device transfer. Integer sources (targets in an
-    IndexSpace) are left to the per-batch conversion, which checks them.
-    """
-    if not isinstance(data, numpy.ndarray):
-        return data
-    dtype = numpy.dtype(getattr(space, "dtype", None) or data.dtype)
-    data_dtype = getattr(data_space, "dtype", None)
-    if dtype.kind != "f" or data_dtype is None or numpy.dtype(data_dtype).kind != "f":
-        dtype = data.dtype
-    try:
-        cache = _prepared.setdefault(dataset, {})
-    except TypeError:  # a dataset that cannot be weakly referenced or hashed
-        cache = {}
-    key = (source, dtype.name)
-    entry = cache.get(key)
-    if entry is None or entry[0] is not data:
-        prepared = data.astype(dtype) if data.dtype != dtype else data.view()
-        prepared.flags.writeable = False
-        entry = cache[key] = (data, prepared)
-    return entry[1]
-
-
-def _take(data, index):
-    if isinstance(index, slice) or not isinstance(data, numpy.ndarray):
-        return data[index]
-    return data.take(index, axis=0)
 
 
 class FiniteDatasetIterator:
@@ -425,8 +366,8 @@ class FiniteDatasetIterator:
         self._subset_iterator = subset_iterator
         self._return_tuple = return_tuple
         data_specs = dataset.get_data_specs() if data_specs is None else data_specs
-        spaces, sources = _split_specs(data_specs)
-        dataset_spaces, dataset_sources = _split_specs(dataset.get_data_specs())
+        spaces, sources = split_data_specs(data_specs)
+        dataset_spaces, dataset_sources = split_data_specs(dataset.get_data_specs())
         all_data = dataset.get_data()
         if not isinstance(all_data, tuple):
             all_data = (all_data,)
@@ -445,8 +386,8 @@ class FiniteDatasetIterator:
             i = dataset_sources.index(source)
             data, data_space = all_data[i], dataset_spaces[i]
             if fn is None:
-                data = _prepare(dataset, source, data, data_space, space)
-                fn = _format_as(data_space, space)
+                data = prepared_source(dataset, source, data, data_space, space)
+                fn = format_as(data_space, space)
             self._raw_data.append(data)
             self._convert.append(fn)
 
@@ -456,7 +397,7 @@ class FiniteDatasetIterator:
     def __next__(self):
         index = next(self._subset_iterator)
         batch = tuple(
-            _to_device(fn(_take(data, index)))
+            to_device(fn(take_rows(data, index)))
             for data, fn in zip(self._raw_data, self._convert, strict=True)
         )
         if len(batch) == 1 and not self._return_tuple:
@@ -484,29 +425,3 @@ class FiniteDatasetIterator:
     @property
     def stochastic(self):
         return self._subset_iterator.stochastic
-
-
-def _split_specs(data_specs):
-    """``(space, source)`` as parallel tuples of component spaces and source names."""
-    space, source = data_specs
-    if not isinstance(source, tuple):
-        return (space,), (source,)
-    spaces = tuple(space.components) if isinstance(space, CompositeSpace) else (space,)
-    sources = source
-    if len(spaces) != len(sources):
-        raise ValueError(
-            f"data_specs pair {len(spaces)} space(s) with {len(sources)} source(s): {data_specs}"
-        )
-    return spaces, sources
-
-
-def _format_as(data_space, space):
-    def convert(batch):
-        return data_space.np_format_as(batch, space)
-
-    return convert
-
-
-def _to_device(batch):
-    dtype = getattr(batch, "dtype", None)
-    return batch if dtype is None else backend.asarray(batch, dtype=dtype)

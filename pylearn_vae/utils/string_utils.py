@@ -1,13 +1,31 @@
-"""String helpers: ``${NAME}`` substitution of environment variables.
+"""String helpers: ``${NAME}`` substitution of environment variables, natural sort keys.
 
 ``preprocess`` is what makes ``${PYLEARN2_DATA_PATH}/binarized_mnist/train.npy`` in a YAML
-file or a save path point at the user's data folder.
+file or a save path point at the user's data folder; ``number_aware_alphabetical_key``
+orders channel names as the monitor logs them.
 """
 
 import difflib
 import os
+import re
 
-__all__ = ["EnvironmentVariableError", "NoDataPathError", "preprocess"]
+__all__ = [
+    "EnvironmentVariableError",
+    "NoDataPathError",
+    "number_aware_alphabetical_key",
+    "preprocess",
+]
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def number_aware_alphabetical_key(name):
+    """Sort key comparing digit runs as numbers, before letters (``l2`` < ``l10`` < ``la``)."""
+    return tuple(
+        (0, int(token), "") if token.isdigit() else (1, 0, token)
+        for token in _DIGITS.split(name)
+        if token
+    )
 
 
 class EnvironmentVariableError(ValueError):
