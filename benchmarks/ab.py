@@ -5,7 +5,7 @@ Each run is a fresh interpreter importing ``pylearn_vae`` from one tree (``PYTHO
 runs alternate between the trees (A B B A A B ...), and the table gives each tree's
 median over the runs and the median of the pairwise ratios B / A. Within a run: the
 main job's ``Train`` (``yaml_examples/vae_mnist10k.yaml``), set up; the median of blocks
-of 10 training steps (``SGD._sgd_update`` on a fixed batch of 200); the median of NLL
+of 10 training steps (``SGD.sgd_update`` on a fixed batch of 200); the median of NLL
 calls (``VAE.log_likelihood_approximation`` of 10 digits with k = 1000); the median
 of monitoring rounds (``Monitor.__call__``, train and valid sets). Only API both trees
 have is used.
@@ -51,13 +51,15 @@ train = yaml_parse.load_path("yaml_examples/vae_mnist10k.yaml",
 train.setup()
 algorithm, model = train.algorithm, train.model
 X = backend.asarray(train.dataset.X[:200])
+# Trees before the rename call the step _sgd_update.
+update = getattr(algorithm, "sgd_update", None) or algorithm._sgd_update
 for _ in range(5):
-    algorithm._sgd_update(X, 1)
+    update(X, 1)
 blocks = []
 for _ in range(steps // 10):
     start = time.perf_counter()
     for _ in range(10):
-        algorithm._sgd_update(X, 1)
+        update(X, 1)
     blocks.append((time.perf_counter() - start) / 10)
 test = backend.asarray(train.dataset.X[-10:])
 model.log_likelihood_approximation(test, 1000)

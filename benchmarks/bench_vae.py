@@ -8,7 +8,7 @@ Command line (from the repository root)::
                                    [--no-main-job] [--json PATH] [--profile N] [--matrix]
 
 What is measured
-    - training step: ``SGD._sgd_update`` of the ``Train`` built from
+    - training step: ``SGD.sgd_update`` of the ``Train`` built from
       ``yaml_examples/vae_mnist10k.yaml`` (``VAECriterion(num_samples=1)``,
       ``Momentum(0.05)``, float32) on a fixed batch, against each peer's step
       (:class:`TorchVAE.step`, :class:`CompiledTorchVAE.step`, :class:`JaxVAE.step`);

@@ -2,7 +2,7 @@
 
 On CuPy each array operation is one kernel launch (and one temporary), so at small
 batches a step's GPU time follows its number of operations. This script runs the
-benchmark's training step (the main job's ``SGD._sgd_update``, batch 200) on the NumPy
+benchmark's training step (the main job's ``SGD.sgd_update``, batch 200) on the NumPy
 stand-in for CuPy (``tests/fake_cupy.py``) and counts, for one step, the operations that
 would each be a launch on a GPU: NumPy ufunc calls and reductions on device arrays,
 functions of the ``cupy`` module (``dot``, ``zeros``, ...) and fused kernels. It counts

@@ -40,10 +40,13 @@ import time
 import warnings
 
 from pylearn_vae import train_checkpoint
+from pylearn_vae.config.settings import describe
+from pylearn_vae.config.yaml_parse import instantiate, load_train_file
 from pylearn_vae.models.model import Param
 from pylearn_vae.monitor import Monitor
 from pylearn_vae.space import NullSpace
-from pylearn_vae.termination_criteria import counts_epochs_only, epoch_limit
+from pylearn_vae.termination_criteria import counts_epochs_only
+from pylearn_vae.train_checkpoint import save_naming_the_file
 from pylearn_vae.train_checks import check_finite_channels, check_training_data
 from pylearn_vae.training_algorithms.training_algorithm import Interrupted
 from pylearn_vae.utils import serial
@@ -60,20 +63,11 @@ __all__ = [
     "check_training_data",
     "describe_position",
     "log_timing",
+    "save_naming_the_file",
     "time_string",
 ]
 
 log = logging.getLogger(__name__)
-
-
-class _SerializationGuard:
-    """Set on the dataset while saving: pickling the dataset with the model is a bug."""
-
-    def __getstate__(self):
-        raise OSError(
-            "You tried to pickle the training dataset while saving the model; the model "
-            "should not hold a reference to it."
-        )
 
 
 class Train:
@@ -310,17 +304,9 @@ class Train:
         return criterion is not None and counts_epochs_only(criterion)
 
     def extends(self, state):
-        """Whether resuming the finished run of checkpoint ``state`` trains on: its
-        termination criterion counts epochs only and now allows more than it had done
-        (``--epochs 8`` after a run of 5). Gives the criterion the checkpoint's state.
-        """
-        if not state["finished"] or not self._counts_epochs_only():
-            return False
-        criterion = self.algorithm.termination_criterion
-        algorithm_state = state.get("algorithm") or {}
-        criterion.set_state(algorithm_state.get("termination_criterion"))
-        limit = epoch_limit(criterion, state["epochs_done"])
-        return limit is not None and limit > state["epochs_done"]
+        """Whether resuming the finished run of checkpoint ``state`` trains on
+        (:func:`pylearn_vae.train_checkpoint.extends`)."""
+        return self._counts_epochs_only() and train_checkpoint.extends(self, state)
 
     def _one_epoch(self, train_epoch, keep_going):
         """Train one epoch, monitor it and save when due; whether to go on."""
@@ -390,24 +376,9 @@ class Train:
 
     # -- saving --------------------------------------------------------------------------
     def save(self):
-        """Run the ``on_save`` hooks and pickle the model to ``save_path``."""
-        if self.save_path is None:
-            return
-        for ext in self.extensions:
-            ext.on_save(self.model, self.dataset, self.algorithm)
-        with log_timing(log, "Saving to " + self.save_path):
-            if self.first_save and not self.allow_overwrite and os.path.exists(self.save_path):
-                raise OSError(
-                    f"Trying to overwrite file when not allowed: {self.save_path} exists and "
-                    "allow_overwrite is False"
-                )
-            guarded = _guard(self.dataset)
-            try:
-                save_naming_the_file(self.save_path, self.model)
-            finally:
-                _unguard(self.dataset, guarded)
-        self.first_save = False
-        self.last_saved_epoch = self.model.monitor.get_epochs_seen()
+        """Run the ``on_save`` hooks and save the model to ``save_path``
+        (:func:`pylearn_vae.train_checkpoint.save_model`)."""
+        train_checkpoint.save_model(self)
 
     # -- checkpoints -----------------------------------------------------------------------
     @property
@@ -506,14 +477,16 @@ class Train:
         FileNotFoundError
             The run has no checkpoint.
         """
-        from pylearn_vae.config.yaml_parse import load_train_file
-
-        train = load_train_file(config_path, allow_modules=allow_modules, trusted=trusted)
+        graph = load_train_file(
+            config_path, allow_modules=allow_modules, trusted=trusted, instantiate=False
+        )
+        train = instantiate(graph)
         if not isinstance(train, cls):
             raise TypeError(
                 f"{config_path} describes a {type(train).__name__}, not one Train: resume a "
                 "list of phases with train.py --resume"
             )
+        train.settings = describe(graph)
         train.load_checkpoint()
         return train
 
@@ -521,29 +494,3 @@ class Train:
         """``{id(dataset): name}`` of the algorithm's monitoring datasets."""
         named = getattr(self.algorithm, "monitoring_dataset", None) or {}
         return {id(d): name for name, d in named.items()}
-
-
-def save_naming_the_file(path, model, what="the model"):
-    """``serial.save(path, model)``; an OSError (disk full, permission) names ``path``
-    (and ``what`` was being saved)."""
-    try:
-        serial.save(path, model, on_overwrite="backup")
-    except OSError as exc:
-        if exc.filename is not None or path in str(exc):
-            raise
-        raise OSError(
-            exc.errno, f"Cannot save {what} to {path}: {exc.strerror or exc}", path
-        ) from exc
-
-
-def _guard(dataset):
-    try:
-        dataset._serialization_guard = _SerializationGuard()
-    except AttributeError:
-        return False
-    return True
-
-
-def _unguard(dataset, guarded):
-    if guarded:
-        dataset._serialization_guard = None

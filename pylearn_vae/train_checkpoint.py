@@ -1,4 +1,8 @@
-"""Checkpoint and resume of a :class:`pylearn_vae.train.Train` (not in Pylearn2).
+"""Saving, checkpoint and resume of a :class:`pylearn_vae.train.Train`.
+
+:func:`save_model` writes the model to the run's ``save_path`` as Pylearn2's ``Train``
+did (as a data file, :mod:`pylearn_vae.utils.datafile`, where Pylearn2 pickled).
+The rest is not in Pylearn2.
 
 A run keeps a *checkpoint* beside its save path (``model.pkl`` -> ``model.ckpt.pkl``),
 written atomically as a data file (:mod:`pylearn_vae.utils.datafile`): the
@@ -14,6 +18,8 @@ import logging
 import os
 
 from pylearn_vae.config import settings as run_settings
+from pylearn_vae.termination_criteria import epoch_limit
+from pylearn_vae.utils import serial
 from pylearn_vae.utils.checkpoint import (
     checkpoint_contents,
     checkpoint_path_for,
@@ -24,13 +30,17 @@ from pylearn_vae.utils.checkpoint import (
     set_states_of,
 )
 from pylearn_vae.utils.rng import generator_states, set_generator_states
+from pylearn_vae.utils.timing import log_timing
 
 __all__ = [
     "SettingsChanged",
     "check_settings",
     "checkpoint_path",
+    "extends",
     "restore_run_state",
     "run_state",
+    "save_model",
+    "save_naming_the_file",
     "settings_changes",
 ]
 
@@ -154,3 +164,72 @@ def check_settings(train, state, path):
 def describe_contents(train, finished):
     """The checkpoint file's contents for ``train`` now (see :func:`run_state`)."""
     return checkpoint_contents(run_state(train, finished=finished))
+
+
+def extends(train, state):
+    """Whether resuming the finished run of checkpoint ``state`` trains on: ``train``'s
+    termination criterion (one that counts epochs only) now allows more epochs than
+    the run had done (``--epochs 8`` after a run of 5). Gives the criterion its
+    checkpointed state."""
+    if not state["finished"]:
+        return False
+    criterion = train.algorithm.termination_criterion
+    criterion.set_state((state.get("algorithm") or {}).get("termination_criterion"))
+    limit = epoch_limit(criterion, state["epochs_done"])
+    return limit is not None and limit > state["epochs_done"]
+
+
+class _SerializationGuard:
+    """Set on the dataset while saving: saving the dataset with the model is a bug."""
+
+    def __getstate__(self):
+        raise OSError(
+            "You tried to pickle the training dataset while saving the model; the model "
+            "should not hold a reference to it."
+        )
+
+
+def save_model(train):
+    """Run ``train``'s ``on_save`` hooks and save its model to its ``save_path``.
+
+    Raises
+    ------
+    OSError
+        The first save would replace a file and ``allow_overwrite`` is False; or the
+        disk refused (the message names the file).
+    """
+    if train.save_path is None:
+        return
+    for ext in train.extensions:
+        ext.on_save(train.model, train.dataset, train.algorithm)
+    with log_timing(log, "Saving to " + train.save_path):
+        if train.first_save and not train.allow_overwrite and os.path.exists(train.save_path):
+            raise OSError(
+                f"Trying to overwrite file when not allowed: {train.save_path} exists and "
+                "allow_overwrite is False"
+            )
+        dataset = train.dataset
+        try:
+            dataset._serialization_guard = _SerializationGuard()
+        except AttributeError:
+            dataset = None
+        try:
+            save_naming_the_file(train.save_path, train.model)
+        finally:
+            if dataset is not None:
+                dataset._serialization_guard = None
+    train.first_save = False
+    train.last_saved_epoch = train.model.monitor.get_epochs_seen()
+
+
+def save_naming_the_file(path, obj, what="the model"):
+    """``serial.save(path, obj)``; an OSError (disk full, permission) names ``path``
+    (and ``what`` was being saved)."""
+    try:
+        serial.save(path, obj, on_overwrite="backup")
+    except OSError as exc:
+        if exc.filename is not None or path in str(exc):
+            raise
+        raise OSError(
+            exc.errno, f"Cannot save {what} to {path}: {exc.strerror or exc}", path
+        ) from exc

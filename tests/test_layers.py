@@ -33,7 +33,7 @@ ALLOWED = {
     # The mark this module puts on the exceptions it annotates (set on foreign objects).
     ("config/yaml_parse.py", "_yaml_context"),
     # Pylearn2's Train marks the dataset it saves with this attribute of the same name.
-    ("train.py", "_serialization_guard"),
+    ("train_checkpoint.py", "_serialization_guard"),
     # A Conditional's appended output layer (models/vae/conditional.py), used to word an
     # error message about that layer's size.
     ("models/mlp.py", "_default_output_layer"),
