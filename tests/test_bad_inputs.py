@@ -413,7 +413,7 @@ SETUP_CASES = [
 @pytest.mark.parametrize("old,new,names", SETUP_CASES, ids=[c[1][-40:] for c in SETUP_CASES])
 def test_bad_channel_name_stops_before_the_first_epoch(files, old, new, names, capsys):
     status, err, saved = run_train(files, old, new, capsys)
-    assert status == RUNTIME, err
+    assert status == USAGE, err  # a bad value in the file, found at setup
     assert_one_clear_line(err, names)
     assert saved == []
 

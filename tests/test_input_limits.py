@@ -167,7 +167,7 @@ def test_a_huge_batch_is_refused_before_anything_is_written(tmp_path, capsys, ar
     path = _tiny(tmp_path, text, new)
     status = train_script.main([str(path)])
     err = capsys.readouterr().err.strip()
-    assert status == 1  # found when training is set up, after the file loaded
+    assert status == 2  # a bad value, found when training is set up: nothing written
     assert "\n" not in err
     assert f"{argument} ({HUGE})" in err and str(path) in err
     assert sorted(os.listdir(tmp_path)) == ["job.yaml"]

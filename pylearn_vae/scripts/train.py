@@ -205,7 +205,7 @@ def make_argument_parser():
 def main(argv=None):
     """Command-line entry point; returns the exit status."""
     from pylearn_vae.scripts import _cli
-    from pylearn_vae.scripts._cli import RUNTIME_ERROR, USAGE_ERROR, debugging
+    from pylearn_vae.scripts._cli import USAGE_ERROR, debugging, exit_status
     from pylearn_vae.train import TrainingInterrupted
 
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -217,15 +217,16 @@ def main(argv=None):
         print(exc, file=sys.stderr)
         return USAGE_ERROR
     _cli.keep_freed_memory()  # this process's big arrays reuse freed memory
-    # Loading builds every object, so every argument is checked before training starts.
-    status = USAGE_ERROR
+    # Loading builds every object, so every argument is checked before training starts;
+    # the algorithm's setup checks the sizes against memory. A bad file or value exits 2.
+    loaded = False
     try:
         with use_backend(args):
             train_obj = load_run(args.config, args.allow_modules, args.trust, args.seed)
             configure_run_logging(
                 args.timestamp, args.verbose_logging, args.debug, output_mode(args)
             )
-            status = RUNTIME_ERROR
+            loaded = True
             _run(train_obj, args.time_budget, args.config, args.resume, args.overwrite, args)
     except RunFinished as exc:
         print(f"{prog}: {exc}")
@@ -248,7 +249,7 @@ def main(argv=None):
             "(run with --debug for the full traceback)",
             file=sys.stderr,
         )
-        return status
+        return exit_status(exc) if loaded else USAGE_ERROR
     return 0
 
 
