@@ -72,21 +72,22 @@ def train_file(
     """
     options = run_options.RunOptions() if options is None else options
     with run_options.use_backend(options):
-        train_obj = load_run(config, allow_modules, trusted, options.seed)
+        train_obj = load_run(config, allow_modules, trusted, options)
         return run_phases(train_obj, time_budget, config, resume, overwrite, options)
 
 
-def load_run(config, allow_modules=None, trusted=False, seed=None):
-    """The file's objects, with ``seed`` given to them when not None, each ``Train``
-    knowing its settings (:mod:`pylearn_vae.config.settings`) for its checkpoint."""
+def load_run(config, allow_modules=None, trusted=False, options=None):
+    """The file's objects, with the run controls of ``options`` applied to the file
+    before anything is built (:func:`pylearn_vae.run_options.override_graph`), each
+    ``Train`` knowing its settings (:mod:`pylearn_vae.config.settings`) for its
+    checkpoint."""
     if os.environ.get("DISPLAY") is None:
         os.environ.setdefault("MPLBACKEND", "Agg")
     run_options.check_config_path(config)
     graph = load_train_file(
         config, allow_modules=allow_modules, trusted=trusted, instantiate=False
     )
-    if seed is not None:
-        run_options.set_seeds(graph, seed)
+    run_options.override_graph(graph, run_options.RunOptions() if options is None else options)
     described = run_settings.describe(graph)
     built = instantiate(graph)
     pairs = zip(built, described, strict=True) if isinstance(built, list) else [(built, described)]

@@ -16,10 +16,13 @@ import inspect
 import logging
 import os
 
+from pylearn_vae.config.yaml_parse import Proxy
 from pylearn_vae.termination_criteria import And, EpochCounter
+from pylearn_vae.train import Train
 from pylearn_vae.train_extensions import TrainExtension
 from pylearn_vae.train_extensions.channel_log import ChannelLog, log_path_for
 from pylearn_vae.train_extensions.progress_report import ProgressReport
+from pylearn_vae.utils.string_utils import preprocess
 
 __all__ = [
     "RUN_CONTROLS",
@@ -30,8 +33,8 @@ __all__ = [
     "check_config_path",
     "describe_run",
     "given_controls",
-    "load_with_seed",
     "output_mode",
+    "override_graph",
     "set_seeds",
     "use_backend",
 ]
@@ -72,31 +75,17 @@ def given_controls(args):
 
 def set_seeds(graph, seed):
     """Give ``seed`` to the model, the algorithm and every ``seed:`` of a graph loaded
-    with ``instantiate=False`` (see :func:`load_with_seed`)."""
-    _set_seeds(graph, seed, set())
-
-
-def load_with_seed(load, config, seed):
-    """``load(config)``, with ``seed`` for the model, the algorithm and every ``seed:``.
+    with ``instantiate=False``.
 
     The ``model`` and ``algorithm`` of each ``Train`` in the file get ``seed`` whether the
     file gave them one or not; any other object gets it where the file writes a
     ``seed:`` (a dataset's binarization seed, say). Objects the file leaves unseeded
-    keep their defaults (a nested MLP refuses a seed of its own). ``load`` is
-    :func:`pylearn_vae.config.yaml_parse.load_train_file`.
+    keep their defaults (a nested MLP refuses a seed of its own).
     """
-    from pylearn_vae.config import yaml_parse
-
-    if seed is None:
-        return load(config)
-    graph = load(config, instantiate=False)
     _set_seeds(graph, seed, set())
-    return yaml_parse.instantiate(graph)
 
 
 def _set_seeds(node, seed, seen):
-    from pylearn_vae.config.yaml_parse import Proxy
-    from pylearn_vae.train import Train
 
     if id(node) in seen:
         return
@@ -107,7 +96,7 @@ def _set_seeds(node, seed, seen):
         if node.callable is Train:
             for role in ("model", "algorithm"):
                 part = node.keywords.get(role)
-                if isinstance(part, Proxy) and _takes_seed(part.callable):
+                if isinstance(part, Proxy) and _takes(part.callable, "seed"):
                     part.keywords["seed"] = seed
         children = list(node.positionals) + list(node.keywords.values())
     elif isinstance(node, dict):
@@ -120,49 +109,106 @@ def _set_seeds(node, seed, seen):
         _set_seeds(child, seed, seen)
 
 
-def _takes_seed(callable_):
-    try:
-        return "seed" in inspect.signature(callable_).parameters
-    except (TypeError, ValueError):
-        return False
+def override_graph(graph, options):
+    """Apply the run controls that change the file to its graph, before anything is
+    built: ``--seed`` (:func:`set_seeds`), ``--epochs`` (every ``EpochCounter``'s
+    ``max_epochs``, or one added to the termination criterion) and ``--out-dir`` (every
+    ``save_path``, expanded, moved into the folder; a ``Train`` that saves without one
+    gets its default path there).
+
+    Parameters
+    ----------
+    graph : Proxy or list of Proxy
+        What ``load_train_file(..., instantiate=False)`` gave (changed in place).
+    options : RunOptions or argparse.Namespace
+
+    Raises
+    ------
+    ValueError
+        ``--epochs`` for a file whose ``Train`` has no algorithm with a termination
+        criterion, or ``--epochs``/``--out-dir`` for a file that is not a ``Train``.
+    """
+    if options.seed is not None:
+        set_seeds(graph, options.seed)
+    if options.epochs is None and options.out_dir is None:
+        return
+    phases = graph if isinstance(graph, list) else [graph]
+    for n, phase in enumerate(phases):
+        if not _is_train(phase):
+            raise ValueError(
+                "--epochs and --out-dir need a file whose top object is a Train (or a list "
+                f"of them); {'its entry ' + str(n + 1) if len(phases) > 1 else 'it'} is not"
+            )
+        if options.epochs is not None:
+            _set_epochs(phase, options.epochs)
+        if options.out_dir is not None:
+            _set_out_dir(phase, options.out_dir)
+
+
+def _is_train(node):
+
+    return isinstance(node, Proxy) and isinstance(node.callable, type) and issubclass(
+        node.callable, Train
+    )
 
 
 def _set_epochs(train, epochs):
-    algorithm = train.algorithm
-    if algorithm is None or not hasattr(algorithm, "termination_criterion"):
+
+    algorithm = train.keywords.get("algorithm")
+    if not isinstance(algorithm, Proxy) or not _takes(algorithm.callable, "termination_criterion"):
         raise ValueError(
             "--epochs needs a training algorithm with a termination_criterion; this file's "
             "Train has none"
         )
-    counters = _epoch_counters(algorithm.termination_criterion)
+    current = algorithm.keywords.get("termination_criterion")
+    counters = _epoch_counters(current)
     for counter in counters:
-        counter.max_epochs = epochs
+        counter.keywords["max_epochs"] = epochs
     if not counters:
-        counter = EpochCounter(epochs)
-        current = algorithm.termination_criterion
-        algorithm.termination_criterion = counter if current is None else And([counter, current])
+        counter = Proxy(EpochCounter, (), {"max_epochs": epochs}, None)
+        if current is not None:
+            counter = Proxy(And, (), {"criteria": [counter, current]}, None)
+        algorithm.keywords["termination_criterion"] = counter
 
 
-def _epoch_counters(criterion):
-    if isinstance(criterion, EpochCounter):
-        return [criterion]
-    return [c for part in getattr(criterion, "criteria", ()) for c in _epoch_counters(part)]
+def _epoch_counters(node):
 
-
-def _move(path, out_dir):
-    return None if path is None else os.path.join(out_dir, os.path.basename(path))
+    if not isinstance(node, Proxy):
+        return []
+    if node.callable is EpochCounter:
+        return [node]
+    parts = list(node.positionals) + list(node.keywords.get("criteria", None) or [])
+    return [c for part in parts for c in _epoch_counters(part)]
 
 
 def _set_out_dir(train, out_dir):
+
     os.makedirs(out_dir, exist_ok=True)
-    train.save_path = _move(train.save_path, out_dir)
-    for ext in train.extensions:
-        if isinstance(getattr(ext, "save_path", None), str):
-            ext.save_path = _move(ext.save_path, out_dir)
+    save_path = train.keywords.get("save_path")
+    if save_path is None and train.keywords.get("save_freq", 0):
+        save_path = Train.default_save_path()
+    if isinstance(save_path, str):
+        train.keywords["save_path"] = _move(preprocess(save_path), out_dir)
+    for ext in train.keywords.get("extensions", None) or []:
+        if isinstance(ext, Proxy) and isinstance(ext.keywords.get("save_path"), str):
+            ext.keywords["save_path"] = _move(preprocess(ext.keywords["save_path"]), out_dir)
+
+
+def _takes(callable_, name):
+    try:
+        return name in inspect.signature(callable_).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _move(path, out_dir):
+    return os.path.join(out_dir, os.path.basename(path))
 
 
 def apply_run_options(train, args, phase=None):
-    """Override ``train`` (one ``Train``) with the options; add the logs and the report.
+    """Add the logs and the report the options ask for to ``train`` (one ``Train``
+    built from a graph :func:`override_graph` changed), and record the run controls
+    given in ``model.tag['train.py']``.
 
     Returns
     -------
@@ -170,10 +216,6 @@ def apply_run_options(train, args, phase=None):
         The report added to the run (its ``summary()`` ends the run's output).
     """
     controls = given_controls(args)
-    if args.epochs is not None:
-        _set_epochs(train, args.epochs)
-    if args.out_dir is not None:
-        _set_out_dir(train, args.out_dir)
     if controls:
         train.model.tag[TAG] = controls
     added = []

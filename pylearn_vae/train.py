@@ -114,7 +114,7 @@ class Train:
                 )
             save_path = preprocess(save_path)
         elif save_freq > 0:
-            save_path = self._default_save_path()
+            save_path = self.default_save_path()
         if save_path is not None and save_freq > 0:
             # Found now, not at the first save after an epoch of training.
             check_writable_file("Train", "save_path", save_path)
@@ -139,7 +139,7 @@ class Train:
         self.settings = None
 
     @staticmethod
-    def _default_save_path():
+    def default_save_path():
         stem = os.environ.get("PYLEARN2_TRAIN_FILE_FULL_STEM")
         if stem is None:
             raise ValueError(
@@ -391,7 +391,7 @@ class Train:
         explicit = getattr(self, "_checkpoint_path", None)
         if explicit is not None:
             return explicit
-        return train_checkpoint.checkpoint_path(self, self._default_save_path)
+        return train_checkpoint.checkpoint_path(self, self.default_save_path)
 
     @checkpoint_path.setter
     def checkpoint_path(self, path):

@@ -118,7 +118,7 @@ def train(
     _check_level_name(level_name or False)
     run_args = make_argument_parser().parse_args([config]) if run_args is None else run_args
     with use_backend(run_args):
-        train_obj = load_run(config, allow_modules, trusted, run_args.seed)
+        train_obj = load_run(config, allow_modules, trusted, run_args)
         configure_run_logging(timestamp, verbose_logging, debug, output_mode(run_args))
         _run(train_obj, time_budget, config, resume, overwrite, run_args)
 
@@ -222,7 +222,7 @@ def main(argv=None):
     loaded = False
     try:
         with use_backend(args):
-            train_obj = load_run(args.config, args.allow_modules, args.trust, args.seed)
+            train_obj = load_run(args.config, args.allow_modules, args.trust, args)
             configure_run_logging(
                 args.timestamp, args.verbose_logging, args.debug, output_mode(args)
             )
