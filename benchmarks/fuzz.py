@@ -1,12 +1,16 @@
-"""Fuzz the file readers: YAML loading, model files (.pkl, .npz) and the restricted
-unpickler, each input in its own forked subprocess.
+"""Fuzz the file readers: YAML loading, model files (data files, .npz, pickles of
+earlier versions) and the restricted unpickler, each input in its own forked subprocess.
 
 Inputs are mutations of real seeds -- the shipped YAML files and a real saved model
-(the tutorial VAE, pickled as ``train.py`` saves it, and its parameters as ``.npz``) --
-and payloads aimed at running code (each would create a marker file), crashing the
-process (crafted NumPy dtypes, truncated and corrupted pickles) and hanging it (alias
-bombs, deep nesting, huge sizes). Every input is loaded in a forked child with a 10 s
-alarm and a memory limit; the parent checks, for each input, that
+(the tutorial VAE as ``train.py`` saves it, a data file; pickled as earlier versions
+saved it; its parameters as ``.npz``) and a checkpoint-like data file -- and payloads
+aimed at running code (each would create a marker file), crashing the process (crafted
+NumPy dtypes, object arrays, truncated and corrupted files) and hanging it or
+exhausting its memory (alias bombs, deep nesting, huge integers and sizes, a ZIP bomb).
+A data file's description is mutated as an attacker would write it: class names off the
+allow-list, dangling references and array indices, bad tags, dtypes and values.
+Every input is loaded in a forked child with a 10 s alarm and a memory limit; the
+parent checks, for each input, that
 
 * no marker file was created (no code the file chose ran),
 * the child was not killed by a signal (no crash; SIGALRM means a hang past 10 s),
@@ -22,6 +26,7 @@ One line per input, then a summary; exit status 1 if any input failed::
 
 import argparse
 import io
+import json
 import os
 import pickle
 import random
@@ -39,7 +44,8 @@ if REPO not in sys.path:
 import numpy  # noqa: E402
 
 from pylearn_vae.config import yaml_parse  # noqa: E402
-from pylearn_vae.utils import serial  # noqa: E402
+from pylearn_vae.testing.crafted import CraftedArray, CraftedDtype  # noqa: E402
+from pylearn_vae.utils import datafile, serial  # noqa: E402
 
 HANG_SECONDS = 10
 MEMORY_LIMIT = 4 << 30
@@ -66,14 +72,22 @@ def yaml_seeds():
 
 
 def model_seeds():
-    """A real model pickle (the tutorial VAE as train.py saves it) at protocols 2 and 5,
-    and its parameters as .npz bytes."""
+    """A real model (the tutorial VAE) pickled as earlier versions saved it, at
+    protocols 2 and 5; its parameters as .npz bytes; and the model and a checkpoint-like
+    dict as the data files pylearn-vae saves."""
     train = yaml_parse.load_train_file(TINY)
     model = train.model
     pickles = [pickle.dumps(model, protocol=p) for p in (2, pickle.HIGHEST_PROTOCOL)]
     buffer = io.BytesIO()
     numpy.savez(buffer, **{p.name: numpy.asarray(p.get_value()) for p in model.get_params()})
-    return pickles, buffer.getvalue()
+    state = {
+        "format": "pylearn_vae checkpoint", "version": 2, "finished": False,
+        "params": [(p.name, numpy.asarray(p.get_value())) for p in model.get_params()],
+        "rng": numpy.random.default_rng(0), "legacy": numpy.random.RandomState(0),
+        "history": [0.5, float("nan"), numpy.float32(1.5)],
+    }
+    data_files = [datafile.to_bytes(model), datafile.to_bytes(state)]
+    return pickles, buffer.getvalue(), data_files
 
 
 # -- payloads ------------------------------------------------------------------------------
@@ -146,27 +160,125 @@ def pickle_payloads(marker):
     return raw
 
 
-class _Dtype:
-    def __init__(self, spec, state):
-        self.spec, self.state = spec, state
-
-    def __reduce__(self):
-        return (numpy.dtype, (self.spec, False, True), self.state)
-
-
-class _Array:
-    def __init__(self, dtype, data):
-        self.dtype, self.data = dtype, data
-
-    def __reduce__(self):
-        from numpy._core.multiarray import _reconstruct
-
-        state = (1, (2,), self.dtype, False, self.data)
-        return (_reconstruct, (numpy.ndarray, (0,), b"b"), state)
-
-
 def _array_pickle(spec, state, data):
-    return pickle.dumps({"monitor": _Array(_Dtype(spec, state), data)}, protocol=2)
+    array = CraftedArray(CraftedDtype(spec, state), data)
+    return pickle.dumps({"monitor": array}, protocol=2)
+
+
+_DATA_NAMES = [
+    ["os", "system"], ["posix", "system"], ["subprocess", "Popen"], ["builtins", "exec"],
+    ["builtins", "eval"], ["numpy.f2py.__main__", "main"], ["numpy", "load"],
+    ["copyreg", "_reconstructor"], ["pylearn_vae.utils.serial", "load"],
+    ["pylearn_vae.utils.serial", "os"], ["pylearn_vae.scripts.train", "main"],
+    ["pylearn_vae.models.vae", "VAE.__init__.__globals__"], ["pathlib", "Path"],
+    ["pylearn_vae.models.mlp", "MLP"], ["pylearn_vae.models.vae", "VAE"],
+]
+
+
+def data_file(root, arrays=(), members=None):
+    """The bytes of a data file whose description's root is ``root`` (plain JSON data),
+    with ``arrays`` and extra raw ZIP ``members`` ({name: bytes}, deflated)."""
+    text = json.dumps({"format": datafile.FORMAT, "version": 1, "root": root})
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for n, array in enumerate(arrays):
+            archive.writestr(f"array_{n}.npy", _npy(array))
+        archive.writestr("description.npy", _npy(numpy.frombuffer(text.encode(), numpy.uint8)))
+        for name, raw in (members or {}).items():
+            archive.writestr(name, raw)
+    return buffer.getvalue()
+
+
+def _npy(array, allow_pickle=False):
+    inner = io.BytesIO()
+    numpy.save(inner, array, allow_pickle=allow_pickle)
+    return inner.getvalue()
+
+
+def data_payloads(marker):
+    """Data files aimed at code execution, crashes, hangs and memory blow-ups."""
+    touch = f"touch {marker}"
+    out = []
+    for name in _DATA_NAMES:
+        out.append(data_file({"object": name, "id": 0, "args": [touch], "state": {"dict": []}}))
+        out.append(data_file({"class": name}))
+    deep = {"tuple": []}
+    for _ in range(200):  # past the reader's limit of 100, within JSON's own
+        deep = {"tuple": [deep]}
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        header = io.BytesIO()  # 100 MB of zeros, deflated to about 100 KB
+        numpy.lib.format.write_array_header_1_0(
+            header, {"descr": "|u1", "fortran_order": False, "shape": (100_000_000,)}
+        )
+        archive.writestr("array_0.npy", header.getvalue() + bytes(100_000_000))
+        text = json.dumps({"format": datafile.FORMAT, "version": 1, "root": {"array": 0}})
+        archive.writestr("description.npy", _npy(numpy.frombuffer(text.encode(), numpy.uint8)))
+    object_array = {"array_0.npy": _npy(numpy.array([{"a": 1}], dtype=object), True)}
+    out += [
+        data_file(deep),
+        data_file(int("9" * 300)),
+        data_file({"dtype": "O"}), data_file({"dtype": "[('a', 'O')]"}),
+        data_file({"scalar": ["O", 1]}), data_file({"ref": 0}),
+        data_file({"list": [{"ref": 0}], "id": 0}),
+        data_file({"bit_generator": {"name": "PCG64", "state": {"dict": [], "id": 0},
+                                     "seed_seq": None}}),
+        data_file({"random_state": {"dict": [["state", {"dict": [], "id": 1}]], "id": 0}}),
+        data_file({"array": 0}, members=object_array),
+        data_file({"seed_sequence": {"entropy": int("9" * 300), "spawn_key": {"tuple": []},
+                                     "pool_size": 2**30, "n_children_spawned": 0}}),
+        bomb.getvalue(),
+    ]
+    return out
+
+
+def mutate_data_file(rng, data, marker):
+    """Change a data file's description as an attacker would (a class name, a tag, an
+    id, a value), keeping it a valid archive; or mutate its bytes."""
+    if rng.random() < 0.3:
+        return mutate_bytes(rng, data, [data])
+    with numpy.load(io.BytesIO(data), allow_pickle=False) as archive:
+        arrays = [archive[f"array_{n}"] for n in range(len(archive.files) - 1)]
+        root = json.loads(bytes(archive["description"]))["root"]
+    nodes = []
+    _collect(root, nodes)
+    for _ in range(rng.randint(1, 4)):
+        parent, key = rng.choice(nodes) if nodes else (None, None)
+        if parent is None:
+            break
+        parent[key] = _mutant(rng, parent[key], marker)
+    return data_file(root, arrays)
+
+
+def _collect(node, out):
+    """``(container, key)`` of every value under ``node`` (JSON lists and dicts)."""
+    items = enumerate(node) if isinstance(node, list) else node.items()
+    for key, value in list(items):
+        out.append((node, key))
+        if isinstance(value, (list, dict)):
+            _collect(value, out)
+
+
+def _mutant(rng, value, marker):
+    choice = rng.random()
+    if choice < 0.25:
+        return {"object": rng.choice(_DATA_NAMES), "id": rng.randrange(1000),
+                "args": [f"touch {marker}"]}
+    if choice < 0.35:
+        return {"class": rng.choice(_DATA_NAMES)}
+    if choice < 0.5:
+        return {"ref": rng.randrange(-1, 50)}
+    if choice < 0.6:
+        return {"array": rng.randrange(-1, 40)}
+    if choice < 0.7:
+        return rng.choice([None, True, -1, 2**70, 1e308, "x" * 1000, [], {}, {"nope": 1}])
+    if choice < 0.8:
+        return {"dtype": rng.choice(["O", "V8", "<f4", "S3", "M8[s]", "f8,f8", "(2,)f4"])}
+    if choice < 0.9 and isinstance(value, dict) and value:
+        key = rng.choice(sorted(value))
+        return {k: v for k, v in value.items() if k != key}  # a field missing
+    return {"scalar": [rng.choice(["<f4", "<i8", "|b1", "O", "<c16"]), rng.choice(
+        [1, 1.5, 2**70, "x", None])]}
 
 
 # -- mutations ------------------------------------------------------------------------------
@@ -225,25 +337,29 @@ def mutate_yaml(rng, text, payloads):
 
 
 def corpus(count, seed, marker):
-    """``count`` inputs ``(kind, bytes)``: kind is 'yaml', 'pkl' or 'npz'."""
+    """``count`` inputs ``(kind, bytes)``: kind is 'yaml', 'pkl', 'npz' or 'data' (a
+    data file, loaded from a ``.data`` path as ``serial.load`` loads any saved model)."""
     rng = random.Random(seed)
     texts = yaml_seeds()
-    pickles, npz = model_seeds()
+    pickles, npz, data_files = model_seeds()
     yaml_bad = yaml_payloads(marker)
     pickle_bad = pickle_payloads(marker)
     splices = pickles + pickle_bad
     fixed = [("yaml", p.encode()) for p in yaml_bad] + [("pkl", p) for p in pickle_bad]
+    fixed += [("data", p) for p in data_payloads(marker)]
     for n in range(count):
         if n < len(fixed):
             yield fixed[n]
             continue
         choice = rng.random()
-        if choice < 0.4:
+        if choice < 0.3:
             yield "yaml", mutate_yaml(rng, rng.choice(texts), yaml_bad).encode()
-        elif choice < 0.85:
+        elif choice < 0.55:
             yield "pkl", mutate_bytes(rng, rng.choice(pickles), splices)
-        else:
+        elif choice < 0.65:
             yield "npz", _mutate_npz(rng, npz)
+        else:
+            yield "data", mutate_data_file(rng, rng.choice(data_files), marker)
 
 
 def _mutate_npz(rng, npz):
@@ -352,7 +468,7 @@ def _atheris(count, seed):
     folder = tempfile.mkdtemp(prefix="pylearn_vae_atheris_")
 
     def one(data):
-        kind = ("yaml", "pkl", "npz")[data[0] % 3] if data else "pkl"
+        kind = ("yaml", "pkl", "npz", "data")[data[0] % 4] if data else "pkl"
         verdict, detail = run_one(kind, data[1:], folder)
         if verdict not in ("ok",) or os.path.exists(os.path.join(folder, "MARKER")):
             raise RuntimeError(f"{kind}: {verdict}: {detail}")

@@ -1,8 +1,9 @@
 """Fuzzing the file readers: a fixed-seed corpus of 200 inputs of benchmarks/fuzz.py
-(mutated shipped YAMLs and a real model pickle, payloads aimed at code execution,
-crashes and hangs), each in a forked subprocess, and a Hypothesis property on the
-readers in this process."""
+(mutated shipped YAMLs, a real model as a data file and as an old pickle, payloads aimed
+at code execution, crashes and hangs), each in a forked subprocess, and Hypothesis
+properties of the readers in this process."""
 
+import io
 import os
 import sys
 
@@ -16,7 +17,8 @@ if REPO not in sys.path:  # benchmarks/ is beside tests/, not an installed packa
 
 from benchmarks import fuzz  # noqa: E402
 from pylearn_vae.config import yaml_parse  # noqa: E402
-from pylearn_vae.utils import serial  # noqa: E402
+from pylearn_vae.utils import datafile, serial  # noqa: E402
+from pylearn_vae.utils.safe_load import LoadPolicy  # noqa: E402
 
 
 @pytest.mark.slow
@@ -41,6 +43,27 @@ def test_the_unpickler_refuses_random_bytes_with_a_message(tmp_path, data):
     try:
         serial.load(str(path), retry=False)
     except (ValueError, OSError) as exc:
+        assert str(exc)
+
+
+_TAGS = ["list", "dict", "tuple", "set", "ref", "id", "array", "scalar", "dtype", "object",
+         "class", "state", "args", "items", "float", "bytes", "generator", "bit_generator",
+         "random_state", "seed_sequence", "path", "kind", "factory", "slice", "complex"]
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False)
+    | st.sampled_from(["os", "system", "<f4", "O", "pylearn_vae.models.mlp", "MLP", "PCG64"]),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.sampled_from(_TAGS), inner, max_size=3),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(root=_JSON)
+def test_the_data_file_reader_refuses_random_descriptions_with_a_message(root):
+    try:
+        datafile.read(io.BytesIO(fuzz.data_file(root)), "x.pkl", LoadPolicy())
+    except ValueError as exc:  # UnsafeFileError included
         assert str(exc)
 
 

@@ -9,55 +9,29 @@ import sys
 import numpy
 import pytest
 
+from pylearn_vae.testing.crafted import CraftedArray, CraftedDtype, own_state
 from pylearn_vae.utils import safe_load, serial
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-class _Dtype:
-    """Pickles as ``numpy.dtype(spec, False, True)`` with the given BUILD state."""
-
-    def __init__(self, spec, state):
-        self.spec, self.state = spec, state
-
-    def __reduce__(self):
-        return (numpy.dtype, (self.spec, False, True), self.state)
-
-
-class _Array:
-    """Pickles as NumPy does an array, with the dtype given."""
-
-    def __init__(self, dtype, raw):
-        self.dtype, self.raw = dtype, raw
-
-    def __reduce__(self):
-        from numpy._core.multiarray import _reconstruct
-
-        state = (1, (len(self.raw) // 8,), self.dtype, False, self.raw)
-        return (_reconstruct, (numpy.ndarray, (0,), b"b"), state)
-
-
-def _own_state(spec):
-    return numpy.dtype(spec).__reduce__()[2]
 
 
 # NPY_ITEM_HASOBJECT and friends: flags that say "this dtype holds Python objects".
 _OBJECT_FLAGS = 0x3F
 
 CRAFTED = {
-    "object flags on a float": _Dtype("f8", _own_state("f8")[:7] + (_OBJECT_FLAGS,)),
-    "object flags on a void": _Dtype("V8", (3, "|", None, None, None, 8, 1, _OBJECT_FLAGS)),
-    "an object dtype": _Dtype("O8", _own_state("O8")),
-    "a structured dtype": _Dtype("V16", (3, "|", None, ("a",), {"a": (numpy.dtype("f8"), 0)},
+    "object flags on a float": CraftedDtype("f8", own_state("f8")[:7] + (_OBJECT_FLAGS,)),
+    "object flags on a void": CraftedDtype("V8", (3, "|", None, None, None, 8, 1, _OBJECT_FLAGS)),
+    "an object dtype": CraftedDtype("O8", own_state("O8")),
+    "a structured dtype": CraftedDtype("V16", (3, "|", None, ("a",), {"a": (numpy.dtype("f8"), 0)},
                                          16, 8, 0)),
-    "a wrong item size": _Dtype("f8", _own_state("f8")[:5] + (64,) + _own_state("f8")[6:]),
+    "a wrong item size": CraftedDtype("f8", own_state("f8")[:5] + (64,) + own_state("f8")[6:]),
 }
 
 
 @pytest.mark.parametrize("name", sorted(CRAFTED))
 def test_a_crafted_dtype_is_refused(tmp_path, name):
     path = tmp_path / "crafted.pkl"
-    path.write_bytes(pickle.dumps({"x": _Array(CRAFTED[name], b"\x41" * 16)}, protocol=2))
+    path.write_bytes(pickle.dumps({"x": CraftedArray(CRAFTED[name], b"\x41" * 16)}, protocol=2))
     with pytest.raises(safe_load.UnsafeFileError, match="NumPy dtype"):
         serial.load(str(path))
 
@@ -77,7 +51,7 @@ def test_plain_dtypes_and_arrays_load(tmp_path, spec):
 def test_print_monitor_on_a_crafted_dtype_exits_with_one_line(tmp_path):
     path = tmp_path / "model.pkl"
     path.write_bytes(pickle.dumps(
-        {"x": _Array(CRAFTED["object flags on a float"], b"\x41" * 16)}, protocol=2))
+        {"x": CraftedArray(CRAFTED["object flags on a float"], b"\x41" * 16)}, protocol=2))
     env = dict(os.environ, PYTHONPATH=REPO)
     done = subprocess.run(
         [sys.executable, os.path.join(REPO, "bin", "print_monitor.py"), str(path)],

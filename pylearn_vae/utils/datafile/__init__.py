@@ -39,6 +39,7 @@ it cannot describe as data: functions of a module, objects that pickle through t
 own ``__reduce__``, object arrays.
 """
 
+import errno
 import io
 import json
 import zipfile
@@ -137,9 +138,9 @@ def read(file, filepath, policy):
     except (zipfile.BadZipFile, EOFError, OSError) as e:
         raise ValueError(f"{filepath}: not a valid data file ({e})") from None
     with archive:
-        description = _description(archive, filepath)
-        arrays = _arrays(archive, filepath)
         try:
+            description = _description(archive, filepath)
+            arrays = _arrays(archive, filepath)
             return Decoder(filepath, policy, arrays).decode_root(description)
         except ValueError:
             raise
@@ -148,6 +149,12 @@ def read(file, filepath, policy):
             raise ValueError(
                 f"{filepath}: a value does not fit where it is ({type(e).__name__}: {e})"
             ) from None
+        except (zipfile.BadZipFile, EOFError) as e:
+            raise ValueError(f"{filepath}: a damaged data file ({e})") from None
+        except OSError as e:
+            if e.errno not in (None, errno.EINVAL):
+                raise  # a real I/O error, which serial.load may retry
+            raise ValueError(f"{filepath}: a damaged data file ({e})") from None
 
 
 def _description(archive, filepath):

@@ -107,13 +107,13 @@ class Decoder:
     def register(self, value, node):
         n = node.get("id")
         if type(n) is not int or n in self.ids:
-            raise self.fail(f"the id {n!r} is missing or given twice")
+            raise self.fail(f"the id {str(n)[:40]} is missing or given twice")
         self.ids[n] = value
 
     def _ref(self, node, depth):
         n = node["ref"]
         if type(n) is not int or n not in self.ids:
-            raise self.fail(f"a reference to {n!r}, which is not defined before it")
+            raise self.fail(f"a reference to {str(n)[:40]}, which is not defined before it")
         return self.ids[n]
 
     def _list(self, node, depth):
