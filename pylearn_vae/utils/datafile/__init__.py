@@ -108,7 +108,9 @@ def write(file, obj, root="the object"):
     text = json.dumps(description, separators=(",", ":"), allow_nan=False)
     arrays = {f"array_{i}": a for i, a in enumerate(encoder.arrays)}
     arrays[DESCRIPTION] = numpy.frombuffer(text.encode("utf-8"), dtype=numpy.uint8)
-    numpy.savez(file, **arrays)
+    archive = io.BytesIO()  # built in memory: ZIP's seeks would flush a file's buffer
+    numpy.savez(archive, **arrays)
+    file.write(archive.getbuffer())
 
 
 # -- reading ---------------------------------------------------------------------------------

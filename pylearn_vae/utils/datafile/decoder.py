@@ -3,6 +3,7 @@
 
 import base64
 import collections
+import io
 import pathlib
 import zipfile
 
@@ -21,6 +22,14 @@ __all__ = ["Decoder", "LazyArrays"]
 
 
 class LazyArrays:
+    """The archive's arrays, each read when the description first points to it.
+
+    A member is read whole (its CRC checked), its ``.npy`` header is checked against its
+    size (an array cannot ask for more bytes than the member holds, so what is allocated
+    stays within the sizes checked against free memory), then it is parsed by
+    ``numpy.lib.format.read_array(..., allow_pickle=False)``.
+    """
+
     def __init__(self, archive, filepath):
         self._archive = archive
         self._filepath = filepath
@@ -30,43 +39,49 @@ class LazyArrays:
         if type(index) is not int or index < 0:
             raise ValueError(f"{self._filepath}: array index {index!r} is not an index")
         if index not in self._loaded:
-            name = f"array_{index}"
-            if name not in self._archive.files:
-                raise ValueError(f"{self._filepath}: it refers to {name}, which it lacks")
-            try:
-                self._check_size(name)
-                self._loaded[index] = self._archive[name]
-            except zipfile.BadZipFile as e:
-                raise ValueError(f"{self._filepath}: {name} is damaged ({e})") from None
-            except ValueError as e:
-                if "allow_pickle" in str(e):
-                    raise safe_load.UnsafeFileError(
-                        f"{self._filepath}: {name} is an array of Python objects; data "
-                        "files hold only arrays of numbers, bools and text"
-                    ) from None
-                raise ValueError(f"{self._filepath}: {name} is not a valid array ({e})") from None
+            self._loaded[index] = self._read(f"array_{index}")
         return self._loaded[index]
 
+    def _read(self, name):
+        try:
+            info = self._archive.zip.getinfo(name + ".npy")
+        except KeyError:
+            raise ValueError(f"{self._filepath}: it refers to {name}, which it lacks") from None
+        try:
+            raw = self._archive.zip.read(info)
+            return self._parse(name, raw)
+        except zipfile.BadZipFile as e:
+            raise ValueError(f"{self._filepath}: {name} is damaged ({e})") from None
+        except safe_load.UnsafeFileError:
+            raise
+        except ValueError as e:
+            raise ValueError(f"{self._filepath}: {name} is not a valid array ({e})") from None
 
-    def _check_size(self, name):
-        """Refuse an array whose header asks for more bytes than its member holds (so
-        the bytes allocated stay within the sizes checked against free memory)."""
-        info = self._archive.zip.getinfo(name + ".npy")
-        with self._archive.zip.open(info) as member:
-            version = numpy.lib.format.read_magic(member)
-            if version == (1, 0):
-                shape, _, dtype = numpy.lib.format.read_array_header_1_0(member)
-            else:
-                shape, _, dtype = numpy.lib.format.read_array_header_2_0(member)
-            data_bytes = info.file_size - member.tell()
+    def _parse(self, name, raw):
+        """The array of ``.npy`` bytes ``raw``, a writable copy; as ``numpy.load`` with
+        ``allow_pickle=False`` reads it, its header first checked against its size."""
+        member = io.BytesIO(raw)
+        version = numpy.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, fortran, dtype = numpy.lib.format.read_array_header_1_0(member)
+        else:
+            shape, fortran, dtype = numpy.lib.format.read_array_header_2_0(member)
+        if dtype.hasobject:
+            raise safe_load.UnsafeFileError(
+                f"{self._filepath}: {name} is an array of Python objects; data files hold "
+                "only arrays of numbers, bools and text"
+            )
         count = 1
         for n in shape:
             count *= n
-        if count * dtype.itemsize > data_bytes:
+        offset = member.tell()
+        if count * dtype.itemsize != len(raw) - offset:
             raise ValueError(
                 f"{self._filepath}: {name} claims {count * dtype.itemsize} bytes of "
-                f"{shape} {dtype} values but holds {data_bytes}"
+                f"{shape} {dtype} values but holds {len(raw) - offset}"
             )
+        flat = numpy.frombuffer(raw, dtype=dtype, count=count, offset=offset)
+        return flat.reshape(shape, order="F" if fortran else "C").copy(order="K")
 
 
 class Decoder:
@@ -75,6 +90,7 @@ class Decoder:
         self.policy = policy
         self.arrays = arrays
         self.ids = {}
+        self._classes = {}  # (module, name) -> what the policy found
 
     def decode_root(self, description):
         if "root" not in description:
@@ -102,7 +118,8 @@ class Decoder:
     def many(self, values, depth):
         if not isinstance(values, list):
             raise self.fail(f"a {type(values).__name__} where a list was expected")
-        return [self.decode(v, depth) for v in values]
+        plain = (int, float, str, bool, type(None))  # as they are (most of a history)
+        return [v if type(v) in plain else self.decode(v, depth) for v in values]
 
     def register(self, value, node):
         n = node.get("id")
@@ -265,7 +282,7 @@ class Decoder:
         state = self.decode(node["random_state"], depth)
         if not isinstance(state, dict):
             raise self.fail("a RandomState whose state is not a dict")
-        random_state = numpy.random.RandomState()
+        random_state = numpy.random.RandomState(0)  # its state is replaced at once
         try:
             random_state.set_state(state)
         except (TypeError, ValueError, KeyError, OverflowError) as e:
@@ -279,7 +296,10 @@ class Decoder:
             and all(isinstance(part, str) and 0 < len(part) < 300 for part in name)
         ):
             raise self.fail(f"the class name {str(name)[:80]!r} is not [module, name]")
-        return self.policy.find_class(self.filepath, *name)
+        key = tuple(name)
+        if key not in self._classes:
+            self._classes[key] = self.policy.find_class(self.filepath, *key)
+        return self._classes[key]
 
     def _class(self, node, depth):
         name = node["class"]

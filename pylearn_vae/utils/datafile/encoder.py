@@ -4,6 +4,7 @@
 import base64
 import collections
 import copyreg
+import math
 import numbers
 import pathlib
 
@@ -21,6 +22,22 @@ from pylearn_vae.utils.datafile.values import (
 __all__ = ["Encoder"]
 
 
+_AS_THEY_ARE = frozenset({type(None), bool, int, str})
+
+
+class Where:
+    """Where a value is in the graph (``model.monitor.channels['x']``), formatted only
+    when an error names it."""
+
+    __slots__ = ("parent", "form", "key")
+
+    def __init__(self, parent, form, key):
+        self.parent, self.form, self.key = parent, form, key
+
+    def __str__(self):
+        return f"{self.parent}{self.form.format(self.key)}"
+
+
 class Encoder:
     """One pass over the object graph: JSON values out, arrays collected."""
 
@@ -33,14 +50,12 @@ class Encoder:
         self._depth = 0
 
     def encode(self, value, path):
-        if value is None or isinstance(value, (bool, str)):
-            return value
         kind = type(value)
-        if kind is int:
+        if kind in _AS_THEY_ARE:
             return value
         if kind is float:
             return encode_float(value)
-        if isinstance(value, numpy.ndarray) or is_gpu_array(value):
+        if isinstance(value, numpy.ndarray):
             return {"array": self._array(value, path)}
         if isinstance(value, numpy.generic):
             return self._scalar(value, path)
@@ -56,6 +71,8 @@ class Encoder:
             for types, method in ENCODERS:
                 if isinstance(value, types):
                     return method(self, value, path)
+            if is_gpu_array(value):
+                return {"array": self._array(value, path)}
             return self._object(value, path)
         finally:
             self._depth -= 1
@@ -85,7 +102,14 @@ class Encoder:
         return {"scalar_array": self._array(numpy.asarray(value), path)}
 
     def _sequence(self, value, path):
-        return [self.encode(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        out = []
+        for i, v in enumerate(value):  # most of a long list is plain numbers
+            kind = type(v)
+            if kind in _AS_THEY_ARE or (kind is float and math.isfinite(v)):
+                out.append(v)
+            else:
+                out.append(self.encode(v, Where(path, "[{}]", i)))
+        return out
 
     def _list(self, value, path):
         if type(value) is not list:
@@ -108,7 +132,7 @@ class Encoder:
         tag = "frozenset" if isinstance(value, frozenset) else "set"
         if type(value) not in (set, frozenset):
             return self._object(value, path)
-        return {tag: [self.encode(v, f"{path}{{...}}") for v in value]}
+        return {tag: [self.encode(v, Where(path, "{{...}}", None)) for v in value]}
 
     def _dict(self, value, path):
         if type(value) is dict:
@@ -127,10 +151,14 @@ class Encoder:
         else:
             return self._object(value, path)
         n = self._remember(value)
-        pairs = [
-            [self.encode(k, f"{path} key"), self.encode(v, f"{path}[{k!r}]")]
-            for k, v in value.items()
-        ]
+        pairs = []
+        for k, v in value.items():  # keys are mostly strings, values mostly plain
+            kind = type(v)
+            if kind not in _AS_THEY_ARE and not (kind is float and math.isfinite(v)):
+                v = self.encode(v, Where(path, "[{!r}]", k))
+            if type(k) not in _AS_THEY_ARE:
+                k = self.encode(k, Where(path, " key", None))
+            pairs.append([k, v])
         return {"dict": pairs, "id": n, **tag}
 
     def _bytes(self, value, path):
