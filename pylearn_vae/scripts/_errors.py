@@ -16,7 +16,6 @@ import sys
 import zipfile
 
 from pylearn_vae.datasets.dataset import NotInstalledError
-from pylearn_vae.scripts import _load_options
 from pylearn_vae.utils.images import MissingLibraryError
 
 __all__ = [
@@ -83,8 +82,7 @@ def one_line(prog, exc):
 @contextlib.contextmanager
 def clear_errors(prog, debug=False):
     """Turn any error raised inside the block into one line on stderr and
-    ``SystemExit(status)`` (:func:`exit_status`), unless :func:`debugging`; the command
-    line's ``--allow-module``/``--trust`` end with the block."""
+    ``SystemExit(status)`` (:func:`exit_status`), unless :func:`debugging`."""
     try:
         yield
     except Exception as exc:
@@ -92,8 +90,6 @@ def clear_errors(prog, debug=False):
             raise
         print(one_line(prog, exc), file=sys.stderr)
         raise SystemExit(exit_status(exc)) from exc
-    finally:
-        _load_options.forget()
 
 
 def quiet_on_broken_pipe(main):

@@ -2,18 +2,13 @@
 
 Every script's parser has them (:func:`add_load_options`; ``docs/security.md``): a model
 pickle and a dataset YAML may only build this package's classes unless the user allows
-more. :class:`~pylearn_vae.scripts._parsing.ArgumentParser` records the parsed values
-here (:func:`remember`), :func:`~pylearn_vae.scripts._loading.load_model` and
-:func:`~pylearn_vae.scripts._loading.load_dataset` read them (:func:`current`), and
-:func:`~pylearn_vae.scripts._errors.clear_errors` forgets them when the script's body
-ends (:func:`forget`).
+more. A script hands its parsed command line to
+:func:`~pylearn_vae.scripts._loading.load_model` and
+:func:`~pylearn_vae.scripts._loading.load_dataset`, which read these two options from it
+(:func:`load_options`).
 """
 
-__all__ = ["add_load_options", "current", "forget", "remember"]
-
-# What the last parsed command line allows; the keyword arguments of serial.load and
-# yaml_parse.load.
-_recorded = {"allow_modules": (), "trusted": False}
+__all__ = ["add_load_options", "load_options"]
 
 
 def add_load_options(parser):
@@ -35,16 +30,10 @@ def add_load_options(parser):
     )
 
 
-def remember(namespace):
-    """Record the ``allow_modules`` and ``trust`` of a parsed command line."""
-    _recorded.update(allow_modules=tuple(namespace.allow_modules), trusted=namespace.trust)
-
-
-def current():
-    """``{'allow_modules': tuple, 'trusted': bool}`` of the last parsed command line."""
-    return dict(_recorded)
-
-
-def forget():
-    """Back to the defaults: this package's classes only."""
-    _recorded.update(allow_modules=(), trusted=False)
+def load_options(args=None):
+    """``{'allow_modules': tuple, 'trusted': bool}`` of a parsed command line ``args``
+    (the keyword arguments of ``serial.load`` and ``yaml_parse.load``); None: the
+    defaults, this package's classes only."""
+    if args is None:
+        return {"allow_modules": (), "trusted": False}
+    return {"allow_modules": tuple(args.allow_modules), "trusted": bool(args.trust)}

@@ -40,14 +40,15 @@ DATASET_NAMES = {
 }
 
 
-def load_model(path):
-    """Unpickle the model saved at ``path``; a clear :class:`CliError` if it cannot be."""
+def load_model(path, args=None):
+    """The model saved at ``path``, loaded as the command line ``args`` allows
+    (``--allow-module``, ``--trust``); a clear :class:`CliError` if it cannot be."""
     if not os.path.exists(path):
         raise CliError(f"{path}: no such file (give the .pkl a training run saved)")
     if os.path.isdir(path):
         raise CliError(f"{path} is a folder, not a saved model (.pkl)")
     try:
-        return serial.load(path, **_load_options.current())
+        return serial.load(path, **_load_options.load_options(args))
     except UnsafeFileError as exc:
         raise CliError(str(exc)) from exc
     except Exception as exc:  # any unpickling failure means "not one of our models"
@@ -56,11 +57,11 @@ def load_model(path):
         ) from exc
 
 
-def load_vae(path):
+def load_vae(path, args=None):
     """:func:`load_model`, checking the object is a :class:`~pylearn_vae.models.vae.VAE`."""
     from pylearn_vae.models.vae import VAE
 
-    model = load_model(path)
+    model = load_model(path, args)
     if not isinstance(model, VAE):
         raise CliError(
             f"{path} holds a {type(model).__module__}.{type(model).__name__}, not a VAE: "
@@ -70,7 +71,7 @@ def load_vae(path):
     return model
 
 
-def load_dataset(model, spec=None, which_set=None):
+def load_dataset(model, spec=None, which_set=None, args=None):
     """The dataset to evaluate ``model`` on.
 
     Parameters
@@ -83,6 +84,8 @@ def load_dataset(model, spec=None, which_set=None):
     which_set : str, optional
         Replaces the ``which_set`` argument of the dataset's YAML (e.g. ``'test'``), as
         :func:`for_split` does.
+    args : argparse.Namespace, optional
+        The command line, for ``--allow-module`` and ``--trust``.
     """
     from pylearn_vae.config import yaml_parse
 
@@ -107,7 +110,7 @@ def load_dataset(model, spec=None, which_set=None):
         )
     with _naming_the_dataset(spec):
         try:
-            graph = yaml_parse.load(src, instantiate=False, **_load_options.current())
+            graph = yaml_parse.load(src, instantiate=False, **_load_options.load_options(args))
         except UnsafeFileError as exc:
             where = "the dataset YAML the model recorded" if spec is None else "--dataset"
             where = spec if spec is not None and os.path.isfile(spec) else where
@@ -148,10 +151,10 @@ def design_matrix(dataset, model, limit=None):
     return X if limit is None else X[:limit]
 
 
-def dataset_view_shape(model, spec=None):
+def dataset_view_shape(model, spec=None, args=None):
     """The training data's ``(rows, cols, channels)`` view, or None when unknown."""
     try:
-        dataset = load_dataset(model, spec)
+        dataset = load_dataset(model, spec, args=args)
     except (CliError, OSError, ValueError, ImportError):
         return None
     view_shape = getattr(dataset, "view_shape", None)

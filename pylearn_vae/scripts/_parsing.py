@@ -101,8 +101,8 @@ class OneLineErrors(argparse.ArgumentParser):
 
 class ArgumentParser(OneLineErrors):
     """:class:`OneLineErrors` with the options of
-    :func:`~pylearn_vae.scripts._load_options.add_load_options` (recorded for
-    :func:`~pylearn_vae.scripts._loading.load_model` and
+    :func:`~pylearn_vae.scripts._load_options.add_load_options` (hand the parsed
+    arguments to :func:`~pylearn_vae.scripts._loading.load_model` and
     :func:`~pylearn_vae.scripts._loading.load_dataset`) and ``--debug`` (tracebacks
     instead of one line)."""
 
@@ -114,11 +114,6 @@ class ArgumentParser(OneLineErrors):
             action="store_true",
             help="show the traceback of an error (or set PYLEARN_VAE_DEBUG=1)",
         )
-
-    def parse_known_args(self, args=None, namespace=None):
-        namespace, extras = super().parse_known_args(args, namespace)
-        _load_options.remember(namespace)
-        return namespace, extras
 
 
 def _number_type(convert, lowest, strict, what):

@@ -163,7 +163,14 @@ def check_supported(model):
 
 
 def export_model(
-    model, X=None, labels=None, num_sliders=8, num_examples=20, num_points=500, title="VAE"
+    model,
+    X=None,
+    labels=None,
+    num_sliders=8,
+    num_examples=20,
+    num_points=500,
+    title="VAE",
+    args=None,
 ):
     """Everything the page needs, as a JSON-ready dict.
 
@@ -176,6 +183,9 @@ def export_model(
     labels : int array, shape (n,), optional
     num_sliders : int
         Sliders over the most active units when nhid > 2 (all units otherwise).
+    args : argparse.Namespace, optional
+        The command line (``--allow-module``, ``--trust``), for loading the training
+        set the model recorded, to find its images' shape.
     """
     check_supported(model)
     weights = _Weights()
@@ -183,7 +193,7 @@ def export_model(
         "title": title,
         "nvis": int(model.nvis),
         "nhid": int(model.nhid),
-        "shape": list(_image_shape(model)),
+        "shape": list(_image_shape(model, args)),
         "decoder": _export_mlp(model.conditional.mlp, "decoder", weights),
         "encoder": _export_mlp(model.posterior.mlp, "encoder", weights, composite_last=True),
     }
@@ -217,10 +227,10 @@ def export_model(
     return data
 
 
-def _image_shape(model):
+def _image_shape(model, args):
     from pylearn_vae.utils import images
 
-    return images.image_shape(model.nvis, _cli.dataset_view_shape(model))
+    return images.image_shape(model.nvis, _cli.dataset_view_shape(model, None, args))
 
 
 def page_html(data):
@@ -291,10 +301,10 @@ def main(argv=None):
     with _cli.clear_errors(_commands.prog("vae_demo.py"), args.debug):
         if args.port > 65535:
             raise _cli.CliError(f"--port {args.port}: a port is at most 65535")
-        model = _cli.load_vae(args.model)
+        model = _cli.load_vae(args.model, args)
         try:
             check_supported(model)
-            dataset = _cli.load_dataset(model, args.dataset, args.which_set)
+            dataset = _cli.load_dataset(model, args.dataset, args.which_set, args)
             X = _cli.design_matrix(dataset, model)
             _latent.warn_if_no_active_unit(model, X, _commands.prog("vae_demo.py"))
             data = export_model(
@@ -304,6 +314,7 @@ def main(argv=None):
                 num_sliders=args.sliders,
                 num_examples=args.examples,
                 title=os.path.basename(args.model),
+                args=args,
             )
         except UnsupportedModelError as exc:
             print(f"vae_demo.py: error: {args.model}: {exc}", file=sys.stderr)

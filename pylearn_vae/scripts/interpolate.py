@@ -106,8 +106,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     with _cli.clear_errors(_commands.prog("vae_interpolate.py"), args.debug):
         check_grid_output(args.out)
-        model = _cli.load_vae(args.model)
-        dataset = _cli.load_dataset(model, args.dataset, args.which_set)
+        model = _cli.load_vae(args.model, args)
+        dataset = _cli.load_dataset(model, args.dataset, args.which_set, args)
         X = _cli.design_matrix(dataset, model)
         _latent.warn_if_no_active_unit(model, X, _commands.prog("vae_interpolate.py"))
         pairs = args.pairs or random_pairs(len(X), args.n, args.seed)

@@ -157,8 +157,8 @@ def main(argv=None):
     with _cli.clear_errors(_commands.prog("vae_latent_report.py"), args.debug):
         if args.out:
             _cli.check_plot_output(args.out, "the latent bar chart")
-        model = _cli.load_vae(args.model)
-        dataset = _cli.load_dataset(model, args.dataset, args.which_set)
+        model = _cli.load_vae(args.model, args)
+        dataset = _cli.load_dataset(model, args.dataset, args.which_set, args)
         X = _cli.design_matrix(dataset, model, args.limit)
         try:
             report = latent_report(model, X, args.threshold)

@@ -158,8 +158,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     with _cli.clear_errors(_commands.prog("vae_latent_scatter.py"), args.debug):
         _cli.check_plot_output(args.out, "the latent scatter plot")
-        model = _cli.load_vae(args.model)
-        dataset = _cli.load_dataset(model, args.dataset, args.which_set)
+        model = _cli.load_vae(args.model, args)
+        dataset = _cli.load_dataset(model, args.dataset, args.which_set, args)
         X = _cli.design_matrix(dataset, model, args.limit)
         labels = _latent.dataset_labels(dataset, len(X))
         _latent.warn_if_no_active_unit(model, X, _commands.prog("vae_latent_scatter.py"))

@@ -143,13 +143,13 @@ def main(argv=None):
         if args.cols is not None and args.cols != args.n:
             raise _cli.CliError(f"--cols {args.cols}: the manifold is n x n, set -n instead")
         check_grid_output(args.out)
-        model = _cli.load_vae(args.model)
-        dataset = _cli.load_dataset(model, args.dataset, args.which_set)
+        model = _cli.load_vae(args.model, args)
+        dataset = _cli.load_dataset(model, args.dataset, args.which_set, args)
         X = _cli.design_matrix(dataset, model, args.limit)
         _latent.warn_if_no_active_unit(model, X, _commands.prog("vae_manifold.py"))
         result = manifold(model, args.n, args.units, X if args.units is None else None)
         shape = args.shape or images.image_shape(
-            model.nvis, _cli.dataset_view_shape(model, args.dataset)
+            model.nvis, _cli.dataset_view_shape(model, args.dataset, args)
         )
         grid = images.tile_images(
             result.means.reshape((-1,) + tuple(shape)), cols=args.n, border=args.border

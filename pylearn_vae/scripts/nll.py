@@ -81,8 +81,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     _cli.keep_freed_memory()  # this process's big arrays reuse freed memory
     with _cli.clear_errors(_commands.prog("vae_nll.py"), args.debug):
-        model = _cli.load_vae(args.model)
-        dataset = _cli.load_dataset(model, args.dataset, args.which_set)
+        model = _cli.load_vae(args.model, args)
+        dataset = _cli.load_dataset(model, args.dataset, args.which_set, args)
         X = _cli.design_matrix(dataset, model, args.limit)
         result = importance_sampled_nll(
             model,

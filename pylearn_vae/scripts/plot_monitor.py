@@ -54,13 +54,13 @@ def select_channels(names, patterns):
     return chosen
 
 
-def read_channels(path):
+def read_channels(path, args=None):
     """``{name: channel}`` of a saved model's monitor, or of a CSV channel log (``.csv``)."""
     if str(path).endswith(".csv"):
         from pylearn_vae.train_extensions.channel_log import read_channel_log
 
         return read_channel_log(path)
-    return get_monitor(_cli.load_model(path), path).channels
+    return get_monitor(_cli.load_model(path, args), path).channels
 
 
 def y_label(labels):
@@ -140,7 +140,7 @@ def main(argv=None):
 
         curves = []
         for path in args.model_paths:
-            channels = read_channels(path)
+            channels = read_channels(path, args)
             for name in select_channels(list(channels), args.channels):
                 channel = channels[name]
                 label = name if len(args.model_paths) == 1 else f"{name}:{path}"

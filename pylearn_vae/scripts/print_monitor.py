@@ -62,7 +62,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     with _cli.clear_errors(_commands.prog("print_monitor.py"), args.debug):
         reports = [
-            (path, monitor_report(get_monitor(_cli.load_model(path), path)))
+            (path, monitor_report(get_monitor(_cli.load_model(path, args), path)))
             for path in args.model_paths
         ]
     for path, lines in reports:

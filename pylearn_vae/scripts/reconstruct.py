@@ -51,8 +51,8 @@ def main(argv=None):
         args.cols += 1  # keep each input next to its reconstruction
     with _cli.clear_errors(_commands.prog("vae_reconstruct.py"), args.debug):
         check_grid_output(args.out)
-        model = _cli.load_vae(args.model)
-        dataset = _cli.load_dataset(model, args.dataset, args.which_set)
+        model = _cli.load_vae(args.model, args)
+        dataset = _cli.load_dataset(model, args.dataset, args.which_set, args)
         X = _cli.design_matrix(dataset, model, args.n)
         rows = interleave_reconstructions(model, X, noisy=args.noisy, seed=args.seed)
         width, height = write_grid(model, rows, args.out, args, column_labels=("input", "recon"))

@@ -40,7 +40,8 @@ def write_grid(model, rows, path, args, transform=None, column_labels=None, titl
     ``column_labels`` (e.g. ``('input', 'recon')``) are written above the columns,
     ``title`` above everything.
     """
-    shape = args.shape or images.image_shape(model.nvis, _cli.dataset_view_shape(model))
+    view = None if args.shape else _cli.dataset_view_shape(model, None, args)
+    shape = args.shape or images.image_shape(model.nvis, view)
     if int(numpy.prod(shape)) != rows.shape[1]:
         raise _cli.CliError(
             f"--shape {shape[0]}x{shape[1]} holds {int(numpy.prod(shape))} pixels but each "
@@ -146,7 +147,7 @@ def main(argv=None):
     args.out = args.out or _cli.unused_path("samples.png")
     with _cli.clear_errors(_commands.prog("vae_samples.py"), args.debug):
         check_grid_output(args.out)
-        model = _cli.load_vae(args.model)
+        model = _cli.load_vae(args.model, args)
         # x, the means and their float64 copies, z and the decoder's activations.
         _cli.check_memory(args.n * 8 * 4 * (model.nvis + model.nhid), f"drawing {args.n} samples")
         rows = draw_samples(model, args.n, binary=args.binary, seed=args.seed)

@@ -47,7 +47,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     with _cli.clear_errors(_commands.prog("show_weights.py"), args.debug):
         check_grid_output(args.out)
-        model = _cli.load_vae(args.path)
+        model = _cli.load_vae(args.path, args)
         W = numpy.asarray(model.get_weights(), dtype="float64")
         if W.ndim != 2 or W.shape[0] != model.nvis:
             raise _cli.CliError(f"the encoder's first layer weights {W.shape} are not (nvis, h)")

@@ -75,7 +75,7 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     with _cli.clear_errors(_commands.prog("summarize_model.py"), args.debug):
-        model = _cli.load_model(args.path)
+        model = _cli.load_model(args.path, args)
         if not hasattr(model, "get_params"):
             raise _cli.CliError(f"{args.path} holds a {type(model).__name__}, not a model")
         _cli.check_finite_params(model, args.path)
