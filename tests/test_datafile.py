@@ -247,3 +247,10 @@ def test_another_version_is_refused_naming_it():
     np.savez(buffer, description=np.frombuffer(text.encode(), np.uint8))
     with pytest.raises(ValueError, match="version 9"):
         _read(buffer.getvalue())
+
+
+def test_an_object_whose_class_acts_when_freed_is_refused():
+    data = _archive({"object": ["pylearn_vae.train_extensions.tensorboard", "TensorBoardLog"],
+                     "id": 0, "state": {"dict": [["_writer", None]], "id": 1}})
+    with pytest.raises(UnsafeFileError, match="run code when they are freed"):
+        _read(data)

@@ -741,3 +741,16 @@ def test_the_yaml_list_is_exact_names():
     # a function of the package that is not registered is refused, named
     with pytest.raises(UnsafeFileError, match="a function of pylearn_vae.utils.rng"):
         yaml_parse.load("!obj:pylearn_vae.utils.rng.set_generator_states {}")
+
+
+def test_a_class_that_acts_when_freed_is_refused_in_a_pickle(tmp_path):
+    from pylearn_vae.train_extensions.tensorboard import TensorBoardLog
+
+    obj = TensorBoardLog.__new__(TensorBoardLog)
+    obj.__dict__.update(_writer=None, log_dir="x", _written=0)
+    path = tmp_path / "old.pkl"
+    with open(path, "wb") as f:
+        pickle.Pickler(f, protocol=2).dump(obj)  # as an attacker would write it
+    obj.__dict__["_writer"] = None
+    with pytest.raises(UnsafeFileError, match="run code when they are freed"):
+        serial.load(str(path))

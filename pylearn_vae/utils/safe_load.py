@@ -328,7 +328,9 @@ class LoadPolicy:
 
     def check_pickle_object(self, filepath, module, name, obj, kind, risk=None):
         """Refuse a global that is not a class (or, in a user module, a function) defined
-        in ``module`` under the name ``name``: no walking to ``serial.os.system``."""
+        in ``module`` under the name ``name``: no walking to ``serial.os.system``. A class
+        that defines ``__del__`` is refused too: what its objects do when freed would act
+        on the values the file gave them."""
         defined_here = (
             getattr(obj, "__module__", None) == module
             and getattr(obj, "__qualname__", None) == name
@@ -342,6 +344,9 @@ class LoadPolicy:
             raise self._pickle_refused(
                 filepath, module, name, f"it is {what}, not a class defined in {module}", risk
             )
+        if inspect.isclass(obj) and getattr(obj, "__del__", None) is not None:
+            why = "its objects run code when they are freed, which a saved model never holds"
+            raise self._pickle_refused(filepath, module, name, why, risk)
 
     def find_class(self, filepath, module, name):
         """The class (or, in a user module, function) ``module.name`` of file

@@ -168,6 +168,12 @@ def _description(archive, filepath):
             f"{filepath}: its description is {info.file_size} bytes, over the limit of "
             f"{MAX_DESCRIPTION_BYTES}: not a file pylearn_vae wrote"
         )
+    free = available_memory()
+    if free is not None and 30 * info.file_size > free:  # Python objects of parsed JSON
+        raise safe_load.UnsafeFileError(
+            f"{filepath}: reading its description of {info.file_size / 2**20:.0f} MiB could "
+            f"take more than the {free / 2**30:.1f} GiB of free memory"
+        )
     raw = archive[DESCRIPTION]
     if raw.dtype != numpy.uint8 or raw.ndim != 1:
         raise ValueError(f"{filepath}: its description is not text")

@@ -28,7 +28,7 @@ MAGIC = b"PK\x03\x04"  # a ZIP archive's first bytes
 DESCRIPTION = "description"
 
 #: Limits on what a file may ask of the reader.
-MAX_DESCRIPTION_BYTES = 256 * 2**20
+MAX_DESCRIPTION_BYTES = 64 * 2**20
 MAX_DEPTH = 100
 MAX_INT_DIGITS = 400
 MAX_ARRAYS = 1_000_000
