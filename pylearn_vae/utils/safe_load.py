@@ -55,7 +55,8 @@ PACKAGE = "pylearn_vae"
 # loaders each with its own trust settings (serial.load(trusted=True), scripts'
 # main(["--trust"])), images.require importing any module by name, testing.browser
 # starting Chromium, sweep starting training processes, run and run_options
-# training other files: a file naming them could get
+# training other files, the data-file and unpickling readers and train_checkpoint
+# (which saves and reads checkpoints): a file naming them could get
 # around the checks, so no file reaches them unless the user allows them.
 _NEVER_FROM_A_FILE = tuple(
     f"{PACKAGE}.{name}"
@@ -66,8 +67,11 @@ _NEVER_FROM_A_FILE = tuple(
         "scripts",
         "sweep",
         "testing.browser",
+        "train_checkpoint",
+        "utils.datafile",
         "utils.images",
         "utils.safe_load",
+        "utils.safe_unpickle",
         "utils.serial",
     )
 )
