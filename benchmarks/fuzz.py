@@ -44,7 +44,12 @@ if REPO not in sys.path:
 import numpy  # noqa: E402
 
 from pylearn_vae.config import yaml_parse  # noqa: E402
-from pylearn_vae.testing.crafted import CraftedArray, CraftedDtype  # noqa: E402
+from pylearn_vae.testing.crafted import (  # noqa: E402
+    CraftedArray,
+    CraftedDtype,
+    data_file,
+    npy_bytes,
+)
 from pylearn_vae.utils import datafile, serial  # noqa: E402
 
 HANG_SECONDS = 10
@@ -175,26 +180,6 @@ _DATA_NAMES = [
 ]
 
 
-def data_file(root, arrays=(), members=None):
-    """The bytes of a data file whose description's root is ``root`` (plain JSON data),
-    with ``arrays`` and extra raw ZIP ``members`` ({name: bytes}, deflated)."""
-    text = json.dumps({"format": datafile.FORMAT, "version": 1, "root": root})
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for n, array in enumerate(arrays):
-            archive.writestr(f"array_{n}.npy", _npy(array))
-        archive.writestr("description.npy", _npy(numpy.frombuffer(text.encode(), numpy.uint8)))
-        for name, raw in (members or {}).items():
-            archive.writestr(name, raw)
-    return buffer.getvalue()
-
-
-def _npy(array, allow_pickle=False):
-    inner = io.BytesIO()
-    numpy.save(inner, array, allow_pickle=allow_pickle)
-    return inner.getvalue()
-
-
 def data_payloads(marker):
     """Data files aimed at code execution, crashes, hangs and memory blow-ups."""
     touch = f"touch {marker}"
@@ -213,8 +198,8 @@ def data_payloads(marker):
         )
         archive.writestr("array_0.npy", header.getvalue() + bytes(100_000_000))
         text = json.dumps({"format": datafile.FORMAT, "version": 1, "root": {"array": 0}})
-        archive.writestr("description.npy", _npy(numpy.frombuffer(text.encode(), numpy.uint8)))
-    object_array = {"array_0.npy": _npy(numpy.array([{"a": 1}], dtype=object), True)}
+        archive.writestr("description.npy", npy_bytes(numpy.frombuffer(text.encode(), "u1")))
+    object_array = {"array_0.npy": npy_bytes(numpy.array([{"a": 1}], dtype=object), True)}
     out += [
         data_file(deep),
         data_file(int("9" * 300)),

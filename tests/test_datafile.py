@@ -5,18 +5,17 @@ nesting than the limits."""
 
 import collections
 import io
-import json
 import math
 import pathlib
 import subprocess
 import sys
 import threading
-import zipfile
 
 import numpy as np
 import pytest
 from yaml_helpers import Point
 
+from pylearn_vae.testing.crafted import data_file, npy_bytes
 from pylearn_vae.utils import datafile, serial
 from pylearn_vae.utils.safe_load import LoadPolicy, UnsafeFileError
 
@@ -26,16 +25,6 @@ Pair = collections.namedtuple("Pair", "a b")
 def _round_trip(obj):
     policy = LoadPolicy(allow_modules=["test_datafile", "yaml_helpers"])
     return datafile.read(io.BytesIO(datafile.to_bytes(obj)), "x.pkl", policy)
-
-
-def _archive(description, arrays=()):
-    """The bytes of a data file with this description (a dict) and these arrays."""
-    buffer = io.BytesIO()
-    members = {f"array_{i}": a for i, a in enumerate(arrays)}
-    text = json.dumps({"format": datafile.FORMAT, "version": 1, "root": description})
-    members["description"] = np.frombuffer(text.encode(), dtype=np.uint8)
-    np.savez(buffer, **members)
-    return buffer.getvalue()
 
 
 def _read(data, policy=None):
@@ -160,8 +149,8 @@ def test_names_off_the_allow_list_are_refused_unimported(tmp_path):
              ["pylearn_vae.scripts.train", "main"], ["copyreg", "_reconstructor"]]
     files = []
     for name in names:
-        files.append(_archive({"object": name, "id": 0, "args": ["touch x"]}))
-        files.append(_archive({"class": name}))
+        files.append(data_file({"object": name, "id": 0, "args": ["touch x"]}))
+        files.append(data_file({"class": name}))
     out = subprocess.run([sys.executable, "-c", _PROBE] + [f.hex() for f in files],
                          capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -189,7 +178,7 @@ def test_names_off_the_allow_list_are_refused_unimported(tmp_path):
     ([1, 2], (), "bare JSON list"),
 ])
 def test_bad_descriptions_are_refused_with_a_message(description, arrays, match):
-    data = _archive(description, arrays)
+    data = data_file(description, arrays)
     if match is None:
         assert _read(data) == []
         return
@@ -202,55 +191,35 @@ def test_limits_nesting_integers_sizes_and_object_arrays(monkeypatch):
     for _ in range(datafile.MAX_DEPTH + 5):
         deep = {"tuple": [deep]}
     with pytest.raises(UnsafeFileError, match="nested deeper"):
-        _read(_archive(deep))
+        _read(data_file(deep))
     text = f'{{"format": "{datafile.FORMAT}", "version": 1, "root": {"9" * 5000}}}'
     buffer = io.BytesIO()
     np.savez(buffer, description=np.frombuffer(text.encode(), np.uint8))
     with pytest.raises(ValueError, match="5000 digits"):
         _read(buffer.getvalue())
-    big = _archive({"array": 0}, [np.zeros(1000)])
+    big = data_file({"array": 0}, [np.zeros(1000)])
     monkeypatch.setattr(datafile, "available_memory", lambda: 100)
     with pytest.raises(UnsafeFileError, match="free memory"):
         _read(big)
     monkeypatch.undo()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        inner = io.BytesIO()
-        np.save(inner, np.array([{"a": 1}], dtype=object), allow_pickle=True)
-        archive.writestr("array_0.npy", inner.getvalue())
-        text = json.dumps({"format": datafile.FORMAT, "version": 1, "root": {"array": 0}})
-        inner = io.BytesIO()
-        np.save(inner, np.frombuffer(text.encode(), np.uint8))
-        archive.writestr("description.npy", inner.getvalue())
+    objects = npy_bytes(np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(UnsafeFileError, match="Python objects"):
-        _read(buffer.getvalue())
+        _read(data_file({"array": 0}, members={"array_0.npy": objects}))
 
 
 def test_an_array_header_larger_than_its_bytes_is_refused():
-    inner = io.BytesIO()
-    np.save(inner, np.zeros(4))
-    npy = inner.getvalue().replace(b"'shape': (4,)", b"'shape': (9,)")  # same length
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("array_0.npy", npy)
-        text = json.dumps({"format": datafile.FORMAT, "version": 1, "root": {"array": 0}})
-        inner = io.BytesIO()
-        np.save(inner, np.frombuffer(text.encode(), np.uint8))
-        archive.writestr("description.npy", inner.getvalue())
+    npy = npy_bytes(np.zeros(4)).replace(b"'shape': (4,)", b"'shape': (9,)")  # same length
     with pytest.raises(ValueError, match="claims 72 bytes"):
-        _read(buffer.getvalue())
+        _read(data_file({"array": 0}, members={"array_0.npy": npy}))
 
 
 def test_another_version_is_refused_naming_it():
-    buffer = io.BytesIO()
-    text = json.dumps({"format": datafile.FORMAT, "version": 9, "root": None})
-    np.savez(buffer, description=np.frombuffer(text.encode(), np.uint8))
     with pytest.raises(ValueError, match="version 9"):
-        _read(buffer.getvalue())
+        _read(data_file(None, version=9))
 
 
 def test_an_object_whose_class_acts_when_freed_is_refused():
-    data = _archive({"object": ["pylearn_vae.train_extensions.tensorboard", "TensorBoardLog"],
+    data = data_file({"object": ["pylearn_vae.train_extensions.tensorboard", "TensorBoardLog"],
                      "id": 0, "state": {"dict": [["_writer", None]], "id": 1}})
     with pytest.raises(UnsafeFileError, match="run code when they are freed"):
         _read(data)

@@ -17,6 +17,7 @@ if REPO not in sys.path:  # benchmarks/ is beside tests/, not an installed packa
 
 from benchmarks import fuzz  # noqa: E402
 from pylearn_vae.config import yaml_parse  # noqa: E402
+from pylearn_vae.testing.crafted import data_file  # noqa: E402
 from pylearn_vae.utils import datafile, serial  # noqa: E402
 from pylearn_vae.utils.safe_load import LoadPolicy  # noqa: E402
 
@@ -62,7 +63,7 @@ _JSON = st.recursive(
 @given(root=_JSON)
 def test_the_data_file_reader_refuses_random_descriptions_with_a_message(root):
     try:
-        datafile.read(io.BytesIO(fuzz.data_file(root)), "x.pkl", LoadPolicy())
+        datafile.read(io.BytesIO(data_file(root)), "x.pkl", LoadPolicy())
     except ValueError as exc:  # UnsafeFileError included
         assert str(exc)
 

@@ -1,10 +1,18 @@
-"""Crafted pickles for the security tests and the fuzzer: objects that pickle as NumPy
-dtypes and arrays do, with a state of the caller's choosing (object flags on a float,
-a structured dtype, ...), to check that the restricted unpickler refuses them."""
+"""Crafted files for the security tests and the fuzzer.
+
+Objects that pickle as NumPy dtypes and arrays do, with a state of the caller's choosing
+(object flags on a float, a structured dtype, ...), to check that the restricted
+unpickler refuses them; and data files (:mod:`pylearn_vae.utils.datafile`) with any
+description, arrays and raw members, as an attacker would write them.
+"""
+
+import io
+import json
+import zipfile
 
 import numpy
 
-__all__ = ["CraftedArray", "CraftedDtype", "own_state"]
+__all__ = ["CraftedArray", "CraftedDtype", "data_file", "npy_bytes", "own_state"]
 
 
 class CraftedDtype:
@@ -34,3 +42,27 @@ class CraftedArray:
 def own_state(spec):
     """The BUILD state NumPy pickles for ``numpy.dtype(spec)``."""
     return numpy.dtype(spec).__reduce__()[2]
+
+
+def npy_bytes(array, allow_pickle=False):
+    """``array`` as the bytes of a ``.npy`` file."""
+    inner = io.BytesIO()
+    numpy.save(inner, array, allow_pickle=allow_pickle)
+    return inner.getvalue()
+
+
+def data_file(root, arrays=(), members=None, version=1):
+    """The bytes of a data file whose description's root is ``root`` (plain JSON data),
+    with ``arrays`` (``array_0``, ...) and extra raw ZIP ``members`` (``{name: bytes}``,
+    which may replace an array's); the members are deflated."""
+    from pylearn_vae.utils.datafile import FORMAT
+
+    text = json.dumps({"format": FORMAT, "version": version, "root": root})
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for n, array in enumerate(arrays):
+            archive.writestr(f"array_{n}.npy", npy_bytes(array))
+        archive.writestr("description.npy", npy_bytes(numpy.frombuffer(text.encode(), "u1")))
+        for name, raw in (members or {}).items():
+            archive.writestr(name, raw)
+    return buffer.getvalue()
