@@ -86,7 +86,6 @@ def set_seeds(graph, seed):
 
 
 def _set_seeds(node, seed, seen):
-
     if id(node) in seen:
         return
     seen.add(id(node))
@@ -146,14 +145,12 @@ def override_graph(graph, options):
 
 
 def _is_train(node):
-
     return isinstance(node, Proxy) and isinstance(node.callable, type) and issubclass(
         node.callable, Train
     )
 
 
 def _set_epochs(train, epochs):
-
     algorithm = train.keywords.get("algorithm")
     if not isinstance(algorithm, Proxy) or not _takes(algorithm.callable, "termination_criterion"):
         raise ValueError(
@@ -172,7 +169,6 @@ def _set_epochs(train, epochs):
 
 
 def _epoch_counters(node):
-
     if not isinstance(node, Proxy):
         return []
     if node.callable is EpochCounter:
@@ -182,7 +178,6 @@ def _epoch_counters(node):
 
 
 def _set_out_dir(train, out_dir):
-
     os.makedirs(out_dir, exist_ok=True)
     save_path = train.keywords.get("save_path")
     if save_path is None and train.keywords.get("save_freq", 0):
