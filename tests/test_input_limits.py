@@ -179,3 +179,24 @@ def test_a_huge_yaml_given_to_train_py_exits_2_in_one_line(tmp_path, capsys):
     assert train_script.main([str(path)]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "limit on alias expansion" in err and str(path) in err
+
+
+def test_an_idx_gzip_bomb_and_a_wrapping_shape_are_refused(tmp_path, monkeypatch):
+    import gzip
+    import struct
+
+    from pylearn_vae.datasets import idx
+
+    bomb = tmp_path / "bomb-idx3-ubyte.gz"
+    with gzip.open(bomb, "wb") as f:
+        f.write(b"\x00\x00\x08\x01" + struct.pack(">I", 3 << 20) + bytes(3 << 20))
+    monkeypatch.setattr(idx, "available_memory", lambda: 4 << 20)  # 2 MiB may be unpacked
+    with pytest.raises(ValueError, match="unpacks to more than"):
+        idx.read_idx(str(bomb))
+    monkeypatch.undo()
+    assert idx.read_idx(str(bomb)).shape == (3 << 20,)
+    # Dimensions whose product wraps around in int64 to the file's length are refused.
+    wrap = tmp_path / "wrap-idx3-ubyte"
+    wrap.write_bytes(b"\x00\x00\x08\x04" + struct.pack(">4I", 65536, 65536, 65536, 65536))
+    with pytest.raises(ValueError, match="needs"):
+        idx.read_idx(str(wrap))

@@ -6,6 +6,7 @@ in C order.
 """
 
 import gzip
+import math
 import os
 import zlib
 from pathlib import Path
@@ -19,6 +20,7 @@ from pylearn_vae.datasets.binarized_images import (
     row_range,
 )
 from pylearn_vae.datasets.dataset import NotInstalledError
+from pylearn_vae.utils.memory import available_memory
 from pylearn_vae.utils.validation import check_seed
 
 __all__ = ["MNIST", "FashionMNIST", "IDXImages", "read_idx", "write_idx"]
@@ -53,7 +55,7 @@ def read_idx(path):
     dtype, ndim = _DTYPES[data[2]], data[3]
     header = 4 + 4 * ndim
     shape = tuple(int(s) for s in numpy.frombuffer(data, ">u4", count=ndim, offset=4))
-    expected = header + int(numpy.prod(shape)) * dtype.itemsize
+    expected = header + math.prod(shape) * dtype.itemsize  # exact: no int64 wrap-around
     if len(data) != expected:
         raise ValueError(
             f"{path}: an IDX array of shape {shape} and type {dtype.name} needs {expected} "
@@ -69,14 +71,25 @@ def _read_bytes(path):
     if not str(path).endswith(".gz"):
         with open(path, "rb") as f:
             return f.read()
+    free = available_memory()
+    limit = 1 << 62 if free is None else free // 2
+    chunks, size = [], 0
     try:
         with gzip.open(path, "rb") as f:
-            return f.read()
+            while size <= limit and (chunk := f.read(1 << 24)):  # a bomb stops at the limit
+                chunks.append(chunk)
+                size += len(chunk)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise ValueError(
             f"{path} is not a readable gzip file ({type(exc).__name__}: {exc}): it is "
             "truncated or corrupt; download it again"
         ) from exc
+    if size > limit:
+        raise ValueError(
+            f"{path} unpacks to more than {limit / 2**30:.1f} GiB, half the memory available: "
+            "not an IDX file of this package's datasets (MNIST's largest is 47 MB)"
+        )
+    return b"".join(chunks)
 
 
 def write_idx(path, array):
