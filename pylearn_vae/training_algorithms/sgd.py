@@ -147,7 +147,20 @@ class SGD(TrainingAlgorithm):
                 "SGD no longer supports using collections of Costs to represent a sum of "
                 "Costs. Use pylearn_vae.costs.cost.SumOfCosts instead."
             )
-        _check_arguments(locals())
+        _check_arguments(
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            monitoring_batch_size=monitoring_batch_size,
+            monitoring_batches=monitoring_batches,
+            batches_per_iter=batches_per_iter,
+            monitor_iteration_mode=monitor_iteration_mode,
+            train_iteration_mode=train_iteration_mode,
+            learning_rule=learning_rule,
+            cost=cost,
+            monitoring_costs=monitoring_costs,
+            update_callbacks=update_callbacks,
+            seed=seed,
+        )
         self.learning_rule = learning_rule
         self.learning_rate = Param(_number(learning_rate, "learning_rate"), name="learning_rate")
         self.cost = cost
@@ -491,8 +504,9 @@ class SGD(TrainingAlgorithm):
         return self.termination_criterion.continue_learning(self.model)
 
 
-def _check_arguments(args):
-    """Check SGD's numeric and mode arguments, so a bad YAML value fails before training."""
+def _check_arguments(**args):
+    """Check SGD's numeric and mode arguments (given by name), so a bad YAML value fails
+    before training."""
     _positive_number(args["learning_rate"], "learning_rate")
     for name in ("batch_size", "monitoring_batch_size", "monitoring_batches", "batches_per_iter"):
         check_optional_positive_int("SGD", name, args[name])
