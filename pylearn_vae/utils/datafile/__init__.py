@@ -23,16 +23,18 @@ The description, one JSON value per Python value::
     null, true, 1, 2.5, "text"      None, bools, ints, finite floats, str
     {"float": "nan"}                 nan, inf, -inf
     {"list": [...], "id": 3}         list (``id`` keeps shared and cyclic references)
-    {"dict": [[k, v], ...], "id": 4} dict (also "ordered_dict"; "defaultdict" + "factory")
+    {"dict": [[k, v], ...], "id": 4} dict ("ordered": true: an OrderedDict; "factory":
+                                     "list": a defaultdict(list))
     {"tuple": [...]}                 tuple (also "set", "frozenset")
     {"ref": 3}                       the list, dict or object with ``"id": 3``
     {"array": 0}                     the array ``array_0`` (the same index: the same array)
-    {"scalar": ["<f4", 0.5]}         a NumPy scalar
+    {"scalar": ["<f4", 0.5]}         a NumPy scalar ("scalar_array": 1 when not exact in JSON)
     {"dtype": "<f4"}                 a NumPy dtype (plain number, bool and text types)
     {"object": [module, qualname], "id": 5, "state": ..., "args": [...]}
     {"class": [module, qualname]}    a class itself (allow-list, or a NumPy scalar type)
     {"generator": ..., "random_state": ..., "bit_generator": ..., "seed_sequence": ...}
-    {"bytes": "base64"}, {"complex": [re, im]}, {"slice": [a, b, c]}, {"path": "..."}
+    {"bytes": "base64"}, {"bytearray": ...}, {"complex": [re, im]}, {"slice": [a, b, c]},
+    {"path": "...", "kind": "PosixPath"}
 
 Writing refuses, naming the attribute path (``model.monitor.channels['x']...``), what
 it cannot describe as data: functions of a module, objects that pickle through their
@@ -174,7 +176,7 @@ def _description(archive, filepath):
             f"{filepath}: reading its description of {info.file_size / 2**20:.0f} MiB could "
             f"take more than the {free / 2**30:.1f} GiB of free memory"
         )
-    raw = archive[DESCRIPTION]
+    raw = LazyArrays(archive, filepath).read_member(DESCRIPTION)
     if raw.dtype != numpy.uint8 or raw.ndim != 1:
         raise ValueError(f"{filepath}: its description is not text")
     try:

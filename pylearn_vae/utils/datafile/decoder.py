@@ -39,10 +39,11 @@ class LazyArrays:
         if type(index) is not int or index < 0:
             raise ValueError(f"{self._filepath}: array index {index!r} is not an index")
         if index not in self._loaded:
-            self._loaded[index] = self._read(f"array_{index}")
+            self._loaded[index] = self.read_member(f"array_{index}")
         return self._loaded[index]
 
-    def _read(self, name):
+    def read_member(self, name):
+        """The array stored as ``<name>.npy`` (checked as the class docstring says)."""
         try:
             info = self._archive.zip.getinfo(name + ".npy")
         except KeyError:
