@@ -32,7 +32,7 @@ generators, and the plain builtins (``dict``, ``list``, ...); a path may only wa
 through modules and classes of those packages (``pylearn_vae.utils.serial.os.system``
 is refused). The user allows more with ``allow_modules`` (``--allow-module`` on the
 command line, ``$PYLEARN_VAE_ALLOW_MODULES``), or turns the checks off for a trusted
-file with ``trusted=True``; ``!pkl:`` files are unpickled under the same settings. See
+file with ``trusted=True``; ``!pkl:`` files are loaded under the same settings. See
 :mod:`pylearn_vae.utils.safe_load` and ``docs/security.md``. Every name in the document
 is checked before anything is built and before a module that is not allowed is
 imported, so a refused name anywhere (say, in a ``Train``'s extensions) builds nothing.
