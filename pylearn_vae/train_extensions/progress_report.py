@@ -10,9 +10,10 @@ does). :class:`ProgressReport` logs, after each monitoring step::
 :class:`~pylearn_vae.termination_criteria.EpochCounter` sets it), the ``train_`` and
 ``valid_`` objectives, the expectation and KL terms of the -ELBO on the validation set
 (the training set when there is none), the best value of the watched channel so far
-and its epoch, the wall-clock seconds per epoch (monitoring included) and the time the
-remaining epochs will take at that speed. On a terminal a bar over the whole run sits
-on stderr. :meth:`ProgressReport.summary` gives the closing lines ``train.py`` prints.
+in the whole run (a resumed run included) and its epoch, the wall-clock seconds per
+epoch (monitoring included) and the time the remaining epochs will take at that speed.
+On a terminal a bar over the whole run sits on stderr.
+:meth:`ProgressReport.summary` gives the closing lines ``train.py`` prints.
 """
 
 import logging
@@ -104,9 +105,12 @@ class ProgressReport(TrainExtension):
             return float(record[-1]) if record else None
 
         if watched in names and last(watched) is not None:
-            value = last(watched)
-            if self.best_value is None or value < self.best_value:
-                self.best_value, self.best_epoch = value, epoch
+            # From the whole record, which a resumed run restores with the monitor: the
+            # best of the run, not of this sitting.
+            channel = names[watched]
+            best = min(range(len(channel.val_record)), key=lambda i: float(channel.val_record[i]))
+            self.best_value = float(channel.val_record[best])
+            self.best_epoch = int(channel.epoch_record[best])
         self.watched = watched
         total = f"/{self.total_epochs}" if self.total_epochs is not None else ""
         width = len(str(self.total_epochs or epoch))
