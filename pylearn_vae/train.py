@@ -288,6 +288,8 @@ class Train:
                 self.write_checkpoint()  # so a run stopped in its first epoch can resume
             return cont
         train_checkpoint.restore_run_state(self, resume)
+        # The flag tells whether *this* sitting ran out of its budget, not an earlier one.
+        self.model.monitor.time_budget_exceeded = False
         where = describe_position(resume["epochs_done"], resume["batch"])
         if not resume["finished"]:
             log.info("Resuming from the checkpoint written at %s.", where)

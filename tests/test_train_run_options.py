@@ -324,6 +324,23 @@ def test_time_budget_is_a_normal_stop(config, capsys):
     assert "(stopped by the time budget)" in captured.out
 
 
+def test_a_run_resumed_after_its_budget_ran_out_finishes_without_the_budget_note(
+    config, capsys
+):
+    """The budget note is about the sitting that ran out, not a later one that finishes."""
+    from pylearn_vae.scripts.train import make_argument_parser, train
+
+    train(str(config), time_budget=0, run_args=make_argument_parser().parse_args([str(config)]))
+    assert "(stopped by the time budget)" in capsys.readouterr().out
+    assert main([str(config), "--resume"]) == 0
+    out = capsys.readouterr().out
+    assert "Resuming from the checkpoint" in out
+    assert "(stopped by the time budget)" not in out
+    model = serial.load(str(config.with_suffix(".pkl")))
+    assert model.monitor.get_epochs_seen() == 2
+    assert not model.monitor.time_budget_exceeded
+
+
 def test_number_and_duration_formats():
     assert format_number(9.999999747378752e-05) == "1e-04"
     assert format_number(205.61234) == "205.6"
