@@ -931,3 +931,26 @@ def test_a_bad_reference_switch_says_what_to_use(monkeypatch):
     monkeypatch.setenv("PYLEARN_VAE_REFERENCE", "maybe")
     with pytest.raises(ValueError, match=r"PYLEARN_VAE_REFERENCE='maybe': use 1 .* or 0"):
         pylearn_vae._reference_only()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_bernoulli_gradient_has_no_subnormal_numbers(dtype):
+    """An example of a tiny weight (an importance weight near zero) gives gradients
+    below the smallest normal number in the reference; the accelerated gradient flushes
+    them to zero (they slow every later product), and leaves every normal one as the
+    reference has it."""
+    tiny = np.finfo(dtype).tiny
+    s = np.array([[-100.0, -90.0, -20.0, 0.0, 100.0], [-800.0, -3.0, 3.0, -3.0, 0.0]], dtype)
+    x = np.array([[0, 0, 0, 1, 1], [0, 0, 1, 0, 1]], dtype)
+    weights = np.array([1.0, 10 * tiny], dtype)
+
+    def loss(fn):
+        return lambda logits: np.sum(fn(x, logits) * weights)
+
+    got = autograd.grad(loss(cpu.bernoulli_log_likelihood))(s)
+    want = autograd.grad(loss(ops.bernoulli_log_likelihood.reference))(s)
+    subnormal = (want != 0) & (np.abs(want) < tiny)
+    assert subnormal.any()  # the case is one the flush changes
+    assert not ((got != 0) & (np.abs(got) < tiny)).any()
+    assert (got[subnormal] == 0).all()
+    np.testing.assert_array_equal(got[~subnormal], want[~subnormal])
