@@ -81,7 +81,8 @@ def test_each_recipe_is_burdas_setting(name):
         assert schedule.stage_epochs == [3**i for i in range(8)] and epochs == 3280
     else:
         assert algorithm["batch_size"] == 100
-        assert schedule.stage_epochs == sorted(schedule.stage_epochs)
+        # The paper's 8 rates, each for an equal share of the epochs.
+        assert max(schedule.stage_epochs) - min(schedule.stage_epochs) <= 1
     # Nothing chosen on a held-out split: no best-model saving, no early stopping.
     assert all(type(e) is StagedLearningRate for e in extensions)
     assert algorithm["termination_criterion"].callable.__name__ == "EpochCounter"
