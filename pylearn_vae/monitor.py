@@ -99,6 +99,13 @@ class MonitorChannel:
     def __repr__(self):
         return f"MonitorChannel({self.name!r}, last={self.val_record[-1:]})"
 
+    def lowest_index(self):
+        """The index in ``val_record`` of the lowest value (the first of equals; NaNs
+        skipped), or None when there is no number; ``epoch_record`` at it is its epoch."""
+        values = [float(v) for v in self.val_record]
+        finite = [i for i, v in enumerate(values) if v == v]
+        return min(finite, key=values.__getitem__) if finite else None
+
 
 # -- formatting -------------------------------------------------------------------------------
 

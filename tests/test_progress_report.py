@@ -2,12 +2,16 @@
 
 from types import SimpleNamespace
 
+from pylearn_vae.monitor import MonitorChannel
+from pylearn_vae.space import NullSpace
 from pylearn_vae.train_extensions.progress_report import ProgressReport
 
 
 def model_with_history(values):
     """A model whose monitor has recorded ``values`` of ``train_objective``, one per epoch."""
-    channel = SimpleNamespace(val_record=list(values), epoch_record=list(range(len(values))))
+    channel = MonitorChannel(lambda: 0.0, "train_objective", (NullSpace(), ""), None)
+    channel.val_record = list(values)
+    channel.epoch_record = list(range(len(values)))
     monitor = SimpleNamespace(
         channels={"train_objective": channel}, get_epochs_seen=lambda: len(values) - 1
     )
@@ -31,3 +35,12 @@ def test_ties_keep_the_first_epoch_and_later_bests_replace_it():
     assert (report.best_value, report.best_epoch) == (3.0, 1)
     report.on_monitor(model_with_history(history + [2.5]), None, None)
     assert (report.best_value, report.best_epoch) == (2.5, 3)
+
+
+def test_the_lowest_value_skips_nans_and_none_is_said_when_there_is_no_number():
+    channel = MonitorChannel(lambda: 0.0, "c", (NullSpace(), ""), None)
+    assert channel.lowest_index() is None
+    channel.val_record = [float("nan"), 3.0, 2.0, float("nan"), 2.0]
+    assert channel.lowest_index() == 2
+    channel.val_record = [float("nan")]
+    assert channel.lowest_index() is None

@@ -18,7 +18,6 @@ the epoch where ``channel`` was lowest, ``best_epoch``), ``nll``, ``train_time``
 
 import argparse
 import json
-import math
 import os
 import socket
 import subprocess
@@ -220,9 +219,10 @@ def evaluate(config, channel, nll=None, allow_modules=None, trusted=False):
             f"the sweep's channel {channel!r} is not monitored (channels: "
             f"{', '.join(sorted(channels))}): set 'channel' in the sweep file"
         )
-    record = [float(v) for v in channels[channel].val_record]
-    finite = [i for i, v in enumerate(record) if not math.isnan(v)]
-    best = min(finite, key=record.__getitem__) if finite else len(record) - 1
+    record = channels[channel].val_record
+    best = channels[channel].lowest_index()
+    if best is None:
+        best = len(record) - 1
     result = {
         "epochs": int(model.monitor.get_epochs_seen()),
         "final": {name: float(c.val_record[-1]) for name, c in channels.items() if c.val_record},

@@ -108,7 +108,7 @@ class ProgressReport(TrainExtension):
             # From the whole record, which a resumed run restores with the monitor: the
             # best of the run, not of this sitting.
             channel = names[watched]
-            best = min(range(len(channel.val_record)), key=lambda i: float(channel.val_record[i]))
+            best = channel.lowest_index()
             self.best_value = float(channel.val_record[best])
             self.best_epoch = int(channel.epoch_record[best])
         self.watched = watched
